@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+//
+// FastSwift: a fastai-style deep-learning framework in pure Swift.
+// No dependencies: the Swift toolchain is all it needs.
+
+import Foundation
+import PackageDescription
+
+// MARK: - Vector instructions for the kernels
+//
+// Without CPU-feature flags Swift emits baseline SSE2 code on x86-64, and `SIMD.addingProduct`
+// turns into a library call per lane (about 100x slower than an AVX-512 FMA). So when FastSwift
+// is the package being built (our tests, recipes and benchmarks), the `Tensors` target is compiled
+// for the machine it is built on (`-march=native`), and optimised even in debug builds so that
+// `swift test` never runs the kernels unoptimised.
+//
+// SwiftPM refuses `unsafeFlags` in a package used as a versioned dependency. When FastSwift is a
+// dependency (its checkout lives under `.build/checkouts` or Xcode's `SourcePackages`), the manifest
+// leaves them out; the app that depends on it then passes the same flag on its own command line:
+//     swift build -c release -Xswiftc -Xcc -Xswiftc -march=native
+// Environment overrides: FASTSWIFT_MARCH=<arch> picks another target (e.g. x86-64-v3 for portable
+// AVX2 binaries); FASTSWIFT_PORTABLE=1 drops the flags altogether.
+let environment = ProcessInfo.processInfo.environment
+let packageDirectory = Context.packageDirectory
+let isDependency = packageDirectory.contains("/.build/checkouts/")
+    || packageDirectory.contains("/SourcePackages/checkouts/")
+let wantsNativeFlags = !isDependency && environment["FASTSWIFT_PORTABLE"] != "1"
+
+var kernelSettings: [SwiftSetting] = []
+if wantsNativeFlags {
+    #if arch(x86_64)
+    let march = environment["FASTSWIFT_MARCH"] ?? "native"
+    kernelSettings.append(.unsafeFlags(["-Xcc", "-march=\(march)"]))
+    #endif
+    kernelSettings.append(.unsafeFlags(["-O"], .when(configuration: .debug)))
+}
+
+let package = Package(
+    name: "FastSwift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "FastSwift", targets: ["FastSwift"]),
+        .executable(name: "benchmarks", targets: ["Benchmarks"]),
+        .executable(name: "tensor-tour", targets: ["TensorTour"]),
+    ],
+    targets: [
+        // Layers, bottom to top; an arrow only points down.
+        .target(name: "Tensors", swiftSettings: kernelSettings),
+        .target(name: "FastSwift", dependencies: ["Tensors"]),
+
+        // Tests and the helpers they share.
+        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+
+        // The benchmark suite: `swift run -c release benchmarks <suite>`.
+        .executableTarget(name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",
+                          swiftSettings: kernelSettings),
+
+        // Worked examples, one executable each.
+        .executableTarget(name: "TensorTour", dependencies: ["FastSwift"], path: "Recipes/tensor-tour"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+import FastSwift
+print(Threads.count)

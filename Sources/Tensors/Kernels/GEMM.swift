@@ -1,0 +1,319 @@
+// SGEMM: C = alpha * op(A) * op(B) + beta * C on row-major Float matrices.
+//
+// The structure follows the BLIS/GotoBLAS design:
+//   for each block of A rows  (up to `rowBlock` rows)
+//     for each slice of K       (`depthBlock` deep)
+//       pack op(A)[rows, slice] into panels of `mr` rows (shared by all threads)
+//       each thread, for each block of C columns it owns (`columnBlock` wide):
+//         pack op(B)[slice, columns] into panels of `nr` columns (stays in that core's L2)
+//         for each A panel (stays in L1), for each B panel: the mr x nr micro-kernel
+// Transposed operands are handled by the packing routines, which read them in place.
+
+extension Kernels {
+    /// Rows of the register tile (broadcast from packed A).
+    static let mr = 12
+    /// Columns of the register tile (two 16-lane vectors from packed B).
+    static let nr = 32
+    /// Depth of one packed slice of K.
+    static let depthBlock = 256
+    /// Columns of C one thread packs and sweeps at a time (its packed B fills about half of L2).
+    static let columnBlock = 512
+    /// Rows of A packed at a time (shared across threads, lives in L3).
+    static let rowBlock = 3072
+
+    /// Single-precision matrix multiply: `C = alpha * op(A) * op(B) + beta * C`, row-major.
+    ///
+    /// `op(A)` is `m × k`: `A` itself (`transA == false`, stored `m × k` with row stride `lda`) or
+    /// the transpose of a `k × m` matrix (`transA == true`). Likewise `op(B)` is `k × n`. `C` is
+    /// `m × n` with row stride `ldc`. When `beta == 0`, `C` is only written, never read, so it may
+    /// hold garbage. Transposed operands are read in place, never copied whole.
+    ///
+    /// - Parameter threads: how many threads to use; by default `Threads.count` for large products
+    ///   and one for small ones.
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "sgemm: negative size m=\(m) n=\(n) k=\(k)")
+        precondition(ldc >= n, "sgemm: ldc=\(ldc) is smaller than n=\(n)")
+        precondition(lda >= (transA ? m : k) || (transA ? k : m) <= 1, "sgemm: lda=\(lda) is too small")
+        precondition(ldb >= (transB ? k : n) || (transB ? n : k) <= 1, "sgemm: ldb=\(ldb) is too small")
+        if m == 0 || n == 0 { return }
+        let work = m * n * max(k, 1)
+        let threadCount = max(1, threads ?? threadsFor(work: work, threshold: 1 << 21))
+        scale(c, rows: m, columns: n, ldc: ldc, by: beta, threads: threadCount)
+        if k == 0 || alpha == 0 { return }
+
+        if n == 1 {
+            // y = op(A) x, with x the single column of op(B).
+            gemv(trans: transA, rows: m, columns: k, alpha: alpha, a: a, lda: lda,
+                 x: b, incx: transB ? 1 : ldb, y: c, incy: ldc, threads: threadCount)
+        } else if m == 1 {
+            // yᵀ = xᵀ op(B)  <=>  y = op(B)ᵀ x, with x the single row of op(A).
+            gemv(trans: !transB, rows: n, columns: k, alpha: alpha, a: b, lda: ldb,
+                 x: a, incx: transA ? lda : 1, y: c, incy: 1, threads: threadCount)
+        } else {
+            packedGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                       a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, threads: threadCount)
+        }
+    }
+
+    /// C = beta * C before the products are accumulated into it.
+    static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int,
+                      by beta: Float, threads: Int) {
+        if beta == 1 { return }
+        let cs = UncheckedSendable(c)
+        let parts = min(threads, rows)
+        parallelFor(chunks: parts) { part in
+            for i in splitRange(rows, parts: parts, part: part) {
+                let row = cs.value + i * ldc
+                if beta == 0 {
+                    row.update(repeating: 0, count: columns)
+                } else {
+                    scaleInPlace(row, count: columns, by: beta)
+                }
+            }
+        }
+    }
+
+    // MARK: - The packed, blocked path
+
+    private static func packedGEMM(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    ) {
+        let kc = min(depthBlock, k)
+        let rowsPerBlock = min(rowBlock, m)
+        let aPanels = (rowsPerBlock + mr - 1) / mr
+        let packedA = AlignedBuffer(count: aPanels * mr * kc)
+        defer { packedA.free() }
+
+        // Split the columns between threads when there are enough of them; otherwise split rows.
+        let columnPanels = (n + nr - 1) / nr
+        let splitColumns = columnPanels >= 2 * threads || m < 2 * mr * threads
+        let nbMax = splitColumns ? min(columnBlock, ((n + threads - 1) / threads + nr - 1) / nr * nr) : min(columnBlock, columnPanels * nr)
+        let packedB = (0..<threads).map { _ in AlignedBuffer(count: nbMax * kc) }
+        defer { packedB.forEach { $0.free() } }
+
+        let shared = UncheckedSendable((a: a, b: b, c: c, packedA: packedA, packedB: packedB))
+        var i0 = 0
+        while i0 < m {
+            let mb = min(rowsPerBlock, m - i0)
+            let panels = (mb + mr - 1) / mr
+            var p0 = 0
+            while p0 < k {
+                let kb = min(kc, k - p0)
+                // Phase 1: pack this block of A, the threads sharing its panels.
+                let packThreads = min(threads, panels)
+                parallelFor(chunks: packThreads) { part in
+                    let range = splitRange(panels, parts: packThreads, part: part)
+                    packA(transA: transA, a: shared.value.a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
+                          panels: range, into: shared.value.packedA.pointer)
+                }
+                // Phase 2: each thread sweeps its share of C.
+                parallelFor(chunks: threads) { t in
+                    let s = shared.value
+                    let columns = splitColumns ? splitRange(n, parts: threads, part: t, granule: nr) : 0..<n
+                    let panelRange = splitColumns ? 0..<panels : splitRange(panels, parts: threads, part: t)
+                    if columns.isEmpty || panelRange.isEmpty { return }
+                    var j0 = columns.lowerBound
+                    while j0 < columns.upperBound {
+                        let nb = min(nbMax, columns.upperBound - j0)
+                        packB(transB: transB, b: s.b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
+                              into: s.packedB[t].pointer)
+                        macroKernel(depth: kb, packedA: s.packedA.pointer, panels: panelRange, rows: mb,
+                                    packedB: s.packedB[t].pointer, columns: nb, alpha: alpha,
+                                    c: s.c + i0 * ldc + j0, ldc: ldc)
+                        j0 += nb
+                    }
+                }
+                p0 += kb
+            }
+            i0 += mb
+        }
+    }
+
+    /// Runs the micro-kernel over every (A panel, B panel) pair of one packed block.
+    @inline(__always)
+    private static func macroKernel(depth kc: Int, packedA: UnsafeMutablePointer<Float>, panels: Range<Int>, rows: Int,
+                                    packedB: UnsafeMutablePointer<Float>, columns: Int, alpha: Float,
+                                    c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let bPanels = (columns + nr - 1) / nr
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { edge in
+            let edgeTile = edge.baseAddress!
+            for ip in panels {
+                let aPanel = UnsafePointer(packedA + ip * mr * kc)
+                let tileRows = min(mr, rows - ip * mr)
+                for jp in 0..<bPanels {
+                    let bPanel = UnsafePointer(packedB + jp * nr * kc)
+                    let tileColumns = min(nr, columns - jp * nr)
+                    let cTile = c + ip * mr * ldc + jp * nr
+                    if tileRows == mr && tileColumns == nr {
+                        microKernel12x32(kc, aPanel, bPanel, cTile, ldc, alpha)
+                    } else {
+                        edgeTile.update(repeating: 0, count: mr * nr)
+                        microKernel12x32(kc, aPanel, bPanel, edgeTile, nr, alpha)
+                        for r in 0..<tileRows {
+                            let src = edgeTile + r * nr, dst = cTile + r * ldc
+                            for j in 0..<tileColumns { dst[j] += src[j] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Packs `op(A)[row0 ..< row0+rows, depth0 ..< depth0+depth]` into panels of `mr` rows:
+    /// panel `p` holds, for each depth index, its `mr` row values side by side (zero-padded).
+    @inline(__always)
+    static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, row0: Int, rows: Int,
+                      depth0: Int, depth kb: Int, panels: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+        for panel in panels {
+            let dst = packed + panel * mr * kb
+            let first = row0 + panel * mr
+            let count = min(mr, rows - panel * mr)
+            if transA {
+                // op(A)[i, p] = a[p * lda + i]: each depth index gives `count` contiguous values.
+                for p in 0..<kb {
+                    let src = a + (depth0 + p) * lda + first
+                    let d = dst + p * mr
+                    for r in 0..<count { d[r] = src[r] }
+                    for r in count..<mr { d[r] = 0 }
+                }
+            } else {
+                // op(A)[i, p] = a[i * lda + p]: read each row contiguously, write with stride mr.
+                for r in 0..<count {
+                    let src = a + (first + r) * lda + depth0
+                    for p in 0..<kb { dst[p * mr + r] = src[p] }
+                }
+                if count < mr {
+                    for p in 0..<kb { for r in count..<mr { dst[p * mr + r] = 0 } }
+                }
+            }
+        }
+    }
+
+    /// Packs `op(B)[depth0 ..< depth0+depth, column0 ..< column0+columns]` into panels of `nr`
+    /// columns: panel `q` holds, for each depth index, its `nr` column values (zero-padded).
+    @inline(__always)
+    static func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth0: Int, depth kb: Int,
+                      column0: Int, columns: Int, into packed: UnsafeMutablePointer<Float>) {
+        let panels = (columns + nr - 1) / nr
+        for panel in 0..<panels {
+            let dst = packed + panel * nr * kb
+            let first = column0 + panel * nr
+            let count = min(nr, columns - panel * nr)
+            if transB {
+                // op(B)[p, j] = b[j * ldb + p]: read each stored row contiguously.
+                for j in 0..<count {
+                    let src = b + (first + j) * ldb + depth0
+                    for p in 0..<kb { dst[p * nr + j] = src[p] }
+                }
+                if count < nr {
+                    for p in 0..<kb { for j in count..<nr { dst[p * nr + j] = 0 } }
+                }
+            } else {
+                // op(B)[p, j] = b[p * ldb + j]: each depth index gives `count` contiguous values.
+                for p in 0..<kb {
+                    let src = b + (depth0 + p) * ldb + first
+                    let d = dst + p * nr
+                    if count == nr {
+                        let raw = UnsafeRawPointer(src), out = UnsafeMutableRawPointer(d)
+                        out.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                        out.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
+                                       toByteOffset: 64, as: SIMD16<Float>.self)
+                    } else {
+                        for j in 0..<count { d[j] = src[j] }
+                        for j in count..<nr { d[j] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The register-blocked micro-kernel: `C[0..<12, 0..<32] += alpha * Apanel · Bpanel` over
+    /// `kc` depth steps, with the 12×32 tile held in 24 AVX-512 registers.
+    @inline(__always)
+    static func microKernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float) {
+    var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(),
+        c10 = SIMD16<Float>(), c11 = SIMD16<Float>(),
+        c20 = SIMD16<Float>(), c21 = SIMD16<Float>(),
+        c30 = SIMD16<Float>(), c31 = SIMD16<Float>(),
+        c40 = SIMD16<Float>(), c41 = SIMD16<Float>(),
+        c50 = SIMD16<Float>(), c51 = SIMD16<Float>(),
+        c60 = SIMD16<Float>(), c61 = SIMD16<Float>(),
+        c70 = SIMD16<Float>(), c71 = SIMD16<Float>(),
+        c80 = SIMD16<Float>(), c81 = SIMD16<Float>(),
+        c90 = SIMD16<Float>(), c91 = SIMD16<Float>(),
+        c100 = SIMD16<Float>(), c101 = SIMD16<Float>(),
+        c110 = SIMD16<Float>(), c111 = SIMD16<Float>()
+    var a = a, b = b
+    for _ in 0..<kc {
+        let b0 = UnsafeRawPointer(b).load(as: SIMD16<Float>.self)
+        let b1 = UnsafeRawPointer(b + 16).load(as: SIMD16<Float>.self)
+        let a0 = SIMD16<Float>(repeating: a[0])
+        c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
+        let a1 = SIMD16<Float>(repeating: a[1])
+        c10 = c10.addingProduct(a1, b0); c11 = c11.addingProduct(a1, b1)
+        let a2 = SIMD16<Float>(repeating: a[2])
+        c20 = c20.addingProduct(a2, b0); c21 = c21.addingProduct(a2, b1)
+        let a3 = SIMD16<Float>(repeating: a[3])
+        c30 = c30.addingProduct(a3, b0); c31 = c31.addingProduct(a3, b1)
+        let a4 = SIMD16<Float>(repeating: a[4])
+        c40 = c40.addingProduct(a4, b0); c41 = c41.addingProduct(a4, b1)
+        let a5 = SIMD16<Float>(repeating: a[5])
+        c50 = c50.addingProduct(a5, b0); c51 = c51.addingProduct(a5, b1)
+        let a6 = SIMD16<Float>(repeating: a[6])
+        c60 = c60.addingProduct(a6, b0); c61 = c61.addingProduct(a6, b1)
+        let a7 = SIMD16<Float>(repeating: a[7])
+        c70 = c70.addingProduct(a7, b0); c71 = c71.addingProduct(a7, b1)
+        let a8 = SIMD16<Float>(repeating: a[8])
+        c80 = c80.addingProduct(a8, b0); c81 = c81.addingProduct(a8, b1)
+        let a9 = SIMD16<Float>(repeating: a[9])
+        c90 = c90.addingProduct(a9, b0); c91 = c91.addingProduct(a9, b1)
+        let a10 = SIMD16<Float>(repeating: a[10])
+        c100 = c100.addingProduct(a10, b0); c101 = c101.addingProduct(a10, b1)
+        let a11 = SIMD16<Float>(repeating: a[11])
+        c110 = c110.addingProduct(a11, b0); c111 = c111.addingProduct(a11, b1)
+        a += 12; b += 32
+    }
+    let scale = SIMD16<Float>(repeating: alpha)
+    accumulate(c + 0 * ldc, c00, c01, scale)
+    accumulate(c + 1 * ldc, c10, c11, scale)
+    accumulate(c + 2 * ldc, c20, c21, scale)
+    accumulate(c + 3 * ldc, c30, c31, scale)
+    accumulate(c + 4 * ldc, c40, c41, scale)
+    accumulate(c + 5 * ldc, c50, c51, scale)
+    accumulate(c + 6 * ldc, c60, c61, scale)
+    accumulate(c + 7 * ldc, c70, c71, scale)
+    accumulate(c + 8 * ldc, c80, c81, scale)
+    accumulate(c + 9 * ldc, c90, c91, scale)
+    accumulate(c + 10 * ldc, c100, c101, scale)
+    accumulate(c + 11 * ldc, c110, c111, scale)
+    }
+
+    @inline(__always)
+    private static func accumulate(_ c: UnsafeMutablePointer<Float>, _ low: SIMD16<Float>, _ high: SIMD16<Float>,
+                                   _ scale: SIMD16<Float>) {
+        let raw = UnsafeMutableRawPointer(c)
+        let c0 = raw.loadUnaligned(as: SIMD16<Float>.self)
+        let c1 = raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+        raw.storeBytes(of: c0.addingProduct(low, scale), as: SIMD16<Float>.self)
+        raw.storeBytes(of: c1.addingProduct(high, scale), toByteOffset: 64, as: SIMD16<Float>.self)
+    }
+}
+
+/// A 64-byte aligned scratch buffer of Floats (packed GEMM panels, im2col columns).
+struct AlignedBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    func free() { UnsafeMutableRawPointer(pointer).deallocate() }
+}
