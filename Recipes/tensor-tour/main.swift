@@ -1,2 +1,12 @@
 import FastSwift
-print(Threads.count)
+let x = Tensor([[1, 2], [3, 4]])
+print(x)
+print(x * 2 + 1)
+print((x * 0.7893).sigmoid())
+print(x.sum(dim: 0), x.mean(), x.T)
+print(Tensor.randn([3, 4]))
+print(Tensor.arange(2000).reshape([2, 1000]))
+print(Tensor([1e-5, 1, 1000]))
+print(x • x, x[..., 0], x[1], x[[1, 0, 1]])
+print(Tensor([-1, 0.5, 2]).exp(), Tensor([-1, 0.5, 2]).log(), Tensor([-1, 0.5, 2]).tanh())
+print(Tensor.arange(30))
