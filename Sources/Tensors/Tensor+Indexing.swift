@@ -111,6 +111,12 @@ extension Tensor {
         }
     }
 
+    /// One position on each leading axis: `x[i, j]` (each axis disappears from the result).
+    public subscript(_ indices: Int...) -> Tensor {
+        get { self[indices.map { .index($0) }] }
+        set { self[indices.map { .index($0) }] = newValue }
+    }
+
     /// The first axis at `i` (negative counts from the end).
     public subscript(_ i: Int) -> Tensor {
         get { self[[.index(i)]] }

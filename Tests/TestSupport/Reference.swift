@@ -1,0 +1,80 @@
+import Tensors
+
+/// Naive reference implementations, written for obviousness rather than speed, that the fast
+/// kernels are tested against.
+public enum Reference {
+    /// `C = alpha * op(A) op(B) + beta * C` by the textbook triple loop, accumulated in Double.
+    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) -> [Float] {
+        var out = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc = 0.0
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    acc += Double(av) * Double(bv)
+                }
+                let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
+                out[i * ldc + j] = Float(Double(alpha) * acc + old)
+            }
+        }
+        return out
+    }
+
+    /// Row-major strides of a shape.
+    public static func strides(_ shape: [Int]) -> [Int] {
+        var s = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for d in stride(from: shape.count - 1, through: 0, by: -1) { s[d] = acc; acc *= shape[d] }
+        return s
+    }
+
+    /// The multi-index of flat position `flat` in `shape`.
+    public static func unravel(_ flat: Int, _ shape: [Int]) -> [Int] {
+        var index = [Int](repeating: 0, count: shape.count)
+        var rest = flat
+        for d in stride(from: shape.count - 1, through: 0, by: -1) { index[d] = rest % shape[d]; rest /= shape[d] }
+        return index
+    }
+
+    /// The element of `t` that broadcasting maps output multi-index `index` to.
+    public static func broadcastElement(_ t: Tensor, _ index: [Int]) -> Float {
+        let offset = index.count - t.rank
+        let s = strides(t.shape)
+        var flat = 0
+        for d in 0..<t.rank where t.shape[d] != 1 { flat += index[d + offset] * s[d] }
+        return t.scalars[flat]
+    }
+
+    /// `f(a, b)` element by element with broadcasting, one multi-index at a time.
+    public static func broadcast(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+        let shape = broadcastShape(a.shape, b.shape)!
+        let n = shape.reduce(1, *)
+        let av = a, bv = b
+        var values = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            let index = unravel(i, shape)
+            values[i] = f(broadcastElement(av, index), broadcastElement(bv, index))
+        }
+        return Tensor(shape: shape, scalars: values)
+    }
+
+    /// `f` over axis `dim` of `t`, one output element at a time.
+    public static func reduce(_ t: Tensor, dim: Int, _ f: ([Float]) -> Float) -> Tensor {
+        var outShape = t.shape
+        outShape.remove(at: dim)
+        let n = outShape.reduce(1, *)
+        let s = strides(t.shape)
+        let values = t.scalars
+        var out = [Float](repeating: 0, count: n)
+        for i in 0..<n {
+            var index = unravel(i, outShape)
+            index.insert(0, at: dim)
+            var base = 0
+            for d in 0..<t.rank { base += index[d] * s[d] }
+            out[i] = f((0..<t.shape[dim]).map { values[base + $0 * s[dim]] })
+        }
+        return Tensor(shape: outShape, scalars: out)
+    }
+}
