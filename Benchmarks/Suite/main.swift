@@ -1,19 +1,26 @@
-import FastSwift
+// The benchmark suite: `swift run -c release benchmarks <suite> [--threads N] [--json]`.
+//
+// Without --threads each suite measures 1 thread and every core. With --json it prints one
+// JSON object per line with at least suite, case, threads, seconds and the suite's figure
+// (gflops or images_per_s), and batch where it applies.
 import Foundation
 
-let n = Int(CommandLine.arguments.dropFirst().first ?? "1024")!
-let threads = Int(CommandLine.arguments.dropFirst(2).first ?? "1")!
-let a = UnsafeMutablePointer<Float>.allocate(capacity: n*n)
-let b = UnsafeMutablePointer<Float>.allocate(capacity: n*n)
-let c = UnsafeMutablePointer<Float>.allocate(capacity: n*n)
-for i in 0..<n*n { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
-for tA in [false, true] { for tB in [false, true] {
-var best = 1e9
-for _ in 0..<5 {
-let t0 = DispatchTime.now().uptimeNanoseconds
-Kernels.sgemm(transA: tA, transB: tB, m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c, ldc: n, threads: threads)
-let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-best = min(best, t)
+let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> Void)] = [
+    ("gemm", "SGEMM GFLOPS, square sizes 256-2048", runGEMMSuite),
+]
+
+let usage =
+    "usage: benchmarks <suite> [--threads N] [--json] [--min-seconds S]\nsuites:\n"
+        + suites.map { "  \($0.name)\t\($0.summary)" }.joined(separator: "\n")
+
+let arguments = CommandLine.arguments.dropFirst()
+guard let name = arguments.first, let suite = suites.first(where: { $0.name == name }) else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
 }
-print(tA, tB, n, threads, 2.0 * Double(n*n*n) / best / 1e9)
-}}
+do {
+    try suite.run(try BenchmarkOptions.parse(arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("benchmarks: \(error)\n\(usage)\n".utf8))
+    exit(2)
+}
