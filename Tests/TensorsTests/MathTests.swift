@@ -6,7 +6,7 @@ import XCTest
 final class MathTests: XCTestCase {
     /// Values over the ranges the functions are used on, plus edge values.
     let inputs: [Float] = stride(from: -20, through: 20, by: 0.0137).map { Float($0) }
-        + [0, -0.0, 1e-8, -1e-8, 1e-30, 88, 88.7, 89, 100, -87, -100, -104, -200, 1e-38, 3e-39, 1e-45]
+        + [0, -0.0, 1e-8, -1e-8, 1e-30, 88, 88.7, 89, 100, -87, -100, -104, -200, 1e-38, Float.leastNormalMagnitude / 4, Float.leastNonzeroMagnitude]
 
     private func check(_ actual: Tensor, _ f: (Double) -> Double, on values: [Float], rtol: Float = 2e-6,
                        atol: Float = 1e-37, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
