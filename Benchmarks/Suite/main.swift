@@ -7,6 +7,7 @@ import Foundation
 
 let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> Void)] = [
     ("gemm", "SGEMM GFLOPS, square sizes 256-2048", runGEMMSuite),
+    ("ops", "element-wise and reduction GB/s, 16K-4M elements", runOpsSuite),
 ]
 
 let usage =

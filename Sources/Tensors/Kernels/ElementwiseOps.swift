@@ -24,8 +24,9 @@ struct MinOp: BinaryOp {
 struct PowOp: BinaryOp {
     @inline(__always) func apply(_ a: Vec, _ b: Vec) -> Vec {
         let magnitude = (b * a.magnitudeVector().log()).exp()
-        let integral = b.rounded(.towardZero) .== b
-        let odd = integral .& ((b * 0.5).rounded(.towardZero) .!= b * 0.5)
+        let integral = b.truncated() .== b
+        let half = b * 0.5
+        let odd = integral .& (half.truncated() .!= half)
         var r = magnitude.replacing(with: -magnitude, where: (a .< 0) .& odd)
         r = r.replacing(with: .nan, where: (a .< 0) .& .!integral)
         r = r.replacing(with: 1, where: (b .== 0) .| (a .== 1))
