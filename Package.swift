@@ -46,11 +46,13 @@ let package = Package(
     targets: [
         // Layers, bottom to top; an arrow only points down.
         .target(name: "Tensors", swiftSettings: kernelSettings),
-        .target(name: "FastSwift", dependencies: ["Tensors"]),
+        .target(name: "Autograd", dependencies: ["Tensors"]),
+        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd"]),
 
         // Tests and the helpers they share.
-        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",

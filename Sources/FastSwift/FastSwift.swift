@@ -5,3 +5,4 @@
 // re-exports every layer, bottom to top: Tensors → Autograd → Layers → Optimizers →
 // DataBlocks → Training.
 @_exported import Tensors
+@_exported import Autograd

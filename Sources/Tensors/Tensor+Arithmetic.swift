@@ -10,7 +10,8 @@ extension Tensor {
     }
 
     /// Applies a unary element-wise op in place.
-    mutating func mapInPlace<Op: UnaryOp>(_ op: Op) {
+    mutating func mapInPlace<Op: UnaryOp>(_ op: Op, name: String) {
+        prepareInPlace(name)
         makeUnique()
         Kernels.map(op, pointer, pointer, count: count)
     }
@@ -18,6 +19,15 @@ extension Tensor {
     /// `op(a, b)` element-wise with broadcasting; traps naming `name` and both shapes when the
     /// shapes cannot broadcast.
     static func zipped<Op: BinaryOp>(_ a: Tensor, _ b: Tensor, _ op: Op, name: String) -> Tensor {
+        computeZipped(a, b, op, name: name)
+    }
+
+    /// `zipped`, recorded for autograd as `operation`.
+    static func zipped<Op: BinaryOp>(_ a: Tensor, _ b: Tensor, _ op: Op, name: String, recording operation: Operation) -> Tensor {
+        computeZipped(a, b, op, name: name).recorded(operation, a, b)
+    }
+
+    private static func computeZipped<Op: BinaryOp>(_ a: Tensor, _ b: Tensor, _ op: Op, name: String) -> Tensor {
         if a.shape == b.shape {
             let result = Tensor(uninitializedShape: a.shape)
             Kernels.zip(op, a.pointer, b.pointer, result.pointer, count: a.count)
@@ -39,6 +49,7 @@ extension Tensor {
             fatalError(shapeMismatchMessage(op: name, self.shape, other.shape,
                                             reason: "do not fit: the right side must broadcast to the left side's shape"))
         }
+        prepareInPlace(name)
         makeUnique()
         if other.count == 1 {
             Kernels.map(RightScalarOp(op: op, scalar: Vec(repeating: other.pointer[0])), pointer, pointer, count: count)
@@ -50,25 +61,32 @@ extension Tensor {
     }
 
     /// Element-wise sum with broadcasting.
-    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, AddOp(), name: "add") }
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, AddOp(), name: "add", recording: .add) }
     /// Element-wise difference with broadcasting.
-    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, SubOp(), name: "sub") }
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, SubOp(), name: "sub", recording: .sub) }
     /// Element-wise product with broadcasting.
-    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, MulOp(), name: "mul") }
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, MulOp(), name: "mul", recording: .mul) }
     /// Element-wise quotient with broadcasting.
-    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, DivOp(), name: "div") }
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { zipped(lhs, rhs, DivOp(), name: "div", recording: .div) }
 
-    public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped(RightScalarOp(op: AddOp(), scalar: Vec(repeating: rhs))) }
-    public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped(RightScalarOp(op: SubOp(), scalar: Vec(repeating: rhs))) }
-    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped(RightScalarOp(op: MulOp(), scalar: Vec(repeating: rhs))) }
-    public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped(RightScalarOp(op: DivOp(), scalar: Vec(repeating: rhs))) }
-    public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapped(LeftScalarOp(op: AddOp(), scalar: Vec(repeating: lhs))) }
-    public static func - (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapped(LeftScalarOp(op: SubOp(), scalar: Vec(repeating: lhs))) }
-    public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapped(LeftScalarOp(op: MulOp(), scalar: Vec(repeating: lhs))) }
-    public static func / (lhs: Float, rhs: Tensor) -> Tensor { rhs.mapped(LeftScalarOp(op: DivOp(), scalar: Vec(repeating: lhs))) }
+    /// `x` with a scalar on one side, recorded as `scale * x + shift`.
+    private static func affine<Op: UnaryOp>(_ x: Tensor, _ op: Op, scale: Float) -> Tensor {
+        x.mapped(op).recorded(.scaleShift(scale: scale), x)
+    }
+
+    public static func + (lhs: Tensor, rhs: Float) -> Tensor { affine(lhs, RightScalarOp(op: AddOp(), scalar: Vec(repeating: rhs)), scale: 1) }
+    public static func - (lhs: Tensor, rhs: Float) -> Tensor { affine(lhs, RightScalarOp(op: SubOp(), scalar: Vec(repeating: rhs)), scale: 1) }
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor { affine(lhs, RightScalarOp(op: MulOp(), scalar: Vec(repeating: rhs)), scale: rhs) }
+    public static func / (lhs: Tensor, rhs: Float) -> Tensor { affine(lhs, RightScalarOp(op: DivOp(), scalar: Vec(repeating: rhs)), scale: 1 / rhs) }
+    public static func + (lhs: Float, rhs: Tensor) -> Tensor { affine(rhs, LeftScalarOp(op: AddOp(), scalar: Vec(repeating: lhs)), scale: 1) }
+    public static func - (lhs: Float, rhs: Tensor) -> Tensor { affine(rhs, LeftScalarOp(op: SubOp(), scalar: Vec(repeating: lhs)), scale: -1) }
+    public static func * (lhs: Float, rhs: Tensor) -> Tensor { affine(rhs, LeftScalarOp(op: MulOp(), scalar: Vec(repeating: lhs)), scale: lhs) }
+    public static func / (lhs: Float, rhs: Tensor) -> Tensor {
+        rhs.mapped(LeftScalarOp(op: DivOp(), scalar: Vec(repeating: lhs))).recorded(.scalarDivide(numerator: lhs), rhs)
+    }
 
     /// Element-wise negation.
-    public static prefix func - (x: Tensor) -> Tensor { x.mapped(NegOp()) }
+    public static prefix func - (x: Tensor) -> Tensor { x.mapped(NegOp()).recorded(.neg, x) }
 
     /// Adds `rhs` (broadcast to `lhs`'s shape) in place.
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.zipInPlace(rhs, AddOp(), name: "add_") }
@@ -78,10 +96,10 @@ extension Tensor {
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.zipInPlace(rhs, MulOp(), name: "mul_") }
     /// Divides by `rhs` (broadcast to `lhs`'s shape) in place.
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.zipInPlace(rhs, DivOp(), name: "div_") }
-    public static func += (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: AddOp(), scalar: Vec(repeating: rhs))) }
-    public static func -= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: SubOp(), scalar: Vec(repeating: rhs))) }
-    public static func *= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: MulOp(), scalar: Vec(repeating: rhs))) }
-    public static func /= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: DivOp(), scalar: Vec(repeating: rhs))) }
+    public static func += (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: AddOp(), scalar: Vec(repeating: rhs)), name: "add_") }
+    public static func -= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: SubOp(), scalar: Vec(repeating: rhs)), name: "sub_") }
+    public static func *= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: MulOp(), scalar: Vec(repeating: rhs)), name: "mul_") }
+    public static func /= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace(RightScalarOp(op: DivOp(), scalar: Vec(repeating: rhs)), name: "div_") }
 }
 
 // MARK: - Comparisons (1 where true, 0 where false), with broadcasting

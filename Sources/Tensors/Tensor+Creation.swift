@@ -128,6 +128,7 @@ extension Tensor {
     /// Fills the tensor with uniform samples in `low ..< high` (PyTorch's `uniform_`).
     /// Works through subscripts too: `w[..., 0].uniformInPlace(-1, 1)`.
     public mutating func uniformInPlace(_ low: Float = 0, _ high: Float = 1, generator: RandomGenerator? = nil) {
+        prepareInPlace("uniform_")
         makeUnique()
         let out = pointer, n = count
         Random.using(generator) { g in
@@ -137,6 +138,7 @@ extension Tensor {
 
     /// Fills the tensor with normal samples (PyTorch's `normal_`).
     public mutating func normalInPlace(mean: Float = 0, std: Float = 1, generator: RandomGenerator? = nil) {
+        prepareInPlace("normal_")
         makeUnique()
         let out = pointer, n = count
         Random.using(generator) { g in
@@ -146,6 +148,7 @@ extension Tensor {
 
     /// Sets every element to `value` (PyTorch's `fill_`).
     public mutating func fill(_ value: Float) {
+        prepareInPlace("fill_")
         makeUnique()
         pointer.update(repeating: value, count: count)
     }

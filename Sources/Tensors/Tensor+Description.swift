@@ -25,7 +25,13 @@ public struct PrintOptions: Sendable {
 
 extension Tensor: CustomStringConvertible {
     /// The tensor as PyTorch prints it: `tensor([[1., 2.], [3., 4.]])`.
-    public var description: String { formatted(prefix: "tensor(", suffix: ")") }
+    public var description: String {
+        var suffix = ")"
+        if let record = gradientRecord, record.requiresGrad {
+            suffix = record.node.map { ", grad_fn=<\($0.operation.name)>)" } ?? ", requires_grad=True)"
+        }
+        return formatted(prefix: "tensor(", suffix: suffix)
+    }
 
     /// The tensor's values with a chosen prefix and suffix (later layers add `requires_grad=True`).
     public func formatted(prefix: String, suffix: String, options: PrintOptions = .current) -> String {

@@ -68,7 +68,7 @@ extension Tensor {
             Kernels.stridedCopy(pointer + offset, srcStrides: strides, result.pointer,
                                 dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
         }
-        return result
+        return result.recorded(.slice(ranges: ranges), self)
     }
 
     /// Writes `value` (broadcast to the selection's shape) into the sub-tensor selected by
@@ -79,6 +79,7 @@ extension Tensor {
             fatalError(shapeMismatchMessage(op: op, value.shape, selectionShape,
                                             reason: "do not fit: the value cannot be broadcast to the selection"))
         }
+        prepareInPlace(op)
         makeUnique()
         let source = value.expand(to: selectionShape)
         let strides = Tensor.contiguousStrides(shape)
@@ -163,7 +164,7 @@ extension Tensor {
             for (k, r) in rows.enumerated() {
                 (result.pointer + k * rowLength).update(from: pointer + r * rowLength, count: rowLength)
             }
-            return result
+            return result.recorded(.gatherRows(indices: rows), self)
         }
         set {
             guard rank >= 1 else { fatalError("index assignment: cannot scatter rows of a scalar") }
@@ -174,6 +175,7 @@ extension Tensor {
                                                 reason: "do not fit: the value cannot be broadcast to the selection"))
             }
             let source = newValue.expand(to: selection)
+            prepareInPlace("index assignment")
             makeUnique()
             let rowLength = count / Swift.max(shape[0], 1)
             for (k, r) in rows.enumerated() {
@@ -202,7 +204,7 @@ extension Tensor {
             for (k, p) in positions.enumerated() {
                 (result.pointer + k * inner).update(from: pointer + p * inner, count: inner)
             }
-            return result
+            return result.recorded(.maskedSelect(positions: positions, inner: inner), self)
         }
         set {
             let (positions, inner) = maskedPositions(mask, op: "masked assignment")
@@ -212,6 +214,7 @@ extension Tensor {
                                                 reason: "do not fit: the value cannot be broadcast to the selection"))
             }
             let source = newValue.expand(to: selection)
+            prepareInPlace("masked assignment")
             makeUnique()
             for (k, p) in positions.enumerated() {
                 (pointer + p * inner).update(from: source.pointer + k * inner, count: inner)

@@ -63,6 +63,7 @@ extension Tensor {
             }
             precondition(index == count)
         }
+        result = result.recorded(.matmul(transposeA: transposeSelf, transposeB: transposeOther), a2, b2)
         if a.rank == 1 && b.rank == 1 { return result.reshape([]) }
         if a.rank == 1 { result = result.squeeze(-2) }
         if b.rank == 1 { result = result.squeeze(-1) }

@@ -31,7 +31,9 @@ extension Tensor {
     }
 
     /// The sum of all elements (as a scalar tensor), or along `dim`.
-    public func sum(dim: Int? = nil, keepDim: Bool = false) -> Tensor { reduced(SumReduce(), dim: dim, keepDim: keepDim, name: "sum") }
+    public func sum(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
+        reduced(SumReduce(), dim: dim, keepDim: keepDim, name: "sum").recorded(.sum(dim: dim, keepDim: keepDim), self)
+    }
 
     /// The sum over several axes at once.
     public func sum(dims: [Int], keepDim: Bool = false) -> Tensor {
@@ -48,10 +50,14 @@ extension Tensor {
     }
 
     /// The largest element, or the largest along `dim` (values only; `argmax(dim:)` gives positions).
-    public func max(dim: Int? = nil, keepDim: Bool = false) -> Tensor { reduced(MaxReduce(), dim: dim, keepDim: keepDim, name: "max") }
+    public func max(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
+        reduced(MaxReduce(), dim: dim, keepDim: keepDim, name: "max").recorded(.extreme(dim: dim, keepDim: keepDim), self)
+    }
 
     /// The smallest element, or the smallest along `dim`.
-    public func min(dim: Int? = nil, keepDim: Bool = false) -> Tensor { reduced(MinReduce(), dim: dim, keepDim: keepDim, name: "min") }
+    public func min(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
+        reduced(MinReduce(), dim: dim, keepDim: keepDim, name: "min").recorded(.extreme(dim: dim, keepDim: keepDim), self)
+    }
 
     private func argReduced(dim: Int?, keepDim: Bool, largest: Bool, name: String) -> Tensor {
         if count == 0 { fatalError("\(name): cannot reduce an empty tensor") }

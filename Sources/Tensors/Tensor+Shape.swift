@@ -40,7 +40,7 @@ extension Tensor {
         guard Tensor.elementCount(shape) == count else {
             fatalError("reshape: shape \(newShape) is invalid for input of size \(count) (shape \(self.shape))")
         }
-        return Tensor(shape: shape, storage: storage)
+        return Tensor(shape: shape, storage: storage).recorded(.reshape, self)
     }
 
     /// Same as `reshape` (every tensor is contiguous, so a view never needs a copy).
@@ -88,7 +88,7 @@ extension Tensor {
         let result = Tensor(uninitializedShape: newShape)
         Kernels.stridedCopy(pointer, srcStrides: axes.map { strides[$0] },
                             result.pointer, dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
-        return result
+        return result.recorded(.permute(axes: axes), self)
     }
 
     /// Swaps two axes (by default the last two).
@@ -115,7 +115,7 @@ extension Tensor {
         let result = Tensor(uninitializedShape: newShape)
         Kernels.stridedCopy(pointer, srcStrides: srcStrides, result.pointer,
                             dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
-        return result
+        return result.recorded(.expand, self)
     }
 
     /// Same as `expand(to:)`.
@@ -151,7 +151,7 @@ extension Tensor {
             }
             offset += chunk
         }
-        return result
+        return result.recorded(.cat(dim: d), inputs: tensors)
     }
 
     /// Joins same-shaped tensors along a new axis: `stack` of n `[28, 28]` images is `[n, 28, 28]`.

@@ -18,6 +18,8 @@ public struct Tensor: Sendable {
     var storage: TensorStorage
     /// The size of each axis, outermost first.
     public private(set) var shape: [Int]
+    /// Autograd's record (nil for a plain tensor); shared by every copy of this tensor.
+    package var gradientRecord: GradientRecord?
 
     /// A tensor of the given shape holding `storage`'s elements (their count must match).
     init(shape: [Int], storage: TensorStorage) {
@@ -71,12 +73,18 @@ public struct Tensor: Sendable {
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
+        prepareInPlace("withUnsafeMutableBufferPointer")
         makeUnique()
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
     /// Copies the storage if another tensor shares it, so that this one may write to it.
+    ///
+    /// Parameters (leaves that require gradients) are the exception: like PyTorch tensors, all
+    /// copies of a parameter are the same parameter, so an optimizer's in-place step, made on
+    /// its own copy, changes the model's too.
     mutating func makeUnique() {
+        if let record = gradientRecord, record.isLeaf, record.requiresGrad { return }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 

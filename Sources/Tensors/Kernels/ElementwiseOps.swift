@@ -85,3 +85,34 @@ struct LeftScalarOp<Op: BinaryOp>: UnaryOp {
     let op: Op, scalar: Vec
     @inline(__always) func apply(_ x: Vec) -> Vec { op.apply(scalar, x) }
 }
+
+// MARK: - Derivative helpers for the backward rules (forward math of the gradients)
+
+/// `grad` where `x > 0`, else 0.
+struct ReluGradOp: BinaryOp {
+    @inline(__always) func apply(_ grad: Vec, _ x: Vec) -> Vec { Vec().replacing(with: grad, where: x .> 0) }
+}
+/// `grad * y * (1 - y)` for the sigmoid's output y.
+struct SigmoidGradOp: BinaryOp {
+    @inline(__always) func apply(_ grad: Vec, _ y: Vec) -> Vec { grad * y * (1 - y) }
+}
+/// `grad * (1 - y²)` for tanh's output y.
+struct TanhGradOp: BinaryOp {
+    @inline(__always) func apply(_ grad: Vec, _ y: Vec) -> Vec { grad * (1 - y * y) }
+}
+/// `grad` where `lower <= x <= upper`, else 0.
+struct ClampGradOp: BinaryOp {
+    let lower: Float, upper: Float
+    @inline(__always) func apply(_ grad: Vec, _ x: Vec) -> Vec {
+        Vec().replacing(with: grad, where: (x .>= lower) .& (x .<= upper))
+    }
+}
+/// The share of a maximum's (or minimum's) gradient that goes to its first operand:
+/// 1 where it wins, 1/2 on a tie, 0 where it loses.
+struct WinnerShareOp: BinaryOp {
+    let largest: Bool
+    @inline(__always) func apply(_ a: Vec, _ b: Vec) -> Vec {
+        let wins = largest ? a .> b : a .< b
+        return Vec().replacing(with: 0.5, where: a .== b).replacing(with: 1, where: wins)
+    }
+}
