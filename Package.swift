@@ -47,12 +47,15 @@ let package = Package(
         // Layers, bottom to top; an arrow only points down.
         .target(name: "Tensors", swiftSettings: kernelSettings),
         .target(name: "Autograd", dependencies: ["Tensors"]),
-        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd"]),
+        .target(name: "Layers", dependencies: ["Tensors", "Autograd"]),
+        .target(name: "Optimizers", dependencies: ["Tensors", "Autograd", "Layers"]),
+        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers"]),
 
         // Tests and the helpers they share.
         .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",

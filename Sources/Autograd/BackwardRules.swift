@@ -72,6 +72,13 @@ func inputGradients(_ node: Node, outputGrad g: Tensor) -> [Tensor?] {
         return [reached * expandReduced(g, dim: dim, keepDim: keepDim, to: x[0]) / ties]
     case .matmul(let tA, let tB):
         return matmulGradients(g, a: x[0], b: x[1], transposeA: tA, transposeB: tB)
+    case .linear:
+        // y = x Wᵀ + b:  dx = g W,  dW = gᵀ x (over all rows),  db = Σ rows of g
+        let outFeatures = g.shape[g.rank - 1], inFeatures = x[1].shape[1]
+        let rows = g.reshape([-1, outFeatures]), flatX = x[0].reshape([-1, inFeatures])
+        let dx = rows.matmul(x[1], transposeSelf: false, transposeOther: false).reshape(x[0].shape)
+        let dw = rows.matmul(flatX, transposeSelf: true, transposeOther: false)
+        return x.count == 3 ? [dx, dw, rows.sum(dim: 0)] : [dx, dw]
     case .reshape:
         return [g.reshape(x[0].shape)]
     case .permute(let axes):
@@ -90,6 +97,9 @@ func inputGradients(_ node: Node, outputGrad g: Tensor) -> [Tensor?] {
         return [Tensor.scatterBlocks(g, in: x[0].shape, positions: positions, inner: inner)]
     case .pickColumns(let indices):
         return [Tensor.scatterColumns(g, in: x[0].shape, indices: indices)]
+    case .crossEntropy(let targets, let mean):
+        let scale = g.item() / (mean ? Float(Swift.max(targets.count, 1)) : 1)
+        return [Tensor.crossEntropyBackward(logits: x[0], targets: targets, scale: scale)]
     case .logSoftmax(let dim):
         // dx = g - softmax(x) * sum(g)
         return [g - y.exp() * g.sum(dim: dim, keepDim: true)]

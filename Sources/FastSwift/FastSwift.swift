@@ -6,3 +6,5 @@
 // DataBlocks → Training.
 @_exported import Tensors
 @_exported import Autograd
+@_exported import Layers
+@_exported import Optimizers

@@ -28,6 +28,8 @@ package enum Operation: Sendable {
     case extreme(dim: Int?, keepDim: Bool)
     /// The core matrix product, after vectors have been promoted to matrices.
     case matmul(transposeA: Bool, transposeB: Bool)
+    /// `x • weightᵀ + bias` in one GEMM: inputs are x, weight and (optionally) bias.
+    case linear
     case reshape
     case permute(axes: [Int])
     case expand
@@ -37,6 +39,8 @@ package enum Operation: Sendable {
     case maskedSelect(positions: [Int], inner: Int)
     /// `x[i, indices[i]]` for each row `i` of a matrix.
     case pickColumns(indices: [Int])
+    /// Mean (or summed) cross-entropy of logits against class indices, fused with log-softmax.
+    case crossEntropy(targets: [Int], mean: Bool)
     case logSoftmax(dim: Int)
     case softmax(dim: Int)
     /// An op defined in a later layer, with its own backward closure (convolutions, fused losses).
@@ -69,6 +73,7 @@ package enum Operation: Sendable {
         case .sum: return "SumBackward0"
         case .extreme: return "MaxBackward0"
         case .matmul: return "MmBackward0"
+        case .linear: return "AddmmBackward0"
         case .reshape: return "ViewBackward0"
         case .permute: return "PermuteBackward0"
         case .expand: return "ExpandBackward0"
@@ -77,6 +82,7 @@ package enum Operation: Sendable {
         case .gatherRows: return "IndexBackward0"
         case .maskedSelect: return "MaskedSelectBackward0"
         case .pickColumns: return "GatherBackward0"
+        case .crossEntropy: return "NllLossBackward0"
         case .logSoftmax: return "LogSoftmaxBackward0"
         case .softmax: return "SoftmaxBackward0"
         case .custom(let name, _): return name

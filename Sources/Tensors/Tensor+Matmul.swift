@@ -73,3 +73,28 @@ extension Tensor {
     /// The matrix product (PyTorch's `a @ b`); see `matmul(_:)`. Type `•` with Option-8 on a Mac.
     public static func • (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.matmul(rhs) }
 }
+
+extension Tensor {
+    /// A fully connected layer's math, `x • weightᵀ + bias`, as one GEMM that starts from the
+    /// bias (PyTorch's `F.linear`). `x` is `[..., in]`, `weight` is `[out, in]` (PyTorch's layout),
+    /// `bias` is `[out]`; the result is `[..., out]`.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        guard x.rank >= 1, weight.rank == 2, x.shape[x.rank - 1] == weight.shape[1] else {
+            fatalError(shapeMismatchMessage(op: "linear", x.shape, weight.shape,
+                                            reason: "do not fit: the input's last dimension must equal the weight's second"))
+        }
+        let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+        if let bias, bias.shape != [outFeatures] {
+            fatalError(shapeMismatchMessage(op: "linear", weight.shape, bias.shape, reason: "do not fit: the bias needs one value per output"))
+        }
+        let rows = x.count / Swift.max(inFeatures, 1)
+        let result = Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures])
+        if let bias {
+            for r in 0..<rows { (result.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
+        }
+        Kernels.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
+                      a: x.pointer, lda: inFeatures, b: weight.pointer, ldb: inFeatures,
+                      beta: bias == nil ? 0 : 1, c: result.pointer, ldc: outFeatures)
+        return result.recorded(.linear, inputs: bias.map { [x, weight, $0] } ?? [x, weight])
+    }
+}

@@ -47,3 +47,33 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Cross-entropy of `logits` (`[n, classes]`) against class indices, fused with a stable
+    /// log-softmax: the mean (or sum) over rows of `logsumexp(row) - row[target]`.
+    public static func crossEntropy(logits: Tensor, targets: [Int], mean: Bool = true) -> Tensor {
+        guard logits.rank == 2, targets.count == logits.shape[0] else {
+            fatalError("crossEntropy: expected logits [n, classes] and n targets, got logits \(logits.shape) and \(targets.count) targets")
+        }
+        let classes = logits.shape[1]
+        for (i, t) in targets.enumerated() where t < 0 || t >= classes {
+            fatalError("crossEntropy: target \(t) in row \(i) is not a class index in 0..<\(classes)")
+        }
+        let logProbs = Tensor(uninitializedShape: logits.shape)
+        if logits.count > 0 { Kernels.softmaxRows(logits.pointer, logProbs.pointer, rows: targets.count, n: classes, log: true) }
+        var total: Double = 0
+        for (i, t) in targets.enumerated() { total -= Double(logProbs.pointer[i * classes + t]) }
+        let value = Float(mean ? total / Double(Swift.max(targets.count, 1)) : total)
+        return Tensor(value).recorded(.crossEntropy(targets: targets, mean: mean), logits)
+    }
+
+    /// `softmax(logits) - onehot(targets)`, scaled by `scale`: cross-entropy's gradient.
+    package static func crossEntropyBackward(logits: Tensor, targets: [Int], scale: Float) -> Tensor {
+        let classes = logits.shape[1]
+        let result = Tensor(uninitializedShape: logits.shape)
+        Kernels.softmaxRows(logits.pointer, result.pointer, rows: targets.count, n: classes, log: false)
+        for (i, t) in targets.enumerated() { result.pointer[i * classes + t] -= 1 }
+        Kernels.scaleInPlace(result.pointer, count: result.count, by: scale)
+        return result
+    }
+}

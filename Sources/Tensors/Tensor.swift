@@ -114,3 +114,23 @@ extension Tensor: Equatable {
         return true
     }
 }
+
+extension Tensor {
+    /// Calls `body` with a parameter's elements for an in-place update by an optimizer: the
+    /// change is seen by every copy of the parameter (the model's included). Must run inside
+    /// `noGrad { }`; the gradient and optimizer state are read through their own tensors.
+    package mutating func updateInPlace(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        prepareInPlace("optimizer step")
+        makeUnique()
+        body(pointer)
+    }
+
+    /// A read-only pointer to the elements, for kernels in other layers; valid while `self` lives.
+    package var elements: UnsafePointer<Float> { UnsafePointer(pointer) }
+
+    /// A writable pointer to the elements of a tensor this code owns alone (optimizer state).
+    package mutating func mutableElements() -> UnsafeMutablePointer<Float> {
+        makeUnique()
+        return pointer
+    }
+}

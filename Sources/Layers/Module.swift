@@ -1,0 +1,134 @@
+import Autograd
+import Tensors
+
+/// A neural-network building block, as PyTorch's `nn.Module`: subclass it, store layers and
+/// parameters in properties, and override `forward(_:)`.
+///
+///     final class SimpleNet: Module {
+///         let l1 = Linear(784, 30), l2 = Linear(30, 1)
+///         override func forward(_ x: Tensor) -> Tensor { l2(l1(x).relu()) }
+///     }
+///
+/// Parameters (stored `Tensor` properties that require gradients) and sub-modules (stored
+/// `Module`, `Module?` and `[Module]` properties) are found automatically: user code never lists
+/// them. `train()`/`eval()` switch the mode of the whole tree.
+open class Module: CustomStringConvertible {
+    /// True in training mode (the default), false after `eval()`. Dropout and batch norm
+    /// behave differently in the two.
+    public private(set) var isTraining = true
+
+    public init() {}
+
+    /// The forward pass: `[batch, ...]` in, `[batch, ...]` out. Subclasses override it.
+    open func forward(_ input: Tensor) -> Tensor {
+        fatalError("\(type(of: self)) must override forward(_:)")
+    }
+
+    /// Runs the forward pass: `model(x)`.
+    public final func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
+
+    /// The direct sub-modules with their names (property names, or positions in an array).
+    open var children: [(name: String, module: Module)] {
+        var result: [(String, Module)] = []
+        forEachStoredProperty { name, value in
+            if let m = value as? Module {
+                result.append((name, m))
+            } else if let ms = value as? [Module] {
+                for (i, m) in ms.enumerated() { result.append(("\(name).\(i)", m)) }
+            }
+        }
+        return result
+    }
+
+    /// This module's own parameters (not its children's), with their property names.
+    open var ownParameters: [(name: String, tensor: Tensor)] {
+        var result: [(String, Tensor)] = []
+        forEachStoredProperty { name, value in
+            if let t = value as? Tensor, t.requiresGrad { result.append((name, t)) }
+        }
+        return result
+    }
+
+    /// This module's own state that is not learned (batch norm's running statistics).
+    open var ownBuffers: [(name: String, tensor: Tensor)] {
+        var result: [(String, Tensor)] = []
+        forEachStoredProperty { name, value in
+            if let t = value as? Tensor, !t.requiresGrad { result.append((name, t)) }
+        }
+        return result
+    }
+
+    /// Every parameter of the tree with its dotted path (`"0.weight"`, `"body.2.bias"`), in order.
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        ownParameters + children.flatMap { child in child.module.namedParameters.map { ("\(child.name).\($0.name)", $0.tensor) } }
+    }
+
+    /// Every buffer of the tree with its dotted path.
+    public var namedBuffers: [(name: String, tensor: Tensor)] {
+        ownBuffers + children.flatMap { child in child.module.namedBuffers.map { ("\(child.name).\($0.name)", $0.tensor) } }
+    }
+
+    /// Every learnable tensor of the tree, for an optimizer: `SGD(model.parameters, lr: 0.1)`.
+    /// They are the model's own parameters: an optimizer's in-place update changes the model.
+    public var parameters: [Tensor] { namedParameters.map(\.tensor) }
+
+    /// The number of learnable values in the tree.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Switches the tree to training mode (or to evaluation mode with `false`).
+    public func train(_ on: Bool = true) {
+        isTraining = on
+        for child in children { child.module.train(on) }
+    }
+
+    /// Switches the tree to evaluation mode.
+    public func eval() { train(false) }
+
+    /// The text inside this module's parentheses when printed (`in_features=784, ...`).
+    open var extraDescription: String { "" }
+
+    /// The module tree as PyTorch prints it.
+    public var description: String {
+        let name = String(describing: type(of: self))
+        let kids = children
+        if kids.isEmpty { return "\(name)(\(extraDescription))" }
+        var lines = ["\(name)("]
+        for child in kids {
+            let text = child.module.description.replacingNewlines(with: "\n  ")
+            lines.append("  (\(child.name)): \(text)")
+        }
+        lines.append(")")
+        return lines.joined(separator: "\n")
+    }
+
+    private func forEachStoredProperty(_ body: (String, Any) -> Void) {
+        var mirror: Mirror? = Mirror(reflecting: self)
+        while let m = mirror, m.subjectType != Module.self {
+            for child in m.children {
+                guard let label = child.label else { continue }
+                // Optional values unwrap through their own mirror.
+                let unwrapped = Mirror(reflecting: child.value)
+                if unwrapped.displayStyle == .optional {
+                    if let some = unwrapped.children.first?.value { body(label, some) }
+                } else {
+                    body(label, child.value)
+                }
+            }
+            mirror = m.superclassMirror
+        }
+    }
+}
+
+extension String {
+    func replacingNewlines(with replacement: String) -> String {
+        split(separator: "\n", omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// A module made from a function, for steps that have no parameters (fastai's `Lambda`):
+/// `Lambda { $0.reshape([-1, 28 * 28]) }`.
+public final class Lambda: Module {
+    private let function: (Tensor) -> Tensor
+    public init(_ function: @escaping (Tensor) -> Tensor) { self.function = function }
+    public override func forward(_ input: Tensor) -> Tensor { function(input) }
+}

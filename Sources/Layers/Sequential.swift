@@ -1,0 +1,26 @@
+import Tensors
+
+/// Modules applied one after the other: the output of each is the input of the next.
+///
+///     let simpleNet = Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1))
+public final class Sequential: Module {
+    /// The modules, in order.
+    public let layers: [Module]
+
+    /// A sequence of the given modules.
+    public init(_ layers: Module...) { self.layers = layers }
+
+    /// A sequence of the modules in an array.
+    public init(_ layers: [Module]) { self.layers = layers }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        layers.reduce(input) { x, layer in layer(x) }
+    }
+
+    public override var children: [(name: String, module: Module)] {
+        layers.enumerated().map { ("\($0.offset)", $0.element) }
+    }
+
+    /// The `i`th module.
+    public subscript(_ i: Int) -> Module { layers[i] }
+}

@@ -1,0 +1,60 @@
+import Autograd
+import Tensors
+
+/// Adam with fastai's defaults: β1 (`momentum`) 0.9, β2 (`sqrMom`) 0.99, eps 1e-5, and weight
+/// decay 0.01 applied decoupled (`p *= 1 - lr·wd`, as AdamW), with bias correction.
+/// `decoupledWeightDecay: false` gives PyTorch's `Adam` (L2 decay added to the gradient).
+public final class Adam: Optimizer {
+    public let parameters: [Tensor]
+    public var lr: Float
+    /// β1, the decay of the gradient's running average (what one-cycle schedules).
+    public var momentum: Float
+    /// β2, the decay of the squared gradient's running average.
+    public var sqrMom: Float
+    public var eps: Float
+    public var weightDecay: Float
+    public var decoupledWeightDecay: Bool
+    private var averages: [Tensor?], squareAverages: [Tensor?], steps: [Int]
+
+    public init(_ parameters: [Tensor], lr: Float = 1e-3, momentum: Float = 0.9, sqrMom: Float = 0.99,
+                eps: Float = 1e-5, weightDecay: Float = 0.01, decoupledWeightDecay: Bool = true) {
+        self.parameters = parameters
+        self.lr = lr
+        self.momentum = momentum
+        self.sqrMom = sqrMom
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        averages = parameters.map { _ in nil }
+        squareAverages = parameters.map { _ in nil }
+        steps = parameters.map { _ in 0 }
+    }
+
+    public func step() {
+        noGrad {
+            for i in parameters.indices {
+                guard let grad = parameters[i].grad else { continue }
+                var p = parameters[i]
+                let count = p.count
+                if averages[i] == nil {
+                    averages[i] = Tensor.zeros(like: p)
+                    squareAverages[i] = Tensor.zeros(like: p)
+                }
+                steps[i] += 1
+                let m = averages[i]!.mutableElements(), v = squareAverages[i]!.mutableElements()
+                p.updateInPlace { pointer in
+                    Kernels.adamStep(parameter: pointer, gradient: grad.elements, average: m, squareAverage: v,
+                                     count: count, lr: lr, beta1: momentum, beta2: sqrMom, eps: eps,
+                                     weightDecay: weightDecay, decoupled: decoupledWeightDecay, step: steps[i])
+                }
+            }
+        }
+    }
+}
+
+/// AdamW: Adam with decoupled weight decay (fastai's Adam already decouples it; this spells
+/// out PyTorch's name, with PyTorch's defaults β2 0.999, eps 1e-8, wd 0.01).
+public func AdamW(_ parameters: [Tensor], lr: Float = 1e-3, momentum: Float = 0.9, sqrMom: Float = 0.999,
+                  eps: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+    Adam(parameters, lr: lr, momentum: momentum, sqrMom: sqrMom, eps: eps, weightDecay: weightDecay, decoupledWeightDecay: true)
+}

@@ -1,0 +1,75 @@
+// Fused parameter updates: one pass over a parameter, its gradient and its optimizer state.
+
+extension Kernels {
+    /// SGD with momentum, dampening, Nesterov and (L2) weight decay, as PyTorch defines it:
+    ///   g = grad + wd·p;  buf = momentum·buf + (1 - dampening)·g  (buf = g on the first step);
+    ///   g = nesterov ? g + momentum·buf : buf;  p -= lr·g
+    /// `velocity` may be nil when momentum is 0.
+    package static func sgdStep(parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                                velocity: UnsafeMutablePointer<Float>?, count: Int, lr: Float, momentum: Float,
+                                dampening: Float, weightDecay: Float, nesterov: Bool, firstStep: Bool) {
+        let vlr = Vec(repeating: lr), vwd = Vec(repeating: weightDecay)
+        let vm = Vec(repeating: momentum), vd = Vec(repeating: firstStep ? 1 : 1 - dampening)
+        let keep = Vec(repeating: firstStep ? 0 : momentum)
+        var i = 0
+        @inline(__always) func update(_ pv: Vec, _ gv: Vec, _ bv: Vec) -> (Vec, Vec) {
+            let g = gv.addingProduct(vwd, pv)
+            guard velocity != nil else { return (pv - vlr * g, bv) }
+            let buf = (keep * bv).addingProduct(vd, g)
+            let step = nesterov ? g.addingProduct(vm, buf) : buf
+            return (pv - vlr * step, buf)
+        }
+        while i + 16 <= count {
+            let (np, nb) = update(load(p, i), load(gradient, i), velocity.map { load($0, i) } ?? Vec())
+            store(np, p, i)
+            if let velocity { store(nb, velocity, i) }
+            i += 16
+        }
+        if i < count {
+            let n = count - i
+            let (np, nb) = update(loadPartial(p + i, n), loadPartial(gradient + i, n), velocity.map { loadPartial($0 + i, n) } ?? Vec())
+            storePartial(np, p + i, n)
+            if let velocity { storePartial(nb, velocity + i, n) }
+        }
+    }
+
+    /// Adam (fastai's form): with decoupled weight decay `p *= 1 - lr·wd` (else L2: g += wd·p);
+    ///   m = β1·m + (1 - β1)·g;  v = β2·v + (1 - β2)·g²;
+    ///   p -= lr · (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + eps)
+    package static func adamStep(parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                                 average m: UnsafeMutablePointer<Float>, squareAverage v: UnsafeMutablePointer<Float>,
+                                 count: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
+                                 weightDecay: Float, decoupled: Bool, step t: Int) {
+        let correction1 = 1 - Float(Double(beta1).power(t)), correction2 = 1 - Float(Double(beta2).power(t))
+        let vb1 = Vec(repeating: beta1), vb2 = Vec(repeating: beta2)
+        let v1b1 = Vec(repeating: 1 - beta1), v1b2 = Vec(repeating: 1 - beta2)
+        let decay = Vec(repeating: decoupled ? 1 - lr * weightDecay : 1), l2 = Vec(repeating: decoupled ? 0 : weightDecay)
+        let stepSize = Vec(repeating: lr / correction1), vc2 = Vec(repeating: 1 / correction2), veps = Vec(repeating: eps)
+        @inline(__always) func update(_ pv: Vec, _ gv: Vec, _ mv: Vec, _ vv: Vec) -> (Vec, Vec, Vec) {
+            let g = gv.addingProduct(l2, pv)
+            let nm = (vb1 * mv).addingProduct(v1b1, g)
+            let nv = (vb2 * vv).addingProduct(v1b2, g * g)
+            let np = pv * decay - stepSize * nm / ((nv * vc2).squareRoot() + veps)
+            return (np, nm, nv)
+        }
+        var i = 0
+        while i + 16 <= count {
+            let (np, nm, nv) = update(load(p, i), load(gradient, i), load(m, i), load(v, i))
+            store(np, p, i); store(nm, m, i); store(nv, v, i)
+            i += 16
+        }
+        if i < count {
+            let n = count - i
+            let (np, nm, nv) = update(loadPartial(p + i, n), loadPartial(gradient + i, n), loadPartial(m + i, n), loadPartial(v + i, n))
+            storePartial(np, p + i, n); storePartial(nm, m + i, n); storePartial(nv, v + i, n)
+        }
+    }
+}
+
+private extension Double {
+    func power(_ n: Int) -> Double {
+        var result = 1.0
+        for _ in 0..<n { result *= self }
+        return result
+    }
+}

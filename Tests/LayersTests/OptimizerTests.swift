@@ -1,0 +1,101 @@
+import TestSupport
+import XCTest
+@testable import Autograd
+@testable import Layers
+@testable import Optimizers
+@testable import Tensors
+
+final class OptimizerTests: XCTestCase {
+    private func parameter(_ values: [Float]) -> Tensor {
+        var p = Tensor(values)
+        p.requiresGrad = true
+        return p
+    }
+
+    func testPlainSGDStep() {
+        let p = parameter([1, 2])
+        p.grad = Tensor([0.5, -1])
+        let opt = SGD([p], lr: 0.1)
+        opt.step()
+        assertClose(p, Tensor([0.95, 2.1]))
+        opt.zeroGrad()
+        XCTAssertNil(p.grad)
+        opt.step()   // no gradient: nothing moves
+        assertClose(p, Tensor([0.95, 2.1]))
+    }
+
+    func testSGDMomentumNesterovAndWeightDecayByHand() {
+        // PyTorch: buf = g on the first step, then buf = m·buf + g; p -= lr·buf.
+        let p = parameter([1])
+        let opt = SGD([p], lr: 0.1, momentum: 0.9)
+        p.grad = Tensor([1]); opt.step()          // buf 1, p 0.9
+        p.grad = Tensor([1]); opt.step()          // buf 1.9, p 0.71
+        assertClose(p.item(), 0.71)
+        let q = parameter([1])
+        let nesterov = SGD([q], lr: 0.1, momentum: 0.9, nesterov: true)
+        q.grad = Tensor([1]); nesterov.step()     // buf 1, step 1 + 0.9 = 1.9, q 0.81
+        assertClose(q.item(), 0.81)
+        let w = parameter([2])
+        let decayed = SGD([w], lr: 0.1, weightDecay: 0.5)
+        w.grad = Tensor([1]); decayed.step()      // g = 1 + 0.5·2 = 2, w 1.8
+        assertClose(w.item(), 1.8)
+    }
+
+    func testAdamAgainstItsFormula() {
+        let p = parameter([1, -2, 0.5])
+        let opt = Adam([p], lr: 0.01)            // fastai: β 0.9/0.99, eps 1e-5, decoupled wd 0.01
+        var value: [Double] = [1, -2, 0.5], m = [Double](repeating: 0, count: 3), v = m
+        let grads: [[Double]] = [[0.1, -0.3, 2], [0.2, 0.1, -1], [-0.5, 0.4, 0.3]]
+        for (t, g) in grads.enumerated() {
+            p.grad = Tensor(g.map(Float.init))
+            opt.step()
+            for i in 0..<3 {
+                value[i] *= 1 - 0.01 * 0.01
+                m[i] = 0.9 * m[i] + 0.1 * g[i]
+                v[i] = 0.99 * v[i] + 0.01 * g[i] * g[i]
+                let mHat = m[i] / (1 - pow(0.9, Double(t + 1))), vHat = v[i] / (1 - pow(0.99, Double(t + 1)))
+                value[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-5)
+            }
+        }
+        assertClose(p.scalars, value.map(Float.init), rtol: 1e-5, atol: 1e-6)
+        XCTAssertEqual(opt.momentum, 0.9)
+        opt.momentum = 0.85   // a scheduler can set it
+        XCTAssertEqual(opt.momentum, 0.85)
+    }
+
+    func testCoupledAdamAddsDecayToTheGradient() {
+        let p = parameter([1])
+        let opt = Adam([p], lr: 0.1, weightDecay: 1, decoupledWeightDecay: false)
+        p.grad = Tensor([0])
+        opt.step()   // g = 0 + 1·1 = 1; m̂ = 1, v̂ = 1: p = 1 - 0.1·1/(1 + 1e-5)
+        assertClose(p.item(), 1 - 0.1 / (1 + 1e-5))
+    }
+
+    /// The seeds' BasicOptim, a few lines against the protocol.
+    final class BasicOptim: Optimizer {
+        var parameters: [Tensor]
+        var lr: Float
+        init(_ parameters: [Tensor], lr: Float) {
+            self.parameters = parameters
+            self.lr = lr
+        }
+        func step() { noGrad { for i in parameters.indices { parameters[i] -= parameters[i].grad! * lr } } }
+    }
+
+    func testUserOptimizerTrainsALinearModel() {
+        seed(5)
+        let model = Linear(2, 1)
+        let x = Tensor.randn([64, 2])
+        let y = x • Tensor([[3], [-2]]) + 0.5
+        let opt = BasicOptim(model.parameters, lr: 0.1)
+        for _ in 0..<300 {
+            let loss = mse(model(x), y)
+            loss.backward()
+            opt.step()
+            opt.zeroGrad()
+        }
+        assertClose(model.weight, Tensor([[3, -2]]), rtol: 1e-3, atol: 1e-3)
+        assertClose(model.bias!, Tensor([0.5]), rtol: 1e-3, atol: 1e-3)
+        XCTAssertEqual(opt.momentum, 0, "optimizers without momentum report 0")
+    }
+}
