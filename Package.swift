@@ -49,13 +49,16 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "Layers", dependencies: ["Tensors", "Autograd"]),
         .target(name: "Optimizers", dependencies: ["Tensors", "Autograd", "Layers"]),
-        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers"]),
+        .target(name: "DataBlocks", dependencies: ["Tensors"], resources: [.copy("Resources/mnist_sample")],
+                swiftSettings: kernelSettings),
+        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks"]),
 
         // Tests and the helpers they share.
         .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"]),
+        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",

@@ -8,3 +8,4 @@
 @_exported import Autograd
 @_exported import Layers
 @_exported import Optimizers
+@_exported import DataBlocks

@@ -1,0 +1,55 @@
+import Tensors
+
+/// An 8-bit image: `height × width` pixels of `channels` bytes each (1 gray, 2 gray+alpha,
+/// 3 RGB, 4 RGBA), row-major and interleaved (HWC).
+public struct Image: Equatable, Sendable {
+    public let width: Int, height: Int, channels: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        precondition((1...4).contains(channels), "Image: channels must be 1...4, got \(channels)")
+        precondition(pixels.count == width * height * channels,
+                     "Image: \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
+    }
+
+    /// The image as a `[C, H, W]` tensor in 0...1. Grayscale stays one channel unless
+    /// `channels: 3` asks for RGB (the gray value repeated); alpha is dropped when asking for
+    /// fewer channels.
+    public func tensor(channels wanted: Int? = nil) -> Tensor {
+        let colour = channels >= 3 ? 3 : 1
+        let c = wanted ?? colour
+        precondition(c == 1 || c == 3, "Image.tensor: channels must be 1 or 3, got \(c)")
+        var planes = [UInt8](repeating: 0, count: c * width * height)
+        let plane = width * height
+        for p in 0..<plane {
+            let base = p * channels
+            if c == 1 {
+                if colour == 1 {
+                    planes[p] = pixels[base]
+                } else {
+                    // ITU-R 601 luma, as PIL's convert("L").
+                    let r = Int(pixels[base]) * 299, g = Int(pixels[base + 1]) * 587, b = Int(pixels[base + 2]) * 114
+                    planes[p] = UInt8((r + g + b + 500) / 1000)
+                }
+            } else {
+                for k in 0..<3 { planes[k * plane + p] = colour == 1 ? pixels[base] : pixels[base + k] }
+            }
+        }
+        return Tensor(pixels: planes, shape: [c, height, width])
+    }
+
+    /// An image from a `[C, H, W]` (or `[H, W]`) tensor in 0...1; values are clamped.
+    public init(tensor: Tensor) {
+        let t = tensor.rank == 2 ? tensor.unsqueeze(0) : tensor
+        precondition(t.rank == 3 && (1...4).contains(t.shape[0]), "Image(tensor:): expected [C, H, W] with C in 1...4, got \(tensor.shape)")
+        let (c, h, w) = (t.shape[0], t.shape[1], t.shape[2])
+        let planes = t.toPixels()
+        var interleaved = [UInt8](repeating: 0, count: c * h * w)
+        for p in 0..<(h * w) { for k in 0..<c { interleaved[p * c + k] = planes[k * h * w + p] } }
+        self.init(width: w, height: h, channels: c, pixels: interleaved)
+    }
+}

@@ -1,0 +1,95 @@
+import Dispatch
+import Foundation
+import Tensors
+
+/// Images in class folders, fastai's layout: `<root>/<split>/<label>/<image>.png`.
+public enum ImageFolder {
+    /// The labelled images of one split, loaded into memory.
+    public struct Split {
+        /// `[n, channels, height, width]` in 0...1.
+        public let images: Tensor
+        /// `[n]` class indices into `classes`.
+        public let labels: Tensor
+        /// The class names, sorted (the vocab).
+        public let classes: [String]
+        /// The image files, in the order of `images`.
+        public let files: [URL]
+    }
+
+    /// Loads every PNG of `root/split/<label>/`, decoding on every core. Classes are the sorted
+    /// sub-folder names unless `classes` is given (to share a vocab between splits).
+    ///
+    /// Throws when the split folder is missing or holds no images, when an image cannot be
+    /// decoded (naming the file), when a folder is not one of the given `classes`, or when the
+    /// images differ in size.
+    public static func load(_ root: URL, split: String, classes: [String]? = nil, channels: Int? = nil) throws -> Split {
+        let folder = root.appendingPathComponent(split)
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataError(folder.path, "no such folder: expected the '\(split)' split under \(root.path)")
+        }
+        let labelFolders = try fm.contentsOfDirectory(atPath: folder.path).filter { name in
+            var dir: ObjCBool = false
+            return fm.fileExists(atPath: folder.appendingPathComponent(name).path, isDirectory: &dir) && dir.boolValue
+        }.sorted()
+        let vocab = classes ?? labelFolders
+        var files: [(URL, Int)] = []
+        for label in labelFolders {
+            guard let index = vocab.firstIndex(of: label) else {
+                throw DataError(folder.appendingPathComponent(label).path, "label '\(label)' is not in the vocab \(vocab)")
+            }
+            let dir = folder.appendingPathComponent(label)
+            let names = try fm.contentsOfDirectory(atPath: dir.path).filter { $0.lowercased().hasSuffix(".png") }
+                .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            files += names.map { (dir.appendingPathComponent($0), index) }
+        }
+        guard !files.isEmpty else { throw DataError(folder.path, "no PNG images found in the class folders of '\(split)'") }
+
+        let images = try decodeAll(files.map(\.0))
+        let first = images[0]
+        for (i, image) in images.enumerated() where image.width != first.width || image.height != first.height {
+            throw DataError(files[i].0.path, "image is \(image.width)x\(image.height) but \(files[0].0.lastPathComponent) is \(first.width)x\(first.height); resize them to one size")
+        }
+        let tensors = images.map { $0.tensor(channels: channels) }
+        return Split(images: Tensor.stack(tensors), labels: Tensor(files.map { Float($0.1) }), classes: vocab, files: files.map(\.0))
+    }
+}
+
+extension ImageFolder {
+    /// Reads and decodes PNG files on every core; throws the first failure, naming its file.
+    public static func decodeAll(_ urls: [URL]) throws -> [Image] {
+        let results = ResultSlots(count: urls.count)
+        let chunks = min(urls.count, Threads.count * 4)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            for i in (chunk * urls.count / chunks)..<((chunk + 1) * urls.count / chunks) {
+                do {
+                    let bytes = try [UInt8](Data(contentsOf: urls[i]))
+                    results.set(i, .success(try PNG.decode(bytes, source: urls[i].path)))
+                } catch {
+                    results.set(i, .failure(error))
+                    return
+                }
+            }
+        }
+        return try results.values().map { try $0.get() }
+    }
+}
+
+/// One result slot per file, written by the decoding threads (each its own slots).
+private final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<Image, Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: Result<Image, Error>) { lock.lock(); slots[i] = value; lock.unlock() }
+    /// The results in order, up to and including the first failure.
+    func values() -> [Result<Image, Error>] {
+        var out: [Result<Image, Error>] = []
+        for slot in slots {
+            guard let slot else { continue }
+            out.append(slot)
+            if case .failure = slot { break }
+        }
+        return out
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import DataBlocks
+@testable import Tensors
+
+final class ImageFolderTests: XCTestCase {
+    func testBundledSampleLoads() throws {
+        let valid = try ImageFolder.load(BundledData.mnist, split: "testing")
+        XCTAssertEqual(valid.images.shape, [1000, 1, 28, 28])
+        XCTAssertEqual(valid.classes, (0...9).map(String.init))
+        XCTAssertEqual(valid.labels.shape, [1000])
+        for digit in 0..<10 { XCTAssertEqual((valid.labels .== Float(digit)).sum().item(), 100) }
+        XCTAssertEqual(valid.files[0].pathComponents.suffix(3).first, "testing")
+    }
+
+    func testErrorsSayWhatAndWhere() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-folder-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        XCTAssertThrowsError(try ImageFolder.load(root, split: "training")) { error in
+            XCTAssertTrue("\(error)".contains("no such folder"), "\(error)")
+        }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("training/cat"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try ImageFolder.load(root, split: "training")) { error in
+            XCTAssertTrue("\(error)".contains("no PNG images found"), "\(error)")
+        }
+        let small = Image(width: 2, height: 2, channels: 1, pixels: [0, 1, 2, 3])
+        let big = Image(width: 3, height: 2, channels: 1, pixels: [0, 1, 2, 3, 4, 5])
+        try Data(PNG.encode(small)).write(to: root.appendingPathComponent("training/cat/a.png"))
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("training/dog"), withIntermediateDirectories: true)
+        try Data(PNG.encode(big)).write(to: root.appendingPathComponent("training/dog/b.png"))
+        XCTAssertThrowsError(try ImageFolder.load(root, split: "training")) { error in
+            XCTAssertTrue("\(error)".contains("b.png: image is 3x2 but a.png is 2x2"), "\(error)")
+        }
+        XCTAssertThrowsError(try ImageFolder.load(root, split: "training", classes: ["cat"])) { error in
+            XCTAssertTrue("\(error)".contains("label 'dog' is not in the vocab"), "\(error)")
+        }
+        try Data([1, 2, 3]).write(to: root.appendingPathComponent("training/dog/b.png"))
+        XCTAssertThrowsError(try ImageFolder.load(root, split: "training")) { error in
+            XCTAssertTrue("\(error)".hasSuffix("dog/b.png: not a PNG file (bad signature)"), "\(error)")
+        }
+    }
+}
