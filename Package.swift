@@ -42,6 +42,7 @@ let package = Package(
         .library(name: "FastSwift", targets: ["FastSwift"]),
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
         .executable(name: "tensor-tour", targets: ["TensorTour"]),
+        .executable(name: "mnist-mlp", targets: ["MNISTMLP"]),
     ],
     targets: [
         // Layers, bottom to top; an arrow only points down.
@@ -65,7 +66,9 @@ let package = Package(
                           swiftSettings: kernelSettings),
 
         // Worked examples, one executable each.
+        .target(name: "RecipeKit", dependencies: ["Tensors", "DataBlocks"], path: "Recipes/RecipeKit"),
         .executableTarget(name: "TensorTour", dependencies: ["FastSwift"], path: "Recipes/tensor-tour"),
+        .executableTarget(name: "MNISTMLP", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-mlp"),
     ],
     swiftLanguageModes: [.v6]
 )
