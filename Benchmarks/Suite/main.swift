@@ -8,6 +8,7 @@ import Foundation
 let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> Void)] = [
     ("gemm", "SGEMM GFLOPS, square sizes 256-2048", runGEMMSuite),
     ("ops", "element-wise and reduction GB/s, 16K-4M elements", runOpsSuite),
+    ("mlp", "MLP 784-128-64-10 training epoch, 60,000 images, batch 128", runMLPSuite),
 ]
 
 let usage =

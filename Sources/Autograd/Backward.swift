@@ -66,7 +66,7 @@ private func propagate(from root: GradientRecord, seed: Tensor) {
             if record.requiresGrad { record.grad = record.grad.map { $0 + g } ?? g }
             continue
         }
-        let inputGrads = inputGradients(node, outputGrad: g)
+        let inputGrads = inputGradients(node, outputGrad: g, needed: node.inputs.map(\.requiresGrad))
         for (input, inputGrad) in zip(node.inputs, inputGrads) {
             guard let inputGrad, let inputRecord = input.gradientRecord, inputRecord.requiresGrad else { continue }
             precondition(inputGrad.shape == input.shape,

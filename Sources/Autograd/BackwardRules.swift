@@ -5,7 +5,9 @@ import Tensors
 // shape where broadcasting stretched it.
 
 /// The gradients of `node`'s inputs, in order, given `g`, the gradient of its output.
-func inputGradients(_ node: Node, outputGrad g: Tensor) -> [Tensor?] {
+/// `needed[i]` is false for inputs that do not require gradients: the costly rules (products)
+/// skip them, and the others' results are dropped by the caller.
+func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tensor?] {
     let x = node.inputs
     let y = node.output!
     switch node.operation {
@@ -14,7 +16,7 @@ func inputGradients(_ node: Node, outputGrad g: Tensor) -> [Tensor?] {
     case .sub:
         return [g.unbroadcast(to: x[0].shape), (-g).unbroadcast(to: x[1].shape)]
     case .mul:
-        return [(g * x[1]).unbroadcast(to: x[0].shape), (g * x[0]).unbroadcast(to: x[1].shape)]
+        return [needed[0] ? (g * x[1]).unbroadcast(to: x[0].shape) : nil, needed[1] ? (g * x[0]).unbroadcast(to: x[1].shape) : nil]
     case .div:
         return [(g / x[1]).unbroadcast(to: x[0].shape), (-(g * y) / x[1]).unbroadcast(to: x[1].shape)]
     case .scaleShift(let scale):
@@ -71,14 +73,14 @@ func inputGradients(_ node: Node, outputGrad g: Tensor) -> [Tensor?] {
         let ties = dim.map { reached.sum(dim: $0, keepDim: true) } ?? reached.sum()
         return [reached * expandReduced(g, dim: dim, keepDim: keepDim, to: x[0]) / ties]
     case .matmul(let tA, let tB):
-        return matmulGradients(g, a: x[0], b: x[1], transposeA: tA, transposeB: tB)
+        return matmulGradients(g, a: x[0], b: x[1], transposeA: tA, transposeB: tB, needed: needed)
     case .linear:
         // y = x Wᵀ + b:  dx = g W,  dW = gᵀ x (over all rows),  db = Σ rows of g
         let outFeatures = g.shape[g.rank - 1], inFeatures = x[1].shape[1]
         let rows = g.reshape([-1, outFeatures]), flatX = x[0].reshape([-1, inFeatures])
-        let dx = rows.matmul(x[1], transposeSelf: false, transposeOther: false).reshape(x[0].shape)
-        let dw = rows.matmul(flatX, transposeSelf: true, transposeOther: false)
-        return x.count == 3 ? [dx, dw, rows.sum(dim: 0)] : [dx, dw]
+        let dx = needed[0] ? rows.matmul(x[1], transposeSelf: false, transposeOther: false).reshape(x[0].shape) : nil
+        let dw = needed[1] ? rows.matmul(flatX, transposeSelf: true, transposeOther: false) : nil
+        return x.count == 3 ? [dx, dw, needed[2] ? rows.sum(dim: 0) : nil] : [dx, dw]
     case .reshape:
         return [g.reshape(x[0].shape)]
     case .permute(let axes):
@@ -120,19 +122,20 @@ private func expandReduced(_ g: Tensor, dim: Int?, keepDim: Bool, to input: Tens
 
 /// Gradients of `C = op(A) • op(B)` (batched, with broadcast batch axes), each computed by the
 /// GEMM with transposition flags, so no operand is transposed by a copy.
-private func matmulGradients(_ g: Tensor, a: Tensor, b: Tensor, transposeA tA: Bool, transposeB tB: Bool) -> [Tensor?] {
+private func matmulGradients(_ g: Tensor, a: Tensor, b: Tensor, transposeA tA: Bool, transposeB tB: Bool,
+                             needed: [Bool]) -> [Tensor?] {
     // dop(A) = G • op(B)ᵀ and dop(B) = op(A)ᵀ • G, transposed back where A or B was.
     if a.rank > 2 && b.rank == 2 && !tA {
         // A batch times one matrix: fold the batch into rows for single GEMMs.
         let k = a.shape[a.rank - 1]
         let rows = g.reshape([-1, g.shape[g.rank - 1]])
-        let da = rows.matmul(b, transposeSelf: false, transposeOther: !tB).reshape(a.shape)
+        let da = needed[0] ? rows.matmul(b, transposeSelf: false, transposeOther: !tB).reshape(a.shape) : nil
         let flatA = a.reshape([-1, k])
-        let db = tB ? rows.matmul(flatA, transposeSelf: true, transposeOther: false)
-                    : flatA.matmul(rows, transposeSelf: true, transposeOther: false)
+        let db = !needed[1] ? nil : tB ? rows.matmul(flatA, transposeSelf: true, transposeOther: false)
+                                      : flatA.matmul(rows, transposeSelf: true, transposeOther: false)
         return [da, db]
     }
-    let da = tA ? b.matmul(g, transposeSelf: tB, transposeOther: true) : g.matmul(b, transposeSelf: false, transposeOther: !tB)
-    let db = tB ? g.matmul(a, transposeSelf: true, transposeOther: tA) : a.matmul(g, transposeSelf: !tA, transposeOther: false)
-    return [da.unbroadcast(to: a.shape), db.unbroadcast(to: b.shape)]
+    let da = !needed[0] ? nil : tA ? b.matmul(g, transposeSelf: tB, transposeOther: true) : g.matmul(b, transposeSelf: false, transposeOther: !tB)
+    let db = !needed[1] ? nil : tB ? g.matmul(a, transposeSelf: true, transposeOther: tA) : a.matmul(g, transposeSelf: !tA, transposeOther: false)
+    return [da?.unbroadcast(to: a.shape), db?.unbroadcast(to: b.shape)]
 }

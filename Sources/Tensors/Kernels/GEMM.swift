@@ -79,7 +79,72 @@ extension Kernels {
 
     // MARK: - The packed, blocked path
 
+    /// Products up to this many multiply-adds give each thread its own block of C, packing its
+    /// own panels: one dispatch per product, which matters more than the duplicated packing
+    /// for the layer-sized products of a training step. Larger ones share packed A panels.
+    static let independentSweepLimit = 1 << 26
+
     private static func packedGEMM(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    ) {
+        if threads == 1 || m * n * k <= independentSweepLimit {
+            // Split the dimension whose operand is cheaper to pack twice, if it has enough panels.
+            let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
+            let splitColumns = columnPanels >= threads && (m <= n || rowPanels < threads)
+            let parts = min(threads, splitColumns ? columnPanels : rowPanels)
+            let shared = UncheckedSendable((a: a, b: b, c: c))
+            parallelFor(chunks: parts) { t in
+                let s = shared.value
+                let rows = splitColumns ? 0..<m : splitRange(m, parts: parts, part: t, granule: mr)
+                let columns = splitColumns ? splitRange(n, parts: parts, part: t, granule: nr) : 0..<n
+                sweep(transA: transA, transB: transB, rows: rows, columns: columns, k: k, alpha: alpha,
+                      a: s.a, lda: lda, b: s.b, ldb: ldb, c: s.c, ldc: ldc)
+            }
+            return
+        }
+        sharedPanelGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                        a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, threads: threads)
+    }
+
+    /// `C[rows, columns] += alpha * op(A)[rows, :] op(B)[:, columns]` on the calling thread,
+    /// with its own packed panels.
+    private static func sweep(transA: Bool, transB: Bool, rows: Range<Int>, columns: Range<Int>, k: Int, alpha: Float,
+                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if rows.isEmpty || columns.isEmpty { return }
+        let kc = min(depthBlock, k)
+        let rowsPerBlock = min(rowBlock, rows.count), columnsPerBlock = min(columnBlock, columns.count)
+        let packedA = AlignedBuffer(count: (rowsPerBlock + mr - 1) / mr * mr * kc)
+        let packedB = AlignedBuffer(count: (columnsPerBlock + nr - 1) / nr * nr * kc)
+        defer { packedA.free(); packedB.free() }
+        var i0 = rows.lowerBound
+        while i0 < rows.upperBound {
+            let mb = min(rowsPerBlock, rows.upperBound - i0)
+            let panels = (mb + mr - 1) / mr
+            var p0 = 0
+            while p0 < k {
+                let kb = min(kc, k - p0)
+                packA(transA: transA, a: a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
+                      panels: 0..<panels, into: packedA.pointer)
+                var j0 = columns.lowerBound
+                while j0 < columns.upperBound {
+                    let nb = min(columnsPerBlock, columns.upperBound - j0)
+                    packB(transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb, into: packedB.pointer)
+                    macroKernel(depth: kb, packedA: packedA.pointer, panels: 0..<panels, rows: mb,
+                                packedB: packedB.pointer, columns: nb, alpha: alpha, c: c + i0 * ldc + j0, ldc: ldc)
+                    j0 += nb
+                }
+                p0 += kb
+            }
+            i0 += mb
+        }
+    }
+
+    /// Large products on several threads: each block of A is packed once, by all threads
+    /// together, and shared; each thread then packs its own columns of B.
+    private static func sharedPanelGEMM(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
