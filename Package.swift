@@ -43,6 +43,8 @@ let package = Package(
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
         .executable(name: "tensor-tour", targets: ["TensorTour"]),
         .executable(name: "mnist-mlp", targets: ["MNISTMLP"]),
+        .executable(name: "mnist-basics", targets: ["MNISTBasics"]),
+        .executable(name: "linear-regression", targets: ["LinearRegression"]),
     ],
     targets: [
         // Layers, bottom to top; an arrow only points down.
@@ -52,13 +54,14 @@ let package = Package(
         .target(name: "Optimizers", dependencies: ["Tensors", "Autograd", "Layers"]),
         .target(name: "DataBlocks", dependencies: ["Tensors"], resources: [.copy("Resources/mnist_sample")],
                 swiftSettings: kernelSettings),
-        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks"]),
+        .target(name: "Training", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks"]),
+        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks", "Training"]),
 
         // Tests and the helpers they share.
         .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"]),
         .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
@@ -69,6 +72,8 @@ let package = Package(
         .target(name: "RecipeKit", dependencies: ["Tensors", "DataBlocks"], path: "Recipes/RecipeKit"),
         .executableTarget(name: "TensorTour", dependencies: ["FastSwift"], path: "Recipes/tensor-tour"),
         .executableTarget(name: "MNISTMLP", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-mlp"),
+        .executableTarget(name: "MNISTBasics", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-basics"),
+        .executableTarget(name: "LinearRegression", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/linear-regression"),
     ],
     swiftLanguageModes: [.v6]
 )

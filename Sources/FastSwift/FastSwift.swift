@@ -9,3 +9,4 @@
 @_exported import Layers
 @_exported import Optimizers
 @_exported import DataBlocks
+@_exported import Training

@@ -1,0 +1,106 @@
+// mnist-basics: fastai's chapter 4 on real digits, 3s against 7s, from the bundled sample.
+//   1. the pixel-similarity baseline: distance to the mean 3 and the mean 7 (L1 and L2);
+//   2. a linear model from scratch: initParams, linear1, mnistLoss (sigmoid + where),
+//      batchAccuracy, and the update written out by hand;
+//   3. the same with the chapter's BasicOptim;
+//   4. a small neural net, Sequential(Linear(784, 30), ReLU(), Linear(30, 1)).
+//
+//     swift run -c release mnist-basics
+import FastSwift
+import Foundation
+import RecipeKit
+
+let args = Arguments(valued: ["seed"], usage: "usage: mnist-basics [--seed N]")
+
+/// The chapter's optimizer, a few lines against FastSwift's `Optimizer` protocol.
+final class BasicOptim: Optimizer {
+    var parameters: [Tensor]
+    var lr: Float
+    init(_ parameters: [Tensor], lr: Float) {
+        self.parameters = parameters
+        self.lr = lr
+    }
+    func step() { noGrad { for i in parameters.indices { parameters[i] -= parameters[i].grad! * lr } } }
+}
+
+runRecipe {
+    seed(UInt64(args.int("seed", default: 42)))
+    let train = try ImageFolder.load(BundledData.mnist, split: "training")
+    let valid = try ImageFolder.load(BundledData.mnist, split: "testing", classes: train.classes)
+    func digits(_ split: ImageFolder.Split, _ d: Float) -> Tensor { split.images[mask: split.labels .== d].squeeze(1) }
+    let threes = digits(train, 3), sevens = digits(train, 7)
+    let valid3 = digits(valid, 3), valid7 = digits(valid, 7)
+    print("threes \(threes.shape), sevens \(sevens.shape); validation 3s \(valid3.shape), 7s \(valid7.shape)")
+
+    // 1. Pixel similarity.
+    let mean3 = threes.mean(dim: 0), mean7 = sevens.mean(dim: 0)
+    func mnistDistance(_ a: Tensor, _ b: Tensor, l2: Bool) -> Tensor {
+        l2 ? (a - b).square().mean(dim: -1).mean(dim: -1).sqrt() : (a - b).abs().mean(dim: -1).mean(dim: -1)
+    }
+    for l2 in [false, true] {
+        func isThree(_ x: Tensor) -> Tensor { mnistDistance(x, mean3, l2: l2) .< mnistDistance(x, mean7, l2: l2) }
+        let accuracy = (isThree(valid3).mean().item() + (1 - isThree(valid7)).mean().item()) / 2
+        print(String(format: "pixel similarity (%@ distance): %.2f%%", l2 ? "L2" : "L1", accuracy * 100))
+    }
+
+    // 2. A linear model from scratch.
+    let trainX = Tensor.cat([threes, sevens]).reshape([-1, 28 * 28])
+    let trainY = Tensor.cat([Tensor.ones([threes.shape[0]]), Tensor.zeros([sevens.shape[0]])]).unsqueeze(1)
+    let validX = Tensor.cat([valid3, valid7]).reshape([-1, 28 * 28])
+    let validY = Tensor.cat([Tensor.ones([valid3.shape[0]]), Tensor.zeros([valid7.shape[0]])]).unsqueeze(1)
+
+    func mnistLoss(_ predictions: Tensor, _ targets: Tensor) -> Tensor {
+        let p = predictions.sigmoid()
+        return Tensor.where(targets .== 1, 1 - p, p).mean()
+    }
+    func batchAccuracy(_ predictions: Tensor, _ targets: Tensor) -> Float {
+        ((predictions.sigmoid() .> 0.5) .== targets).mean().item()
+    }
+    /// Shuffled mini-batches of 256 (the chapter's DataLoader(dset, batch_size=256, shuffle=True)).
+    func batches() -> [(Tensor, Tensor)] {
+        let order = Tensor.randperm(trainX.shape[0])
+        return stride(from: 0, to: order.count, by: 256).map { first in
+            let index = Array(order[first..<min(first + 256, order.count)])
+            return (trainX[index], trainY[index])
+        }
+    }
+    func validate(_ model: (Tensor) -> Tensor) -> Float { noGrad { batchAccuracy(model(validX), validY) } }
+
+    var weights = initParams([28 * 28, 1]), bias = initParams([1])
+    func linear1(_ x: Tensor) -> Tensor { x • weights + bias }
+    for _ in 0..<20 {
+        for (xb, yb) in batches() {
+            mnistLoss(linear1(xb), yb).backward()
+            noGrad {
+                weights -= weights.grad! * 1.0
+                bias -= bias.grad! * 1.0
+            }
+            weights.zeroGrad(); bias.zeroGrad()
+        }
+    }
+    print(String(format: "linear1 from scratch, 20 epochs, lr 1: %.2f%%", validate(linear1) * 100))
+
+    // 3. The same model with BasicOptim, now as a Linear layer.
+    let linearModel = Linear(28 * 28, 1)
+    let basic = BasicOptim(linearModel.parameters, lr: 1.0)
+    for _ in 0..<20 {
+        for (xb, yb) in batches() {
+            mnistLoss(linearModel(xb), yb).backward()
+            basic.step()
+            basic.zeroGrad()
+        }
+    }
+    print(String(format: "Linear(784, 1) with BasicOptim, 20 epochs: %.2f%%", validate { linearModel($0) } * 100))
+
+    // 4. A small neural net.
+    let simpleNet = Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1))
+    let opt = BasicOptim(simpleNet.parameters, lr: 0.1)
+    for _ in 0..<40 {
+        for (xb, yb) in batches() {
+            mnistLoss(simpleNet(xb), yb).backward()
+            opt.step()
+            opt.zeroGrad()
+        }
+    }
+    print(String(format: "Sequential(Linear(784, 30), ReLU(), Linear(30, 1)), 40 epochs: %.2f%%", validate { simpleNet($0) } * 100))
+}
