@@ -93,10 +93,8 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
         return g.split(sizes: x.map { $0.shape[dim] }, dim: dim)
     case .slice(let ranges):
         return [Tensor.embedding(g, in: x[0].shape, at: ranges)]
-    case .gatherRows(let indices):
-        return [Tensor.scatterAddRows(g, in: x[0].shape, indices: indices)]
-    case .maskedSelect(let positions, let inner):
-        return [Tensor.scatterBlocks(g, in: x[0].shape, positions: positions, inner: inner)]
+    case .gatherBlocks(let positions, let length):
+        return [Tensor.scatterAddBlocks(g, in: x[0].shape, positions: positions, blockLength: length)]
     case .pickColumns(let indices):
         return [Tensor.scatterColumns(g, in: x[0].shape, indices: indices)]
     case .crossEntropy(let targets, let mean):

@@ -35,8 +35,9 @@ package enum Operation: Sendable {
     case expand
     case cat(dim: Int)
     case slice(ranges: [Range<Int>])
-    case gatherRows(indices: [Int])
-    case maskedSelect(positions: [Int], inner: Int)
+    /// Blocks of `blockLength` elements gathered from flat block positions (an index list
+    /// or a mask); positions may repeat.
+    case gatherBlocks(positions: [Int], blockLength: Int)
     /// `x[i, indices[i]]` for each row `i` of a matrix.
     case pickColumns(indices: [Int])
     /// Mean (or summed) cross-entropy of logits against class indices, fused with log-softmax.
@@ -79,8 +80,7 @@ package enum Operation: Sendable {
         case .expand: return "ExpandBackward0"
         case .cat: return "CatBackward0"
         case .slice: return "SliceBackward0"
-        case .gatherRows: return "IndexBackward0"
-        case .maskedSelect: return "MaskedSelectBackward0"
+        case .gatherBlocks: return "IndexBackward0"
         case .pickColumns: return "GatherBackward0"
         case .crossEntropy: return "NllLossBackward0"
         case .logSoftmax: return "LogSoftmaxBackward0"

@@ -34,23 +34,12 @@ extension Tensor {
         return result
     }
 
-    /// Zeros of `shape` with row `k` of `values` added into row `indices[k]` (a gather's backward:
-    /// repeated indices accumulate).
-    package static func scatterAddRows(_ values: Tensor, in shape: [Int], indices: [Int]) -> Tensor {
-        let result = zeros(shape)
-        let rowLength = Tensor.elementCount(Array(shape.dropFirst()))
-        for (k, r) in indices.enumerated() {
-            Kernels.axpy(1, values.pointer + k * rowLength, result.pointer + r * rowLength, rowLength)
-        }
-        return result
-    }
-
-    /// Zeros of `shape` with block `k` of `values` (each `inner` long) written at flat block
-    /// position `positions[k]` (a masked select's backward).
-    package static func scatterBlocks(_ values: Tensor, in shape: [Int], positions: [Int], inner: Int) -> Tensor {
+    /// Zeros of `shape` with block `k` of `values` (`blockLength` elements) added at flat
+    /// block position `positions[k]`: a gather's backward, where repeated positions accumulate.
+    package static func scatterAddBlocks(_ values: Tensor, in shape: [Int], positions: [Int], blockLength: Int) -> Tensor {
         let result = zeros(shape)
         for (k, p) in positions.enumerated() {
-            (result.pointer + p * inner).update(from: values.pointer + k * inner, count: inner)
+            Kernels.axpy(1, values.pointer + k * blockLength, result.pointer + p * blockLength, blockLength)
         }
         return result
     }

@@ -158,29 +158,11 @@ extension Tensor {
     public subscript(_ indices: [Int]) -> Tensor {
         get {
             guard rank >= 1 else { fatalError("index: cannot gather rows of a scalar") }
-            let rows = resolveRows(indices, op: "index")
-            let rowLength = count / Swift.max(shape[0], 1)
-            let result = Tensor(uninitializedShape: [rows.count] + shape.dropFirst())
-            for (k, r) in rows.enumerated() {
-                (result.pointer + k * rowLength).update(from: pointer + r * rowLength, count: rowLength)
-            }
-            return result.recorded(.gatherRows(indices: rows), self)
+            return gatherBlocks(resolveRows(indices, op: "index"), trailing: Array(shape.dropFirst()))
         }
         set {
             guard rank >= 1 else { fatalError("index assignment: cannot scatter rows of a scalar") }
-            let rows = resolveRows(indices, op: "index assignment")
-            let selection = [rows.count] + Array(shape.dropFirst())
-            guard let b = broadcastShape(newValue.shape, selection), b == selection else {
-                fatalError(shapeMismatchMessage(op: "index assignment", newValue.shape, selection,
-                                                reason: "do not fit: the value cannot be broadcast to the selection"))
-            }
-            let source = newValue.expand(to: selection)
-            prepareInPlace("index assignment")
-            makeUnique()
-            let rowLength = count / Swift.max(shape[0], 1)
-            for (k, r) in rows.enumerated() {
-                (pointer + r * rowLength).update(from: source.pointer + k * rowLength, count: rowLength)
-            }
+            scatterBlocks(resolveRows(indices, op: "index assignment"), trailing: Array(shape.dropFirst()), newValue, op: "index assignment")
         }
     }
 
@@ -198,37 +180,43 @@ extension Tensor {
     /// non-zero, stacked along a new first axis (PyTorch's `x[mask]`). `mask`'s shape must equal
     /// `self`'s leading axes. Assigning writes `newValue` (broadcast) into those places.
     public subscript(mask mask: Tensor) -> Tensor {
-        get {
-            let (positions, inner) = maskedPositions(mask, op: "masked select")
-            let result = Tensor(uninitializedShape: [positions.count] + shape[mask.rank...])
-            for (k, p) in positions.enumerated() {
-                (result.pointer + k * inner).update(from: pointer + p * inner, count: inner)
-            }
-            return result.recorded(.maskedSelect(positions: positions, inner: inner), self)
-        }
-        set {
-            let (positions, inner) = maskedPositions(mask, op: "masked assignment")
-            let selection = [positions.count] + Array(shape[mask.rank...])
-            guard let b = broadcastShape(newValue.shape, selection), b == selection else {
-                fatalError(shapeMismatchMessage(op: "masked assignment", newValue.shape, selection,
-                                                reason: "do not fit: the value cannot be broadcast to the selection"))
-            }
-            let source = newValue.expand(to: selection)
-            prepareInPlace("masked assignment")
-            makeUnique()
-            for (k, p) in positions.enumerated() {
-                (pointer + p * inner).update(from: source.pointer + k * inner, count: inner)
-            }
-        }
+        get { gatherBlocks(maskedPositions(mask, op: "masked select"), trailing: Array(shape[mask.rank...])) }
+        set { scatterBlocks(maskedPositions(mask, op: "masked assignment"), trailing: Array(shape[mask.rank...]), newValue, op: "masked assignment") }
     }
 
-    private func maskedPositions(_ mask: Tensor, op: String) -> (positions: [Int], inner: Int) {
+    private func maskedPositions(_ mask: Tensor, op: String) -> [Int] {
         guard mask.rank <= rank, Array(shape[..<mask.rank]) == mask.shape else {
             fatalError(shapeMismatchMessage(op: op, shape, mask.shape, reason: "do not fit: the mask must match the leading dimensions"))
         }
-        let inner = shape[mask.rank...].reduce(1, *)
         var positions: [Int] = []
         for i in 0..<mask.count where mask.pointer[i] != 0 { positions.append(i) }
-        return (positions, inner)
+        return positions
+    }
+
+    /// The blocks of shape `trailing` at flat block positions `positions` (viewing `self` as
+    /// `[blocks] + trailing`), stacked into `[positions.count] + trailing`.
+    private func gatherBlocks(_ positions: [Int], trailing: [Int]) -> Tensor {
+        let length = Tensor.elementCount(trailing)
+        let result = Tensor(uninitializedShape: [positions.count] + trailing)
+        for (k, p) in positions.enumerated() {
+            (result.pointer + k * length).update(from: pointer + p * length, count: length)
+        }
+        return result.recorded(.gatherBlocks(positions: positions, blockLength: length), self)
+    }
+
+    /// Writes `value`, broadcast to `[positions.count] + trailing`, into the blocks at `positions`.
+    private mutating func scatterBlocks(_ positions: [Int], trailing: [Int], _ value: Tensor, op: String) {
+        let selection = [positions.count] + trailing
+        guard let b = broadcastShape(value.shape, selection), b == selection else {
+            fatalError(shapeMismatchMessage(op: op, value.shape, selection,
+                                            reason: "do not fit: the value cannot be broadcast to the selection"))
+        }
+        let source = value.expand(to: selection)
+        prepareInPlace(op)
+        makeUnique()
+        let length = Tensor.elementCount(trailing)
+        for (k, p) in positions.enumerated() {
+            (pointer + p * length).update(from: source.pointer + k * length, count: length)
+        }
     }
 }
