@@ -30,6 +30,13 @@ package enum Operation: Sendable {
     case matmul(transposeA: Bool, transposeB: Bool)
     /// `x • weightᵀ + bias` in one GEMM: inputs are x, weight and (optionally) bias.
     case linear
+    /// 2-D convolution: inputs are x, weight and (optionally) bias.
+    case conv2d(stride: [Int], padding: [Int])
+    /// Batch normalisation with the statistics it used: inputs are x, weight and bias.
+    case batchNorm(mean: Tensor, invStd: Tensor, training: Bool)
+    /// Max pooling, with the winning input pixel of each output.
+    case maxPool(geometry: PoolGeometry, argmax: [Int32])
+    case avgPool(geometry: PoolGeometry)
     case reshape
     case permute(axes: [Int])
     case expand
@@ -75,6 +82,10 @@ package enum Operation: Sendable {
         case .extreme: return "MaxBackward0"
         case .matmul: return "MmBackward0"
         case .linear: return "AddmmBackward0"
+        case .conv2d: return "ConvolutionBackward0"
+        case .batchNorm: return "NativeBatchNormBackward0"
+        case .maxPool: return "MaxPool2DWithIndicesBackward0"
+        case .avgPool: return "AvgPool2DBackward0"
         case .reshape: return "ViewBackward0"
         case .permute: return "PermuteBackward0"
         case .expand: return "ExpandBackward0"

@@ -1,0 +1,62 @@
+import Autograd
+import Tensors
+
+/// Batch normalisation over channel axis 1, as PyTorch's `BatchNorm1d`/`BatchNorm2d`: in
+/// training, each channel is normalised by the batch's mean and biased variance, and the
+/// running statistics move by `momentum` toward the batch's (using the unbiased variance); in
+/// evaluation, the running statistics are used. Then `· weight + bias` (initially 1 and 0).
+public class BatchNorm: Module {
+    public var weight: Tensor
+    public var bias: Tensor
+    public var runningMean: Tensor
+    public var runningVar: Tensor
+    public let features: Int
+    public let eps: Float, momentum: Float
+    /// The input ranks this module accepts (2 and 3 for 1-d, 4 for 2-d).
+    let ranks: Set<Int>
+
+    init(_ features: Int, eps: Float, momentum: Float, ranks: Set<Int>) {
+        self.features = features
+        self.eps = eps
+        self.momentum = momentum
+        self.ranks = ranks
+        weight = Tensor.ones([features])
+        weight.requiresGrad = true
+        bias = Tensor.zeros([features])
+        bias.requiresGrad = true
+        runningMean = Tensor.zeros([features])
+        runningVar = Tensor.ones([features])
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        guard ranks.contains(input.rank), input.shape[1] == features else {
+            fatalError("\(type(of: self))(\(features)): expected input with \(features) channels on axis 1 and rank \(ranks.sorted()), got \(input.shape)")
+        }
+        let (output, batchMean, batchVariance) = Tensor.batchNorm(input, weight: weight, bias: bias, runningMean: runningMean,
+                                                                  runningVariance: runningVar, training: isTraining, eps: eps)
+        if isTraining {
+            noGrad {
+                let n = Float(input.count / features)
+                runningMean = runningMean * (1 - momentum) + batchMean * momentum
+                runningVar = runningVar * (1 - momentum) + batchVariance * (momentum * n / (n - 1))
+            }
+        }
+        return output
+    }
+
+    public override var extraDescription: String { "\(features), eps=\(eps), momentum=\(momentum), affine=True" }
+}
+
+/// Batch normalisation of `[N, C]` or `[N, C, L]` inputs.
+public final class BatchNorm1d: BatchNorm {
+    public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        super.init(features, eps: eps, momentum: momentum, ranks: [2, 3])
+    }
+}
+
+/// Batch normalisation of `[N, C, H, W]` inputs.
+public final class BatchNorm2d: BatchNorm {
+    public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        super.init(features, eps: eps, momentum: momentum, ranks: [4])
+    }
+}

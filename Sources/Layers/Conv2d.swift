@@ -1,0 +1,41 @@
+import Foundation
+import Tensors
+
+/// A 2-D convolution over `[N, inChannels, H, W]`, as PyTorch's `nn.Conv2d`: `weight` is
+/// `[outChannels, inChannels, k, k]`, `bias` `[outChannels]`; PyTorch's default initialisation
+/// (uniform in ±1/√fanIn). Runs as im2col + GEMM (a 1×1 convolution goes straight to GEMM).
+public final class Conv2d: Module {
+    public var weight: Tensor
+    public var bias: Tensor?
+    public let inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, padding: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+                     "Conv2d: channels, kernel size and stride must be positive and padding non-negative")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
+        weight = Tensor.uniform([outChannels, inChannels, kernelSize, kernelSize], -bound, bound)
+        weight.requiresGrad = true
+        if bias {
+            var b = Tensor.uniform([outChannels], -bound, bound)
+            b.requiresGrad = true
+            self.bias = b
+        }
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        guard input.rank == 4, input.shape[1] == inChannels else {
+            fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")
+        }
+        return Tensor.conv2d(input, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding))
+    }
+
+    public override var extraDescription: String {
+        "\(inChannels), \(outChannels), kernel_size=(\(kernelSize), \(kernelSize)), stride=(\(stride), \(stride))"
+            + (padding > 0 ? ", padding=(\(padding), \(padding))" : "") + (bias == nil ? ", bias=False" : "")
+    }
+}

@@ -1,0 +1,55 @@
+import Tensors
+
+/// Max pooling over `[N, C, H, W]` (`stride` defaults to the kernel size).
+public final class MaxPool2d: Module {
+    public let kernelSize: Int, stride: Int, padding: Int
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+    public override func forward(_ input: Tensor) -> Tensor {
+        input.maxPool2d(kernel: (kernelSize, kernelSize), stride: (stride, stride), padding: (padding, padding))
+    }
+    public override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride), padding=\(padding)" }
+}
+
+/// Average pooling over `[N, C, H, W]`, padding counted in the divisor.
+public final class AvgPool2d: Module {
+    public let kernelSize: Int, stride: Int, padding: Int
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+    public override func forward(_ input: Tensor) -> Tensor {
+        input.avgPool2d(kernel: (kernelSize, kernelSize), stride: (stride, stride), padding: (padding, padding))
+    }
+    public override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride), padding=\(padding)" }
+}
+
+/// Average pooling to a fixed output size (1×1 gives one value per channel).
+public final class AdaptiveAvgPool2d: Module {
+    public let outputSize: (Int, Int)
+    public init(_ outputSize: (Int, Int) = (1, 1)) { self.outputSize = outputSize }
+    public override func forward(_ input: Tensor) -> Tensor { input.adaptiveAvgPool2d(outputSize) }
+    public override var extraDescription: String { "output_size=(\(outputSize.0), \(outputSize.1))" }
+}
+
+/// Max pooling to a fixed output size.
+public final class AdaptiveMaxPool2d: Module {
+    public let outputSize: (Int, Int)
+    public init(_ outputSize: (Int, Int) = (1, 1)) { self.outputSize = outputSize }
+    public override func forward(_ input: Tensor) -> Tensor { input.adaptiveMaxPool2d(outputSize) }
+    public override var extraDescription: String { "output_size=(\(outputSize.0), \(outputSize.1))" }
+}
+
+/// fastai's `AdaptiveConcatPool2d`: adaptive max and average pooling side by side on the
+/// channel axis (max first), so `[N, C, H, W]` becomes `[N, 2C, size, size]`.
+public final class AdaptiveConcatPool2d: Module {
+    public let outputSize: (Int, Int)
+    public init(_ outputSize: (Int, Int) = (1, 1)) { self.outputSize = outputSize }
+    public override func forward(_ input: Tensor) -> Tensor {
+        Tensor.cat([input.adaptiveMaxPool2d(outputSize), input.adaptiveAvgPool2d(outputSize)], dim: 1)
+    }
+}

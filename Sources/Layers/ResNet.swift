@@ -1,0 +1,83 @@
+import Autograd
+import Tensors
+
+/// ResNet's basic block: two 3×3 convolutions with batch norm, added to the input (or to a
+/// 1×1 strided projection of it when the shape changes), then ReLU.
+public final class BasicBlock: Module {
+    public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
+    public let downsample: Sequential?
+
+    public init(_ inPlanes: Int, _ planes: Int, stride: Int = 1) {
+        conv1 = Conv2d(inPlanes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false)
+        bn1 = BatchNorm2d(planes)
+        conv2 = Conv2d(planes, planes, kernelSize: 3, padding: 1, bias: false)
+        bn2 = BatchNorm2d(planes)
+        downsample = stride != 1 || inPlanes != planes
+            ? Sequential(Conv2d(inPlanes, planes, kernelSize: 1, stride: stride, bias: false), BatchNorm2d(planes)) : nil
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let out = bn2(conv2(bn1(conv1(x)).relu()))
+        return (out + (downsample?(x) ?? x)).relu()
+    }
+}
+
+/// A residual network of basic blocks, with torchvision's layout: a 7×7 stride-2 stem
+/// convolution, batch norm, ReLU and 3×3 stride-2 max pooling, four stages of 64, 128, 256 and
+/// 512 channels (the last three halving the resolution), adaptive average pooling and a linear
+/// classifier. Convolutions are initialised Kaiming-normal (fan out), batch norms to 1 and 0.
+public final class ResNet: Module {
+    public let conv1: Conv2d, bn1: BatchNorm2d, relu = ReLU(), maxpool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
+    public let layer1: Sequential, layer2: Sequential, layer3: Sequential, layer4: Sequential
+    public let avgpool = AdaptiveAvgPool2d((1, 1)), flatten = Flatten()
+    public let fc: Linear
+
+    /// A ResNet with `blocks[i]` basic blocks in stage `i`.
+    public init(blocks: [Int], inChannels: Int = 3, classes: Int = 1000) {
+        precondition(blocks.count == 4, "ResNet: expected four stages, got \(blocks)")
+        conv1 = Conv2d(inChannels, 64, kernelSize: 7, stride: 2, padding: 3, bias: false)
+        bn1 = BatchNorm2d(64)
+        func stage(_ inPlanes: Int, _ planes: Int, _ count: Int, stride: Int) -> Sequential {
+            Sequential([BasicBlock(inPlanes, planes, stride: stride)] + (1..<max(count, 1)).map { _ in BasicBlock(planes, planes) })
+        }
+        layer1 = stage(64, 64, blocks[0], stride: 1)
+        layer2 = stage(64, 128, blocks[1], stride: 2)
+        layer3 = stage(128, 256, blocks[2], stride: 2)
+        layer4 = stage(256, 512, blocks[3], stride: 2)
+        fc = Linear(512, classes)
+        super.init()
+        for (_, parameter) in namedParameters where parameter.rank == 4 {
+            var w = parameter
+            let fanOut = parameter.shape[0] * parameter.shape[2] * parameter.shape[3]
+            noGrad { w.normalInPlace(mean: 0, std: (2 / Float(fanOut)).squareRoot()) }
+        }
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let stem = maxpool(relu(bn1(conv1(x))))
+        return fc(flatten(avgpool(layer4(layer3(layer2(layer1(stem)))))))
+    }
+
+    /// The layers before the pooling and classifier: the convolutional body fastai's
+    /// `vision_learner` keeps (`[N, inChannels, H, W]` → `[N, 512, H/32, W/32]`).
+    public var body: Sequential { Sequential(conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4) }
+}
+
+/// ResNet-18: [2, 2, 2, 2] basic blocks (11,689,512 parameters for 3 channels and 1000 classes).
+public func resnet18(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
+    ResNet(blocks: [2, 2, 2, 2], inChannels: inChannels, classes: classes)
+}
+
+/// ResNet-34: [3, 4, 6, 3] basic blocks.
+public func resnet34(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
+    ResNet(blocks: [3, 4, 6, 3], inChannels: inChannels, classes: classes)
+}
+
+/// fastai's `create_head`: concat pooling, flatten, then two blocks of batch norm, dropout and
+/// a bias-free linear layer (`nf·2 → 512 → classes`, dropout 0.25 then 0.5, ReLU between).
+/// `features` is the body's channel count (512 for ResNet-18).
+public func createHead(_ features: Int, _ classes: Int, hidden: Int = 512, dropout: (Float, Float) = (0.25, 0.5)) -> Sequential {
+    Sequential(AdaptiveConcatPool2d((1, 1)), Flatten(),
+               BatchNorm1d(features * 2), Dropout(p: dropout.0), Linear(features * 2, hidden, bias: false), ReLU(),
+               BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false))
+}

@@ -1,0 +1,139 @@
+// im2col and col2im: the layout changes that turn a convolution into one GEMM.
+//
+// For a tile of samples, `cols` is `[K, P]` with K = C·kh·kw (row (c·kh + i)·kw + j) and
+// P = samples·Hout·Wout (column s·Hout·Wout + oh·Wout + ow): column p holds the input patch that
+// output pixel p sees, zeros where the patch hangs over the padding.
+
+/// The geometry of a 2-D convolution or pooling window over NCHW input.
+package struct ConvGeometry: Sendable, Equatable {
+    package let channels: Int, height: Int, width: Int
+    package let kernelH: Int, kernelW: Int
+    package let strideH: Int, strideW: Int
+    package let padH: Int, padW: Int
+    package let outH: Int, outW: Int
+
+    package init(channels: Int, height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) {
+        self.channels = channels; self.height = height; self.width = width
+        kernelH = kernel.0; kernelW = kernel.1
+        strideH = stride.0; strideW = stride.1
+        padH = padding.0; padW = padding.1
+        outH = (height + 2 * padding.0 - kernel.0) / stride.0 + 1
+        outW = (width + 2 * padding.1 - kernel.1) / stride.1 + 1
+    }
+
+    /// Rows of `cols`: C·kh·kw.
+    package var patchSize: Int { channels * kernelH * kernelW }
+    package var outPixels: Int { outH * outW }
+    package var inPixels: Int { height * width }
+}
+
+extension Kernels {
+    /// Fills `cols` (`[K, samples·Hout·Wout]`) from `samples` consecutive NCHW images at `x`.
+    package static func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ cols: UnsafeMutablePointer<Float>) {
+        let p = samples * g.outPixels
+        let shared = UncheckedSendable((x, cols))
+        let rows = g.patchSize
+        let parts = min(Threads.count, max(1, rows * p / elementwiseParallelThreshold), rows)
+        parallelFor(chunks: parts) { part in
+            let (x, cols) = shared.value
+            for row in splitRange(rows, parts: parts, part: part) {
+                let j = row % g.kernelW, i = (row / g.kernelW) % g.kernelH, c = row / (g.kernelW * g.kernelH)
+                let dstRow = cols + row * p
+                for s in 0..<samples {
+                    let plane = x + (s * g.channels + c) * g.inPixels
+                    let dst = dstRow + s * g.outPixels
+                    for oh in 0..<g.outH {
+                        let ih = oh * g.strideH - g.padH + i
+                        let line = dst + oh * g.outW
+                        guard ih >= 0 && ih < g.height else { line.update(repeating: 0, count: g.outW); continue }
+                        let src = plane + ih * g.width
+                        if g.strideW == 1 {
+                            // Valid output columns: 0 <= ow - padW + j < width.
+                            let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
+                            if lo > 0 { line.update(repeating: 0, count: lo) }
+                            if hi > lo { (line + lo).update(from: src + lo - g.padW + j, count: hi - lo) }
+                            if hi < g.outW { (line + hi).update(repeating: 0, count: g.outW - hi) }
+                        } else {
+                            for ow in 0..<g.outW {
+                                let iw = ow * g.strideW - g.padW + j
+                                line[ow] = iw >= 0 && iw < g.width ? src[iw] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `cols` back into the `samples` NCHW images at `dx` (the adjoint of `im2col`).
+    /// Threads split the channels, so no two write the same element.
+    package static func col2im(_ cols: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ dx: UnsafeMutablePointer<Float>) {
+        let p = samples * g.outPixels
+        let shared = UncheckedSendable((cols, dx))
+        let parts = min(Threads.count, max(1, g.patchSize * p / elementwiseParallelThreshold), g.channels)
+        parallelFor(chunks: parts) { part in
+            let (cols, dx) = shared.value
+            for c in splitRange(g.channels, parts: parts, part: part) {
+                for i in 0..<g.kernelH {
+                    for j in 0..<g.kernelW {
+                        let srcRow = cols + ((c * g.kernelH + i) * g.kernelW + j) * p
+                        for s in 0..<samples {
+                            let plane = dx + (s * g.channels + c) * g.inPixels
+                            let src = srcRow + s * g.outPixels
+                            for oh in 0..<g.outH {
+                                let ih = oh * g.strideH - g.padH + i
+                                guard ih >= 0 && ih < g.height else { continue }
+                                let line = src + oh * g.outW, dst = plane + ih * g.width
+                                if g.strideW == 1 {
+                                    let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
+                                    if hi > lo { axpy(1, line + lo, dst + lo - g.padW + j, hi - lo) }
+                                } else {
+                                    for ow in 0..<g.outW {
+                                        let iw = ow * g.strideW - g.padW + j
+                                        if iw >= 0 && iw < g.width { dst[iw] += line[ow] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[s, c, q] = rows[s·Q + q, c] + bias[c]` for `samples` blocks of `pixels` rows:
+    /// a `[samples·Q, C]` GEMM result to NCHW.
+    package static func pixelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+                                        bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((rows, out))
+        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), samples)
+        parallelFor(chunks: parts) { part in
+            let (rows, out) = shared.value
+            for s in splitRange(samples, parts: parts, part: part) {
+                stridedCopy(rows + s * pixels * channels, srcStrides: [1, channels], out + s * pixels * channels,
+                            dstStrides: [pixels, 1], shape: [channels, pixels])
+                if let bias {
+                    for c in 0..<channels {
+                        let plane = out + (s * channels + c) * pixels
+                        let b = bias[c]
+                        for q in 0..<pixels { plane[q] += b }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `rows[s·Q + q, c] = x[s, c, q]`: NCHW to a `[samples·Q, C]` matrix (the inverse layout change).
+    package static func nchwToPixelRows(_ x: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+                                        _ rows: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((x, rows))
+        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), samples)
+        parallelFor(chunks: parts) { part in
+            let (x, rows) = shared.value
+            for s in splitRange(samples, parts: parts, part: part) {
+                stridedCopy(x + s * pixels * channels, srcStrides: [1, pixels], rows + s * pixels * channels,
+                            dstStrides: [channels, 1], shape: [pixels, channels])
+            }
+        }
+    }
+}

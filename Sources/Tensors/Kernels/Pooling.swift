@@ -1,0 +1,108 @@
+// Max and average pooling over NCHW planes, with fixed windows (kernel, stride, padding) or
+// adaptive ones (any output size), forward and backward.
+
+/// Where each output pixel of a pooling looks in its input plane.
+package struct PoolGeometry: Sendable, Equatable {
+    package enum Windows: Sendable, Equatable {
+        case fixed(kernel: [Int], stride: [Int], padding: [Int])
+        case adaptive
+    }
+    package let height: Int, width: Int, outH: Int, outW: Int
+    package let windows: Windows
+
+    package init(height: Int, width: Int, outH: Int, outW: Int, windows: Windows) {
+        self.height = height; self.width = width; self.outH = outH; self.outW = outW; self.windows = windows
+    }
+
+    /// The input rows (or columns) output `o` covers, clipped to the input, and the divisor an
+    /// average uses (PyTorch's count_include_pad for fixed windows).
+    @inline(__always)
+    func span(_ o: Int, axis: Int) -> (lo: Int, hi: Int, size: Int) {
+        let (n, out) = axis == 0 ? (height, outH) : (width, outW)
+        switch windows {
+        case .adaptive:
+            let lo = o * n / out, hi = ((o + 1) * n + out - 1) / out
+            return (lo, hi, hi - lo)
+        case .fixed(let kernel, let stride, let padding):
+            let start = o * stride[axis] - padding[axis]
+            let end = min(start + kernel[axis], n + padding[axis])
+            return (max(start, 0), min(end, n), end - start)
+        }
+    }
+}
+
+extension Kernels {
+    /// Max pooling of `planes` planes; `argmax` receives, per output, the flat index of the
+    /// winning input pixel within its plane (NaN wins, as in PyTorch).
+    package static func maxPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
+                                _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        let shared = UncheckedSendable((x, out, argmax))
+        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
+        parallelFor(chunks: parts) { part in
+            let (x, out, argmax) = shared.value
+            for p in splitRange(planes, parts: parts, part: part) {
+                let plane = x + p * g.height * g.width
+                for oh in 0..<g.outH {
+                    let rows = g.span(oh, axis: 0)
+                    for ow in 0..<g.outW {
+                        let cols = g.span(ow, axis: 1)
+                        var best = -Float.infinity, bestIndex = rows.lo * g.width + cols.lo
+                        search: for h in rows.lo..<rows.hi {
+                            for w in cols.lo..<cols.hi {
+                                let v = plane[h * g.width + w]
+                                if v > best || v.isNaN {
+                                    best = v; bestIndex = h * g.width + w
+                                    if v.isNaN { break search }
+                                }
+                            }
+                        }
+                        let o = (p * g.outH + oh) * g.outW + ow
+                        out[o] = best
+                        argmax[o] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Average pooling of `planes` planes.
+    package static func avgPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ out: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((x, out))
+        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
+        parallelFor(chunks: parts) { part in
+            let (x, out) = shared.value
+            for p in splitRange(planes, parts: parts, part: part) {
+                let plane = x + p * g.height * g.width
+                for oh in 0..<g.outH {
+                    let rows = g.span(oh, axis: 0)
+                    for ow in 0..<g.outW {
+                        let cols = g.span(ow, axis: 1)
+                        var sum: Float = 0
+                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { sum += plane[h * g.width + w] } }
+                        out[(p * g.outH + oh) * g.outW + ow] = sum / Float(rows.size * cols.size)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `avgPool`: each output's gradient spread evenly over its window.
+    package static func avgPoolBackward(_ grad: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ dx: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((grad, dx))
+        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
+        parallelFor(chunks: parts) { part in
+            let (grad, dx) = shared.value
+            for p in splitRange(planes, parts: parts, part: part) {
+                let plane = dx + p * g.height * g.width
+                for oh in 0..<g.outH {
+                    let rows = g.span(oh, axis: 0)
+                    for ow in 0..<g.outW {
+                        let cols = g.span(ow, axis: 1)
+                        let share = grad[(p * g.outH + oh) * g.outW + ow] / Float(rows.size * cols.size)
+                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { plane[h * g.width + w] += share } }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+// 2-D convolution on NCHW tensors as im2col + GEMM, forward and backward.
+//
+// The batch is processed in tiles of samples whose columns fit a bounded buffer (so a large
+// input never materialises one huge im2col matrix). For a tile, with P = samples·Hout·Wout:
+//   forward:  out[P, Cout] = colsᵀ • Wᵀ              (GEMM, transposition in the packing)
+//   backward: dW[Cout, K] += dYᵀ • colsᵀ,  dcols[K, P] = Wᵀ • dYᵀ → col2im → dX,  db = Σ dY
+// A 1×1 convolution with stride 1 and no padding skips im2col: a sample's columns are its input.
+
+extension Tensor {
+    /// Floats of im2col columns processed at once (64 MB): the tile of samples is sized to fit.
+    static let convolutionColumnsBudget = 1 << 24
+
+    /// The geometry of `weight` sliding over `input`; traps naming the shapes when they do not fit.
+    static func convolutionGeometry(_ input: Tensor, _ weight: Tensor, stride: (Int, Int), padding: (Int, Int)) -> ConvGeometry {
+        guard input.rank == 4, weight.rank == 4, input.shape[1] == weight.shape[1] else {
+            fatalError(shapeMismatchMessage(op: "conv2d", input.shape, weight.shape,
+                                            reason: "do not fit: expected input [N, C, H, W] and weight [Cout, C, kh, kw] with the same C"))
+        }
+        guard stride.0 > 0, stride.1 > 0, padding.0 >= 0, padding.1 >= 0 else {
+            fatalError("conv2d: stride \(stride) must be positive and padding \(padding) non-negative")
+        }
+        let g = ConvGeometry(channels: input.shape[1], height: input.shape[2], width: input.shape[3],
+                             kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
+        guard input.shape[2] + 2 * padding.0 >= weight.shape[2], input.shape[3] + 2 * padding.1 >= weight.shape[3] else {
+            fatalError(shapeMismatchMessage(op: "conv2d", input.shape, weight.shape,
+                                            reason: "do not fit: the kernel is larger than the padded input"))
+        }
+        return g
+    }
+
+    /// Samples per tile for this geometry.
+    static func convolutionTile(_ g: ConvGeometry, batch: Int) -> Int {
+        Swift.max(1, Swift.min(batch, convolutionColumnsBudget / Swift.max(1, g.patchSize * g.outPixels)))
+    }
+
+    /// True when a sample's input already is its im2col matrix.
+    static func isPointwise(_ g: ConvGeometry) -> Bool {
+        g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
+    }
+
+    /// 2-D convolution (PyTorch's `F.conv2d`): `input` `[N, C, H, W]`, `weight` `[Cout, C, kh, kw]`,
+    /// `bias` `[Cout]`; the result is `[N, Cout, Hout, Wout]` with
+    /// `Hout = (H + 2·padding - kh) / stride + 1`.
+    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                              stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) -> Tensor {
+        let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
+        let (n, cout) = (input.shape[0], weight.shape[0])
+        if let bias, bias.shape != [cout] {
+            fatalError(shapeMismatchMessage(op: "conv2d", weight.shape, bias.shape, reason: "do not fit: the bias needs one value per output channel"))
+        }
+        let result = Tensor(uninitializedShape: [n, cout, g.outH, g.outW])
+        let tile = convolutionTile(g, batch: n)
+        let k = g.patchSize
+        let cols = AlignedBuffer(count: isPointwise(g) && tile == 1 ? 1 : k * tile * g.outPixels)
+        let rows = AlignedBuffer(count: tile * g.outPixels * cout)
+        defer { cols.free(); rows.free() }
+        var s0 = 0
+        while s0 < n {
+            let t = Swift.min(tile, n - s0), p = t * g.outPixels
+            let x = input.pointer + s0 * g.channels * g.inPixels
+            let a: UnsafePointer<Float>
+            if isPointwise(g) && t == 1 {
+                a = UnsafePointer(x)   // one sample's [C, HW] block is its own columns
+            } else {
+                Kernels.im2col(x, samples: t, g, cols.pointer)
+                a = UnsafePointer(cols.pointer)
+            }
+            Kernels.sgemm(transA: true, transB: true, m: p, n: cout, k: k, a: a, lda: p,
+                          b: weight.pointer, ldb: k, c: rows.pointer, ldc: cout)
+            Kernels.pixelRowsToNCHW(rows.pointer, samples: t, pixels: g.outPixels, channels: cout,
+                                    bias: bias.map { UnsafePointer($0.pointer) }, result.pointer + s0 * cout * g.outPixels)
+            s0 += t
+        }
+        let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1])
+        return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
+    }
+
+    /// The gradients of `conv2d` with respect to its input, weight and bias (each only when
+    /// asked for), given `grad`, the gradient of its output.
+    package static func conv2dBackward(_ grad: Tensor, input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+                                       needInput: Bool, needWeight: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
+        let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
+        let (n, cout, k) = (input.shape[0], weight.shape[0], g.patchSize)
+        let dx: Tensor? = needInput ? Tensor.zeros(input.shape) : nil
+        let dw: Tensor? = needWeight ? Tensor.zeros(weight.shape) : nil
+        let tile = convolutionTile(g, batch: n)
+        let cols = AlignedBuffer(count: k * tile * g.outPixels)
+        let dyRows = AlignedBuffer(count: tile * g.outPixels * cout)
+        defer { cols.free(); dyRows.free() }
+        var s0 = 0
+        while s0 < n {
+            let t = Swift.min(tile, n - s0), p = t * g.outPixels
+            Kernels.nchwToPixelRows(grad.pointer + s0 * cout * g.outPixels, samples: t, pixels: g.outPixels, channels: cout, dyRows.pointer)
+            if let dw {
+                // dW[Cout, K] += dYᵀ[Cout, P] • colsᵀ[P, K]
+                Kernels.im2col(input.pointer + s0 * g.channels * g.inPixels, samples: t, g, cols.pointer)
+                Kernels.sgemm(transA: true, transB: true, m: cout, n: k, k: p, a: dyRows.pointer, lda: cout,
+                              b: cols.pointer, ldb: p, beta: 1, c: dw.pointer, ldc: k)
+            }
+            if let dx {
+                // dcols[K, P] = Wᵀ[K, Cout] • dYᵀ[Cout, P], then scattered back into dX.
+                Kernels.sgemm(transA: true, transB: true, m: k, n: p, k: cout, a: weight.pointer, lda: k,
+                              b: dyRows.pointer, ldb: cout, c: cols.pointer, ldc: p)
+                Kernels.col2im(cols.pointer, samples: t, g, dx.pointer + s0 * g.channels * g.inPixels)
+            }
+            s0 += t
+        }
+        let db = needBias ? grad.sum(dims: [0, 2, 3]) : nil
+        return (dx, dw, db)
+    }
+}

@@ -1,0 +1,66 @@
+// Batch normalisation over the channel axis (axis 1) of [N, C], [N, C, L] or [N, C, H, W].
+
+extension Tensor {
+    /// `(outer, channels, inner)` of a tensor normalised per channel on axis 1.
+    private var channelView: (Int, Int, Int) {
+        (shape[0], shape[1], shape.dropFirst(2).reduce(1, *))
+    }
+
+    /// Batch normalisation (PyTorch's `F.batch_norm`): in training, each channel is normalised by
+    /// the batch's mean and biased variance, which are returned for the running statistics; in
+    /// evaluation, by the given `runningMean` and `runningVariance`. Then `· weight + bias`.
+    public static func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                                 training: Bool, eps: Float) -> (output: Tensor, batchMean: Tensor, batchVariance: Tensor) {
+        guard x.rank >= 2, weight.shape == [x.shape[1]], bias.shape == weight.shape,
+              runningMean.shape == weight.shape, runningVariance.shape == weight.shape else {
+            fatalError(shapeMismatchMessage(op: "batch_norm", x.shape, weight.shape,
+                                            reason: "do not fit: expected [N, C, ...] input and per-channel [C] parameters and statistics"))
+        }
+        let (outer, channels, inner) = x.channelView
+        var mean = runningMean.detach(), variance = runningVariance.detach()
+        if training {
+            guard outer * inner > 1 else {
+                fatalError("batch_norm: expected more than 1 value per channel when training, got input \(x.shape)")
+            }
+            mean = Tensor(uninitializedShape: [channels])
+            variance = Tensor(uninitializedShape: [channels])
+            Kernels.channelStatistics(x.pointer, outer: outer, channels: channels, inner: inner,
+                                      mean: mean.pointer, variance: variance.pointer)
+        }
+        let invStd = (variance + eps).detach().mapped(RightScalarOp(op: PowOp(), scalar: Vec(repeating: -0.5)))
+        // y = x·scale + shift with scale = γ/σ and shift = β - μ·scale, in one pass.
+        let scale = weight.detach() * invStd
+        let shift = bias.detach() - mean * scale
+        let result = Tensor(uninitializedShape: x.shape)
+        Kernels.channelAffine(x.pointer, nil, outer: outer, channels: channels, inner: inner, scale: scale.pointer,
+                              bScale: nil, shift: shift.pointer, result.pointer)
+        let recorded = result.recorded(.batchNorm(mean: mean, invStd: invStd, training: training), x, weight, bias)
+        return (recorded, mean, variance)
+    }
+
+    /// The gradients of `batchNorm` for its input, weight and bias.
+    package static func batchNormBackward(_ g: Tensor, input x: Tensor, weight: Tensor, mean: Tensor, invStd: Tensor,
+                                          training: Bool, needInput: Bool) -> (Tensor?, Tensor, Tensor) {
+        let (outer, channels, inner) = x.channelView
+        let sumG = Tensor(uninitializedShape: [channels]), sumGX = Tensor(uninitializedShape: [channels])
+        Kernels.channelGradientSums(g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
+                                    mean: mean.pointer, sumG: sumG.pointer, sumGX: sumGX.pointer)
+        let dBias = sumG, dWeight = sumGX * invStd          // Σg and Σ g·x̂
+        guard needInput else { return (nil, dWeight, dBias) }
+        let k1 = weight.detach() * invStd                  // γ/σ
+        let dx = Tensor(uninitializedShape: x.shape)
+        if training {
+            // dx = γ/σ · (g - Σg/M - x̂·Σg·x̂/M) = k1·g + k2·x + k3
+            let m = Float(outer * inner)
+            let k2 = -(k1 * invStd * dWeight) / m
+            let k3 = -(k2 * mean) - k1 * dBias / m
+            Kernels.channelAffine(g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
+                                  scale: k1.pointer, bScale: k2.pointer, shift: k3.pointer, dx.pointer)
+        } else {
+            let zero = Tensor.zeros([channels])
+            Kernels.channelAffine(g.pointer, nil, outer: outer, channels: channels, inner: inner,
+                                  scale: k1.pointer, bScale: nil, shift: zero.pointer, dx.pointer)
+        }
+        return (dx, dWeight, dBias)
+    }
+}
