@@ -1,10 +1,12 @@
 // 2-D convolution on NCHW tensors as im2col + GEMM, forward and backward.
 //
 // The batch is processed in tiles of samples whose columns fit a bounded buffer (so a large
-// input never materialises one huge im2col matrix). For a tile, with P = samples·Hout·Wout:
-//   forward:  out[P, Cout] = colsᵀ • Wᵀ              (GEMM, transposition in the packing)
-//   backward: dW[Cout, K] += dYᵀ • colsᵀ,  dcols[K, P] = Wᵀ • dYᵀ → col2im → dX,  db = Σ dY
-// A 1×1 convolution with stride 1 and no padding skips im2col: a sample's columns are its input.
+// input never materialises one huge im2col matrix). For a tile, with P = samples·Hout·Wout and
+// K = Cin·kh·kw, every GEMM reads its large operand in the layout its packing copies fastest:
+//   forward:  Y[Cout, P] = W[Cout, K] • cols[K, P]
+//   backward: dW[Cout, K] += dY[Cout, P] • rows[P, K]      (rows: im2col transposed, "im2row")
+//             dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P] → col2im → dX,   db = Σ dY
+// A 1×1 convolution with stride 1 and no padding skips im2col for a single sample.
 
 extension Tensor {
     /// Floats of im2col columns processed at once (64 MB): the tile of samples is sized to fit.
@@ -52,8 +54,8 @@ extension Tensor {
         let tile = convolutionTile(g, batch: n)
         let k = g.patchSize
         let cols = AlignedBuffer(count: isPointwise(g) && tile == 1 ? 1 : k * tile * g.outPixels)
-        let rows = AlignedBuffer(count: tile * g.outPixels * cout)
-        defer { cols.free(); rows.free() }
+        let product = AlignedBuffer(count: cout * tile * g.outPixels)
+        defer { cols.free(); product.free() }
         var s0 = 0
         while s0 < n {
             let t = Swift.min(tile, n - s0), p = t * g.outPixels
@@ -65,10 +67,10 @@ extension Tensor {
                 Kernels.im2col(x, samples: t, g, cols.pointer)
                 a = UnsafePointer(cols.pointer)
             }
-            Kernels.sgemm(transA: true, transB: true, m: p, n: cout, k: k, a: a, lda: p,
-                          b: weight.pointer, ldb: k, c: rows.pointer, ldc: cout)
-            Kernels.pixelRowsToNCHW(rows.pointer, samples: t, pixels: g.outPixels, channels: cout,
-                                    bias: bias.map { UnsafePointer($0.pointer) }, result.pointer + s0 * cout * g.outPixels)
+            Kernels.sgemm(transA: false, transB: false, m: cout, n: p, k: k, a: weight.pointer, lda: k,
+                          b: a, ldb: p, c: product.pointer, ldc: p)
+            Kernels.channelRowsToNCHW(product.pointer, samples: t, pixels: g.outPixels, channels: cout,
+                                      bias: bias.map { UnsafePointer($0.pointer) }, result.pointer + s0 * cout * g.outPixels)
             s0 += t
         }
         let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1])
@@ -90,17 +92,17 @@ extension Tensor {
         var s0 = 0
         while s0 < n {
             let t = Swift.min(tile, n - s0), p = t * g.outPixels
-            Kernels.nchwToPixelRows(grad.pointer + s0 * cout * g.outPixels, samples: t, pixels: g.outPixels, channels: cout, dyRows.pointer)
+            Kernels.nchwToChannelRows(grad.pointer + s0 * cout * g.outPixels, samples: t, pixels: g.outPixels, channels: cout, dyRows.pointer)
             if let dw {
-                // dW[Cout, K] += dYᵀ[Cout, P] • colsᵀ[P, K]
-                Kernels.im2col(input.pointer + s0 * g.channels * g.inPixels, samples: t, g, cols.pointer)
-                Kernels.sgemm(transA: true, transB: true, m: cout, n: k, k: p, a: dyRows.pointer, lda: cout,
-                              b: cols.pointer, ldb: p, beta: 1, c: dw.pointer, ldc: k)
+                // dW[Cout, K] += dY[Cout, P] • rows[P, K]
+                Kernels.im2row(input.pointer + s0 * g.channels * g.inPixels, samples: t, g, cols.pointer)
+                Kernels.sgemm(transA: false, transB: false, m: cout, n: k, k: p, a: dyRows.pointer, lda: p,
+                              b: cols.pointer, ldb: k, beta: 1, c: dw.pointer, ldc: k)
             }
             if let dx {
-                // dcols[K, P] = Wᵀ[K, Cout] • dYᵀ[Cout, P], then scattered back into dX.
-                Kernels.sgemm(transA: true, transB: true, m: k, n: p, k: cout, a: weight.pointer, lda: k,
-                              b: dyRows.pointer, ldb: cout, c: cols.pointer, ldc: p)
+                // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.
+                Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: weight.pointer, lda: k,
+                              b: dyRows.pointer, ldb: p, c: cols.pointer, ldc: p)
                 Kernels.col2im(cols.pointer, samples: t, g, dx.pointer + s0 * g.channels * g.inPixels)
             }
             s0 += t

@@ -50,9 +50,9 @@ extension Kernels {
                         if g.strideW == 1 {
                             // Valid output columns: 0 <= ow - padW + j < width.
                             let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
-                            if lo > 0 { line.update(repeating: 0, count: lo) }
-                            if hi > lo { (line + lo).update(from: src + lo - g.padW + j, count: hi - lo) }
-                            if hi < g.outW { (line + hi).update(repeating: 0, count: g.outW - hi) }
+                            for ow in 0..<lo { line[ow] = 0 }
+                            copyFloats(src + lo - g.padW + j, line + lo, hi - lo)
+                            for ow in hi..<g.outW { line[ow] = 0 }
                         } else {
                             for ow in 0..<g.outW {
                                 let iw = ow * g.strideW - g.padW + j
@@ -101,39 +101,74 @@ extension Kernels {
         }
     }
 
-    /// `out[s, c, q] = rows[s·Q + q, c] + bias[c]` for `samples` blocks of `pixels` rows:
-    /// a `[samples·Q, C]` GEMM result to NCHW.
-    package static func pixelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
-                                        bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((rows, out))
-        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), samples)
+    /// Fills `rows` (`[P, K]`, one row per output pixel: the transpose of `im2col`'s layout),
+    /// the layout the weight gradient's GEMM reads without repacking.
+    package static func im2row(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ rows: UnsafeMutablePointer<Float>) {
+        let k = g.patchSize
+        let shared = UncheckedSendable((x, rows))
+        let parts = min(Threads.count, max(1, k * samples * g.outPixels / elementwiseParallelThreshold), samples)
         parallelFor(chunks: parts) { part in
-            let (rows, out) = shared.value
+            let (x, rows) = shared.value
             for s in splitRange(samples, parts: parts, part: part) {
-                stridedCopy(rows + s * pixels * channels, srcStrides: [1, channels], out + s * pixels * channels,
-                            dstStrides: [pixels, 1], shape: [channels, pixels])
-                if let bias {
-                    for c in 0..<channels {
-                        let plane = out + (s * channels + c) * pixels
-                        let b = bias[c]
-                        for q in 0..<pixels { plane[q] += b }
+                for oh in 0..<g.outH {
+                    for ow in 0..<g.outW {
+                        let row = rows + ((s * g.outH + oh) * g.outW + ow) * k
+                        var r = 0
+                        for c in 0..<g.channels {
+                            let plane = x + (s * g.channels + c) * g.inPixels
+                            for i in 0..<g.kernelH {
+                                let ih = oh * g.strideH - g.padH + i
+                                let valid = ih >= 0 && ih < g.height
+                                for j in 0..<g.kernelW {
+                                    let iw = ow * g.strideW - g.padW + j
+                                    row[r] = valid && iw >= 0 && iw < g.width ? plane[ih * g.width + iw] : 0
+                                    r += 1
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// `rows[s·Q + q, c] = x[s, c, q]`: NCHW to a `[samples·Q, C]` matrix (the inverse layout change).
-    package static func nchwToPixelRows(_ x: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
-                                        _ rows: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((x, rows))
-        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), samples)
+    /// `out[s, c, q] = rows[c, s·Q + q] + bias[c]`: a `[C, samples·Q]` GEMM result to NCHW.
+    package static func channelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+                                          bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((rows, out))
+        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), channels)
         parallelFor(chunks: parts) { part in
-            let (x, rows) = shared.value
-            for s in splitRange(samples, parts: parts, part: part) {
-                stridedCopy(x + s * pixels * channels, srcStrides: [1, pixels], rows + s * pixels * channels,
-                            dstStrides: [channels, 1], shape: [pixels, channels])
+            let (rows, out) = shared.value
+            for c in splitRange(channels, parts: parts, part: part) {
+                let b = bias?[c] ?? 0
+                for s in 0..<samples {
+                    let src = rows + c * samples * pixels + s * pixels, dst = out + (s * channels + c) * pixels
+                    if bias == nil { copyFloats(src, dst, pixels) } else { for q in 0..<pixels { dst[q] = src[q] + b } }
+                }
             }
         }
+    }
+
+    /// `rows[c, s·Q + q] = x[s, c, q]`: NCHW to a `[C, samples·Q]` matrix.
+    package static func nchwToChannelRows(_ x: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+                                          _ rows: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((x, rows))
+        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), channels)
+        parallelFor(chunks: parts) { part in
+            let (x, rows) = shared.value
+            for c in splitRange(channels, parts: parts, part: part) {
+                for s in 0..<samples {
+                    copyFloats(x + (s * channels + c) * pixels, rows + c * samples * pixels + s * pixels, pixels)
+                }
+            }
+        }
+    }
+
+    /// Copies `count` floats with vector moves (short runs: cheaper than a memmove call).
+    @inline(__always)
+    static func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        var i = 0
+        while i + 16 <= count { store(load(src, i), dst, i); i += 16 }
+        while i < count { dst[i] = src[i]; i += 1 }
     }
 }

@@ -1,0 +1,90 @@
+"""PyTorch's figures for `benchmarks conv` and `benchmarks resnet18`, measured the same way
+(one warm-up, then repeated for at least --min-seconds, fastest run kept), next to FastSwift's.
+
+    ../ref-venv/bin/python Benchmarks/compare_torch_conv.py [--threads 1 2] [--min-seconds 1]
+"""
+import argparse
+import json
+import os
+import subprocess
+import time
+
+import torch
+import torchvision
+from torch import nn
+
+
+def measure(fn, min_seconds):
+    fn()
+    best, total, runs = float("inf"), 0.0, 0
+    while runs < 3 or total < min_seconds:
+        t0 = time.perf_counter(); fn(); dt = time.perf_counter() - t0
+        best, total, runs = min(best, dt), total + dt, runs + 1
+    return best
+
+
+def torch_figures(threads, min_seconds):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    rows = {}
+    for size in (28, 14):
+        batch = 64
+        x = torch.randn(batch, 64, size, size, requires_grad=True)
+        conv = nn.Conv2d(64, 64, 3, padding=1, bias=False)
+        flops = 2.0 * batch * 64 * size * size * 64 * 9
+        with torch.no_grad():
+            fwd = measure(lambda: conv(x), min_seconds)
+        rows[f"3x3 64->64 {size}x{size} forward"] = flops / fwd / 1e9
+        up = torch.randn(batch, 64, size, size)
+        def both():
+            conv(x).backward(up)
+            conv.weight.grad = None
+            x.grad = None
+        rows[f"3x3 64->64 {size}x{size} fwd+bwd"] = 3 * flops / measure(both, min_seconds) / 1e9
+    for batch in (64, 256):
+        model = torchvision.models.resnet18(num_classes=10)
+        model.conv1 = nn.Conv2d(1, 64, 7, 2, 3, bias=False)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = torch.randn(batch, 1, 28, 28)
+        y = torch.arange(batch) % 10
+        def step():
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            opt.zero_grad()
+        rows[f"train {batch}"] = batch / measure(step, min_seconds)
+        model.eval()
+        with torch.no_grad():
+            rows[f"inference {batch}"] = batch / measure(lambda: model(x), min_seconds)
+    return rows
+
+
+def fastswift_figures(threads, min_seconds):
+    rows = {}
+    for suite in ("conv", "resnet18"):
+        out = subprocess.run(["swift", "run", "-c", "release", "benchmarks", suite, "--json", "--threads", str(threads),
+                              "--min-seconds", str(min_seconds)], check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("{"):
+                r = json.loads(line)
+                key = r["case"] if suite == "conv" else f"{r['case']} {r['batch']}"
+                rows[key] = r.get("gflops", r.get("images_per_s"))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, nargs="+", default=[os.cpu_count() or 1])
+    parser.add_argument("--min-seconds", type=float, default=1.0)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}; GFLOPS for conv, images/s for resnet18")
+    print(f"{'case':<28} {'threads':>7} {'FastSwift':>10} {'PyTorch':>10} {'ratio':>6}")
+    for threads in args.threads:
+        ours = fastswift_figures(threads, args.min_seconds)
+        theirs = torch_figures(threads, args.min_seconds)
+        for key, value in theirs.items():
+            mine = ours.get(key, float("nan"))
+            print(f"{key:<28} {threads:>7} {mine:>10.1f} {value:>10.1f} {mine / value:>6.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
