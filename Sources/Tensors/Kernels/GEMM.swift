@@ -20,6 +20,9 @@ extension Kernels {
     static let columnBlock = 512
     /// Rows of A packed at a time (shared across threads, lives in L3).
     static let rowBlock = 3072
+    /// Up to this many rows of A, a non-transposed B is read in place rather than packed: each
+    /// packed element would serve too few rows to repay its copy (convolutions' Cout × pixels).
+    static let directBRowLimit = 128
 
     /// Single-precision matrix multiply: `C = alpha * op(A) * op(B) + beta * C`, row-major.
     ///
@@ -81,15 +84,18 @@ extension Kernels {
 
     /// Products up to this many multiply-adds give each thread its own block of C, packing its
     /// own panels: one dispatch per product, which matters more than the duplicated packing
-    /// for the layer-sized products of a training step. Larger ones share packed A panels.
+    /// for the layer-sized products of a training step. Larger ones share packed A panels,
+    /// unless the operand each thread would pack again is small (`duplicatedPackingLimit`
+    /// floats): then sharing costs more in barriers (two per depth block) than it saves.
     static let independentSweepLimit = 1 << 26
+    static let duplicatedPackingLimit = 1 << 22
 
     private static func packedGEMM(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
     ) {
-        if threads == 1 || m * n * k <= independentSweepLimit {
+        if threads == 1 || m * n * k <= independentSweepLimit || min(m, n) * k < duplicatedPackingLimit {
             // Split the dimension whose operand is cheaper to pack twice, if it has enough panels.
             let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
             let splitColumns = columnPanels >= threads && (m <= n || rowPanels < threads)
@@ -131,9 +137,10 @@ extension Kernels {
                 var j0 = columns.lowerBound
                 while j0 < columns.upperBound {
                     let nb = min(columnsPerBlock, columns.upperBound - j0)
-                    packB(transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb, into: packedB.pointer)
+                    let source = bPanels(transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
+                                         direct: rows.count <= directBRowLimit, packed: packedB.pointer)
                     macroKernel(depth: kb, packedA: packedA.pointer, panels: 0..<panels, rows: mb,
-                                packedB: packedB.pointer, columns: nb, alpha: alpha, c: c + i0 * ldc + j0, ldc: ldc)
+                                b: source, columns: nb, alpha: alpha, c: c + i0 * ldc + j0, ldc: ldc)
                     j0 += nb
                 }
                 p0 += kb
@@ -186,11 +193,10 @@ extension Kernels {
                     var j0 = columns.lowerBound
                     while j0 < columns.upperBound {
                         let nb = min(nbMax, columns.upperBound - j0)
-                        packB(transB: transB, b: s.b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
-                              into: s.packedB[t].pointer)
+                        let source = bPanels(transB: transB, b: s.b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
+                                             direct: mb <= directBRowLimit, packed: s.packedB[t].pointer)
                         macroKernel(depth: kb, packedA: s.packedA.pointer, panels: panelRange, rows: mb,
-                                    packedB: s.packedB[t].pointer, columns: nb, alpha: alpha,
-                                    c: s.c + i0 * ldc + j0, ldc: ldc)
+                                    b: source, columns: nb, alpha: alpha, c: s.c + i0 * ldc + j0, ldc: ldc)
                         j0 += nb
                     }
                 }
@@ -200,10 +206,26 @@ extension Kernels {
         }
     }
 
-    /// Runs the micro-kernel over every (A panel, B panel) pair of one packed block.
+    /// Where the micro-kernel finds the B panels of one block: packed panels (`rowStride == nr`),
+    /// or B itself read in place (`rowStride == ldb`), with a packed copy of a last partial panel.
+    struct BPanels {
+        let base: UnsafePointer<Float>
+        let rowStride: Int, panelStep: Int
+        /// A zero-padded copy of the last panel when B is read in place and it is partial.
+        let tail: UnsafePointer<Float>?
+        let tailIndex: Int
+
+        @inline(__always)
+        func panel(_ jp: Int) -> (UnsafePointer<Float>, Int) {
+            if let tail, jp == tailIndex { return (tail, nr) }
+            return (base + jp * panelStep, rowStride)
+        }
+    }
+
+    /// Runs the micro-kernel over every (A panel, B panel) pair of one block.
     @inline(__always)
     private static func macroKernel(depth kc: Int, packedA: UnsafeMutablePointer<Float>, panels: Range<Int>, rows: Int,
-                                    packedB: UnsafeMutablePointer<Float>, columns: Int, alpha: Float,
+                                    b: BPanels, columns: Int, alpha: Float,
                                     c: UnsafeMutablePointer<Float>, ldc: Int) {
         let bPanels = (columns + nr - 1) / nr
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { edge in
@@ -212,14 +234,14 @@ extension Kernels {
                 let aPanel = UnsafePointer(packedA + ip * mr * kc)
                 let tileRows = min(mr, rows - ip * mr)
                 for jp in 0..<bPanels {
-                    let bPanel = UnsafePointer(packedB + jp * nr * kc)
+                    let (bPanel, bStride) = b.panel(jp)
                     let tileColumns = min(nr, columns - jp * nr)
                     let cTile = c + ip * mr * ldc + jp * nr
                     if tileRows == mr && tileColumns == nr {
-                        microKernel12x32(kc, aPanel, bPanel, cTile, ldc, alpha)
+                        microKernel12x32(kc, aPanel, bPanel, bStride, cTile, ldc, alpha)
                     } else {
                         edgeTile.update(repeating: 0, count: mr * nr)
-                        microKernel12x32(kc, aPanel, bPanel, edgeTile, nr, alpha)
+                        microKernel12x32(kc, aPanel, bPanel, bStride, edgeTile, nr, alpha)
                         for r in 0..<tileRows {
                             let src = edgeTile + r * nr, dst = cTile + r * ldc
                             for j in 0..<tileColumns { dst[j] += src[j] }
@@ -228,6 +250,27 @@ extension Kernels {
                 }
             }
         }
+    }
+
+    /// B panels for `op(B)[depth0..., column0 ..< column0+columns]`: read in place when B is not
+    /// transposed and few rows of A will reuse them (packing would cost more than it saves),
+    /// otherwise packed into `packed`.
+    @inline(__always)
+    static func bPanels(transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth0: Int, depth kb: Int, column0: Int, columns: Int,
+                        direct: Bool, packed: UnsafeMutablePointer<Float>) -> BPanels {
+        if direct && !transB {
+            let full = columns / nr
+            let base = b + depth0 * ldb + column0
+            var tail: UnsafePointer<Float>?
+            if full * nr < columns {
+                packB(transB: false, b: b, ldb: ldb, depth0: depth0, depth: kb, column0: column0 + full * nr,
+                      columns: columns - full * nr, into: packed)
+                tail = UnsafePointer(packed)
+            }
+            return BPanels(base: base, rowStride: ldb, panelStep: nr, tail: tail, tailIndex: full)
+        }
+        packB(transB: transB, b: b, ldb: ldb, depth0: depth0, depth: kb, column0: column0, columns: columns, into: packed)
+        return BPanels(base: UnsafePointer(packed), rowStride: nr, panelStep: nr * kb, tail: nil, tailIndex: -1)
     }
 
     /// Packs `op(A)[row0 ..< row0+rows, depth0 ..< depth0+depth]` into panels of `mr` rows:
@@ -299,9 +342,10 @@ extension Kernels {
     }
 
     /// The register-blocked micro-kernel: `C[0..<12, 0..<32] += alpha * Apanel · Bpanel` over
-    /// `kc` depth steps, with the 12×32 tile held in 24 AVX-512 registers.
+    /// `kc` depth steps, with the 12×32 tile held in 24 AVX-512 registers. B's rows are
+    /// `bStride` apart: 32 in a packed panel, `ldb` when B is read in place.
     @inline(__always)
-    static func microKernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func microKernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float) {
     var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(),
         c10 = SIMD16<Float>(), c11 = SIMD16<Float>(),
@@ -317,8 +361,8 @@ extension Kernels {
         c110 = SIMD16<Float>(), c111 = SIMD16<Float>()
     var a = a, b = b
     for _ in 0..<kc {
-        let b0 = UnsafeRawPointer(b).load(as: SIMD16<Float>.self)
-        let b1 = UnsafeRawPointer(b + 16).load(as: SIMD16<Float>.self)
+        let b0 = UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Float>.self)
+        let b1 = UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD16<Float>.self)
         let a0 = SIMD16<Float>(repeating: a[0])
         c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
         let a1 = SIMD16<Float>(repeating: a[1])
@@ -343,7 +387,7 @@ extension Kernels {
         c100 = c100.addingProduct(a10, b0); c101 = c101.addingProduct(a10, b1)
         let a11 = SIMD16<Float>(repeating: a[11])
         c110 = c110.addingProduct(a11, b0); c111 = c111.addingProduct(a11, b1)
-        a += 12; b += 32
+        a += 12; b += bStride
     }
     let scale = SIMD16<Float>(repeating: alpha)
     accumulate(c + 0 * ldc, c00, c01, scale)
@@ -374,11 +418,13 @@ extension Kernels {
 /// A 64-byte aligned scratch buffer of Floats (packed GEMM panels, im2col columns).
 struct AlignedBuffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
+    let count: Int
 
     init(count: Int) {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        self.count = max(1, count)
+        let raw = BufferCache.allocate(bytes: self.count * MemoryLayout<Float>.stride)
+        pointer = raw.bindMemory(to: Float.self, capacity: self.count)
     }
 
-    func free() { UnsafeMutableRawPointer(pointer).deallocate() }
+    func free() { BufferCache.release(UnsafeMutableRawPointer(pointer), bytes: count * MemoryLayout<Float>.stride) }
 }

@@ -101,37 +101,6 @@ extension Kernels {
         }
     }
 
-    /// Fills `rows` (`[P, K]`, one row per output pixel: the transpose of `im2col`'s layout),
-    /// the layout the weight gradient's GEMM reads without repacking.
-    package static func im2row(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ rows: UnsafeMutablePointer<Float>) {
-        let k = g.patchSize
-        let shared = UncheckedSendable((x, rows))
-        let parts = min(Threads.count, max(1, k * samples * g.outPixels / elementwiseParallelThreshold), samples)
-        parallelFor(chunks: parts) { part in
-            let (x, rows) = shared.value
-            for s in splitRange(samples, parts: parts, part: part) {
-                for oh in 0..<g.outH {
-                    for ow in 0..<g.outW {
-                        let row = rows + ((s * g.outH + oh) * g.outW + ow) * k
-                        var r = 0
-                        for c in 0..<g.channels {
-                            let plane = x + (s * g.channels + c) * g.inPixels
-                            for i in 0..<g.kernelH {
-                                let ih = oh * g.strideH - g.padH + i
-                                let valid = ih >= 0 && ih < g.height
-                                for j in 0..<g.kernelW {
-                                    let iw = ow * g.strideW - g.padW + j
-                                    row[r] = valid && iw >= 0 && iw < g.width ? plane[ih * g.width + iw] : 0
-                                    r += 1
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// `out[s, c, q] = rows[c, s·Q + q] + bias[c]`: a `[C, samples·Q]` GEMM result to NCHW.
     package static func channelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
                                           bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
