@@ -7,7 +7,8 @@
 //   forward:  Y[Cout, P] = W[Cout, K] • cols[K, P]
 //   backward: dWᵀ[K, Cout] += cols[K, P] • dYᵀ[P, Cout]
 //             dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P] → col2im → dX,   db = Σ dY
-// A 1×1 convolution with stride 1 and no padding skips im2col for a single sample.
+// A 1×1 convolution with stride 1 and no padding skips im2col for a single sample. Kernel taps
+// that only ever see padding are left out of K (with the matching weight columns).
 
 extension Tensor {
     /// Floats of im2col columns processed at once (64 MB): the tile of samples is sized to fit.
@@ -36,6 +37,18 @@ extension Tensor {
         Swift.max(1, Swift.min(batch, convolutionColumnsBudget / Swift.max(1, g.patchSize * g.outPixels)))
     }
 
+    /// The weight as the GEMM uses it: `[Cout, C·T]` with only the taps in use.
+    static func gemmWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
+        guard g.prunesTaps else { return weight.detach() }
+        let (cout, kernel) = (weight.shape[0], g.kernelH * g.kernelW)
+        let t = g.taps.count
+        let result = Tensor(uninitializedShape: [cout, g.channels * t])
+        for o in 0..<cout { for c in 0..<g.channels { for (k, tap) in g.taps.enumerated() {
+            result.pointer[(o * g.channels + c) * t + k] = weight.pointer[(o * g.channels + c) * kernel + tap]
+        } } }
+        return result
+    }
+
     /// True when a sample's input already is its im2col matrix.
     static func isPointwise(_ g: ConvGeometry) -> Bool {
         g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
@@ -54,6 +67,7 @@ extension Tensor {
         let result = Tensor(uninitializedShape: [n, cout, g.outH, g.outW])
         let tile = convolutionTile(g, batch: n)
         let k = g.patchSize
+        let w = gemmWeight(weight, g)
         let cols = AlignedBuffer(count: isPointwise(g) && tile == 1 ? 1 : k * tile * g.outPixels)
         let product = AlignedBuffer(count: cout * tile * g.outPixels)
         defer { cols.free(); product.free() }
@@ -68,7 +82,7 @@ extension Tensor {
                 Kernels.im2col(x, samples: t, g, cols.pointer)
                 a = UnsafePointer(cols.pointer)
             }
-            Kernels.sgemm(transA: false, transB: false, m: cout, n: p, k: k, a: weight.pointer, lda: k,
+            Kernels.sgemm(transA: false, transB: false, m: cout, n: p, k: k, a: w.pointer, lda: k,
                           b: a, ldb: p, c: product.pointer, ldc: p)
             Kernels.channelRowsToNCHW(product.pointer, samples: t, pixels: g.outPixels, channels: cout,
                                       bias: bias.map { UnsafePointer($0.pointer) }, result.pointer + s0 * cout * g.outPixels)
@@ -86,6 +100,7 @@ extension Tensor {
         let (n, cout, k) = (input.shape[0], weight.shape[0], g.patchSize)
         let dx: Tensor? = needInput ? Tensor.zeros(input.shape) : nil
         let tile = convolutionTile(g, batch: n)
+        let w = gemmWeight(weight, g)
         let cols = AlignedBuffer(count: k * tile * g.outPixels)
         let dyRows = AlignedBuffer(count: tile * g.outPixels * cout)
         // dWᵀ[K, Cout], accumulated over the tiles and transposed into dW at the end.
@@ -103,13 +118,21 @@ extension Tensor {
             }
             if let dx {
                 // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.
-                Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: weight.pointer, lda: k,
+                Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: w.pointer, lda: k,
                               b: dyRows.pointer, ldb: p, c: cols.pointer, ldc: p)
                 Kernels.col2im(cols.pointer, samples: t, g, dx.pointer + s0 * g.channels * g.inPixels)
             }
             s0 += t
         }
         let db = needBias ? grad.sum(dims: [0, 2, 3]) : nil
-        return (dx, needWeight ? dwT.transpose().reshape(weight.shape) : nil, db)
+        guard needWeight else { return (dx, nil, db) }
+        let dw = dwT.transpose()   // [Cout, C·T]
+        guard g.prunesTaps else { return (dx, dw.reshape(weight.shape), db) }
+        // Taps left out of the GEMM get zero gradient.
+        let full = Tensor.zeros(weight.shape), kernel = g.kernelH * g.kernelW, t = g.taps.count
+        for o in 0..<cout { for c in 0..<g.channels { for (j, tap) in g.taps.enumerated() {
+            full.pointer[(o * g.channels + c) * kernel + tap] = dw.pointer[(o * g.channels + c) * t + j]
+        } } }
+        return (dx, full, db)
     }
 }

@@ -91,6 +91,25 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testTapsThatOnlySeePaddingAreSkippedExactly() {
+        // A padded 3x3 kernel over a 1x1 input uses only its centre; stride 2 over 2x2 uses 4 taps.
+        let g = RandomGenerator(seed: 9)
+        for (size, stride) in [(1, 1), (2, 2), (3, 2), (2, 1)] {
+            let x = Tensor.randn([3, 4, size, size], generator: g), w = Tensor.randn([5, 4, 3, 3], generator: g)
+            let geometry = Tensor.convolutionGeometry(x, w, stride: (stride, stride), padding: (1, 1))
+            if size == 1 { XCTAssertEqual(geometry.taps, [4]) }
+            if size == 2 && stride == 2 { XCTAssertEqual(geometry.taps, [4, 5, 7, 8]) }
+            let y = Tensor.conv2d(x, weight: w, stride: (stride, stride), padding: (1, 1))
+            assertClose(y, naiveConv(x, w, nil, stride: stride, padding: 1), rtol: 1e-4, atol: 1e-4, "size \(size) stride \(stride)")
+            let dy = Tensor.randn(y.shape, generator: g)
+            let (dx, dw, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (stride, stride), padding: (1, 1),
+                                                    needInput: true, needWeight: true, needBias: false)
+            let (ndx, ndw) = naiveConvBackward(x, w, dy, stride: stride, padding: 1)
+            assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "dx, size \(size) stride \(stride)")
+            assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-4, "dw, size \(size) stride \(stride)")
+        }
+    }
+
     func testLargeBatchIsTiledTheSame() {
         // Enough work that the im2col columns are split into tiles of samples.
         let g = RandomGenerator(seed: 5)

@@ -1,8 +1,8 @@
 // im2col and col2im: the layout changes that turn a convolution into one GEMM.
 //
-// For a tile of samples, `cols` is `[K, P]` with K = C·kh·kw (row (c·kh + i)·kw + j) and
-// P = samples·Hout·Wout (column s·Hout·Wout + oh·Wout + ow): column p holds the input patch that
-// output pixel p sees, zeros where the patch hangs over the padding.
+// For a tile of samples, `cols` is `[K, P]` with K = C·T, T the kernel taps in use (row c·T + t),
+// and P = samples·Hout·Wout (column s·Hout·Wout + oh·Wout + ow): column p holds the input patch
+// that output pixel p sees, zeros where the patch hangs over the padding.
 
 /// The geometry of a 2-D convolution or pooling window over NCHW input.
 package struct ConvGeometry: Sendable, Equatable {
@@ -11,34 +11,76 @@ package struct ConvGeometry: Sendable, Equatable {
     package let strideH: Int, strideW: Int
     package let padH: Int, padW: Int
     package let outH: Int, outW: Int
+    /// The kernel taps (`i·kw + j`) that touch the input for at least one output pixel. The
+    /// others only ever see padding and are left out of the GEMM: 8 of the 9 taps of a padded
+    /// 3×3 convolution over a 1×1 input, as in the last stage of a ResNet on small images.
+    package let taps: [Int]
 
     package init(channels: Int, height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) {
         self.channels = channels; self.height = height; self.width = width
         kernelH = kernel.0; kernelW = kernel.1
         strideH = stride.0; strideW = stride.1
         padH = padding.0; padW = padding.1
-        outH = (height + 2 * padding.0 - kernel.0) / stride.0 + 1
-        outW = (width + 2 * padding.1 - kernel.1) / stride.1 + 1
+        let outH = (height + 2 * padding.0 - kernel.0) / stride.0 + 1
+        let outW = (width + 2 * padding.1 - kernel.1) / stride.1 + 1
+        self.outH = outH; self.outW = outW
+        func used(_ k: Int, _ out: Int, _ s: Int, _ p: Int, _ n: Int) -> Bool {
+            (0..<max(out, 0)).contains { o in (0..<n).contains(o * s - p + k) }
+        }
+        taps = (0..<(kernel.0 * kernel.1)).filter { tap in
+            used(tap / kernel.1, outH, stride.0, padding.0, height) && used(tap % kernel.1, outW, stride.1, padding.1, width)
+        }
     }
 
-    /// Rows of `cols`: C·kh·kw.
-    package var patchSize: Int { channels * kernelH * kernelW }
+    /// Rows of `cols`: C·T.
+    package var patchSize: Int { channels * taps.count }
+    /// True when some taps are left out, so weights must be gathered to match.
+    package var prunesTaps: Bool { taps.count < kernelH * kernelW }
     package var outPixels: Int { outH * outW }
     package var inPixels: Int { height * width }
+
+    /// For tap `t`, the offset in an input plane that each output pixel reads, or -1 in the padding.
+    func offsets(tap t: Int) -> [Int] {
+        let i = taps[t] / kernelW, j = taps[t] % kernelW
+        var result = [Int](repeating: -1, count: outPixels)
+        for oh in 0..<outH {
+            let ih = oh * strideH - padH + i
+            guard ih >= 0 && ih < height else { continue }
+            for ow in 0..<outW {
+                let iw = ow * strideW - padW + j
+                if iw >= 0 && iw < width { result[oh * outW + ow] = ih * width + iw }
+            }
+        }
+        return result
+    }
+
+    /// Rows are copied as contiguous runs when the window moves one pixel at a time along long rows.
+    var copiesRuns: Bool { strideW == 1 && outW >= 8 }
 }
 
 extension Kernels {
     /// Fills `cols` (`[K, samples·Hout·Wout]`) from `samples` consecutive NCHW images at `x`.
     package static func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ cols: UnsafeMutablePointer<Float>) {
-        let p = samples * g.outPixels
+        let p = samples * g.outPixels, taps = g.taps.count
+        let tables = g.copiesRuns ? [] : (0..<taps).map { g.offsets(tap: $0) }
         let shared = UncheckedSendable((x, cols))
         let rows = g.patchSize
         let parts = min(Threads.count, max(1, rows * p / elementwiseParallelThreshold), rows)
         parallelFor(chunks: parts) { part in
             let (x, cols) = shared.value
             for row in splitRange(rows, parts: parts, part: part) {
-                let j = row % g.kernelW, i = (row / g.kernelW) % g.kernelH, c = row / (g.kernelW * g.kernelH)
+                let c = row / taps, t = row % taps
                 let dstRow = cols + row * p
+                if !g.copiesRuns {
+                    tables[t].withUnsafeBufferPointer { offsets in
+                        for s in 0..<samples {
+                            let plane = x + (s * g.channels + c) * g.inPixels, dst = dstRow + s * g.outPixels
+                            for q in 0..<g.outPixels { dst[q] = offsets[q] >= 0 ? plane[offsets[q]] : 0 }
+                        }
+                    }
+                    continue
+                }
+                let i = g.taps[t] / g.kernelW, j = g.taps[t] % g.kernelW
                 for s in 0..<samples {
                     let plane = x + (s * g.channels + c) * g.inPixels
                     let dst = dstRow + s * g.outPixels
@@ -46,19 +88,11 @@ extension Kernels {
                         let ih = oh * g.strideH - g.padH + i
                         let line = dst + oh * g.outW
                         guard ih >= 0 && ih < g.height else { line.update(repeating: 0, count: g.outW); continue }
-                        let src = plane + ih * g.width
-                        if g.strideW == 1 {
-                            // Valid output columns: 0 <= ow - padW + j < width.
-                            let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
-                            for ow in 0..<lo { line[ow] = 0 }
-                            copyFloats(src + lo - g.padW + j, line + lo, hi - lo)
-                            for ow in hi..<g.outW { line[ow] = 0 }
-                        } else {
-                            for ow in 0..<g.outW {
-                                let iw = ow * g.strideW - g.padW + j
-                                line[ow] = iw >= 0 && iw < g.width ? src[iw] : 0
-                            }
-                        }
+                        // Valid output columns: 0 <= ow - padW + j < width.
+                        let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
+                        for ow in 0..<lo { line[ow] = 0 }
+                        copyFloats(plane + ih * g.width + lo - g.padW + j, line + lo, hi - lo)
+                        for ow in hi..<g.outW { line[ow] = 0 }
                     }
                 }
             }
@@ -68,32 +102,33 @@ extension Kernels {
     /// Adds `cols` back into the `samples` NCHW images at `dx` (the adjoint of `im2col`).
     /// Threads split the channels, so no two write the same element.
     package static func col2im(_ cols: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ dx: UnsafeMutablePointer<Float>) {
-        let p = samples * g.outPixels
+        let p = samples * g.outPixels, taps = g.taps.count
+        let tables = g.copiesRuns ? [] : (0..<taps).map { g.offsets(tap: $0) }
         let shared = UncheckedSendable((cols, dx))
         let parts = min(Threads.count, max(1, g.patchSize * p / elementwiseParallelThreshold), g.channels)
         parallelFor(chunks: parts) { part in
             let (cols, dx) = shared.value
             for c in splitRange(g.channels, parts: parts, part: part) {
-                for i in 0..<g.kernelH {
-                    for j in 0..<g.kernelW {
-                        let srcRow = cols + ((c * g.kernelH + i) * g.kernelW + j) * p
-                        for s in 0..<samples {
-                            let plane = dx + (s * g.channels + c) * g.inPixels
-                            let src = srcRow + s * g.outPixels
-                            for oh in 0..<g.outH {
-                                let ih = oh * g.strideH - g.padH + i
-                                guard ih >= 0 && ih < g.height else { continue }
-                                let line = src + oh * g.outW, dst = plane + ih * g.width
-                                if g.strideW == 1 {
-                                    let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
-                                    if hi > lo { axpy(1, line + lo, dst + lo - g.padW + j, hi - lo) }
-                                } else {
-                                    for ow in 0..<g.outW {
-                                        let iw = ow * g.strideW - g.padW + j
-                                        if iw >= 0 && iw < g.width { dst[iw] += line[ow] }
-                                    }
-                                }
+                for t in 0..<taps {
+                    let srcRow = cols + (c * taps + t) * p
+                    if !g.copiesRuns {
+                        tables[t].withUnsafeBufferPointer { offsets in
+                            for s in 0..<samples {
+                                let plane = dx + (s * g.channels + c) * g.inPixels, src = srcRow + s * g.outPixels
+                                for q in 0..<g.outPixels where offsets[q] >= 0 { plane[offsets[q]] += src[q] }
                             }
+                        }
+                        continue
+                    }
+                    let i = g.taps[t] / g.kernelW, j = g.taps[t] % g.kernelW
+                    for s in 0..<samples {
+                        let plane = dx + (s * g.channels + c) * g.inPixels
+                        let src = srcRow + s * g.outPixels
+                        for oh in 0..<g.outH {
+                            let ih = oh * g.strideH - g.padH + i
+                            guard ih >= 0 && ih < g.height else { continue }
+                            let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
+                            if hi > lo { axpy(1, src + oh * g.outW + lo, plane + ih * g.width + lo - g.padW + j, hi - lo) }
                         }
                     }
                 }
