@@ -44,6 +44,7 @@ let package = Package(
         .executable(name: "tensor-tour", targets: ["TensorTour"]),
         .executable(name: "mnist-mlp", targets: ["MNISTMLP"]),
         .executable(name: "mnist-basics", targets: ["MNISTBasics"]),
+        .executable(name: "mnist-resnet", targets: ["MNISTResNet"]),
         .executable(name: "linear-regression", targets: ["LinearRegression"]),
     ],
     targets: [
@@ -72,6 +73,7 @@ let package = Package(
         .target(name: "RecipeKit", dependencies: ["Tensors", "DataBlocks"], path: "Recipes/RecipeKit"),
         .executableTarget(name: "TensorTour", dependencies: ["FastSwift"], path: "Recipes/tensor-tour"),
         .executableTarget(name: "MNISTMLP", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-mlp"),
+        .executableTarget(name: "MNISTResNet", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-resnet"),
         .executableTarget(name: "MNISTBasics", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-basics"),
         .executableTarget(name: "LinearRegression", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/linear-regression"),
     ],
