@@ -1,31 +1,31 @@
 import Tensors
 
-/// Max pooling over `[N, C, H, W]` (`stride` defaults to the kernel size).
-public final class MaxPool2d: Module {
+/// A pooling layer with a fixed square window (`stride` defaults to the window size).
+public class WindowPool2d: Module {
     public let kernelSize: Int, stride: Int, padding: Int
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
         self.padding = padding
     }
-    public override func forward(_ input: Tensor) -> Tensor {
-        input.maxPool2d(kernel: (kernelSize, kernelSize), stride: (stride, stride), padding: (padding, padding))
+    var window: (kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) {
+        ((kernelSize, kernelSize), (stride, stride), (padding, padding))
     }
     public override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride), padding=\(padding)" }
 }
 
-/// Average pooling over `[N, C, H, W]`, padding counted in the divisor.
-public final class AvgPool2d: Module {
-    public let kernelSize: Int, stride: Int, padding: Int
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
-        self.padding = padding
-    }
+/// Max pooling over `[N, C, H, W]`.
+public final class MaxPool2d: WindowPool2d {
     public override func forward(_ input: Tensor) -> Tensor {
-        input.avgPool2d(kernel: (kernelSize, kernelSize), stride: (stride, stride), padding: (padding, padding))
+        input.maxPool2d(kernel: window.kernel, stride: window.stride, padding: window.padding)
     }
-    public override var extraDescription: String { "kernel_size=\(kernelSize), stride=\(stride), padding=\(padding)" }
+}
+
+/// Average pooling over `[N, C, H, W]`, padding counted in the divisor.
+public final class AvgPool2d: WindowPool2d {
+    public override func forward(_ input: Tensor) -> Tensor {
+        input.avgPool2d(kernel: window.kernel, stride: window.stride, padding: window.padding)
+    }
 }
 
 /// Average pooling to a fixed output size (1×1 gives one value per channel).

@@ -32,77 +32,63 @@ package struct PoolGeometry: Sendable, Equatable {
 }
 
 extension Kernels {
+    /// Calls `body(plane, output index, rows, columns)` for every output pixel of `planes`
+    /// pooled planes, the planes split over threads when there are enough of them.
+    @inline(__always)
+    private static func forEachWindow(planes: Int, _ g: PoolGeometry,
+                                      _ body: (Int, Int, (lo: Int, hi: Int, size: Int), (lo: Int, hi: Int, size: Int)) -> Void) {
+        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            parallelFor(chunks: parts) { part in
+                for p in splitRange(planes, parts: parts, part: part) {
+                    for oh in 0..<g.outH {
+                        let rows = g.span(oh, axis: 0)
+                        for ow in 0..<g.outW { shared.value(p, (p * g.outH + oh) * g.outW + ow, rows, g.span(ow, axis: 1)) }
+                    }
+                }
+            }
+        }
+    }
+
     /// Max pooling of `planes` planes; `argmax` receives, per output, the flat index of the
     /// winning input pixel within its plane (NaN wins, as in PyTorch).
     package static func maxPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
                                 _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        let shared = UncheckedSendable((x, out, argmax))
-        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
-        parallelFor(chunks: parts) { part in
-            let (x, out, argmax) = shared.value
-            for p in splitRange(planes, parts: parts, part: part) {
-                let plane = x + p * g.height * g.width
-                for oh in 0..<g.outH {
-                    let rows = g.span(oh, axis: 0)
-                    for ow in 0..<g.outW {
-                        let cols = g.span(ow, axis: 1)
-                        var best = -Float.infinity, bestIndex = rows.lo * g.width + cols.lo
-                        search: for h in rows.lo..<rows.hi {
-                            for w in cols.lo..<cols.hi {
-                                let v = plane[h * g.width + w]
-                                if v > best || v.isNaN {
-                                    best = v; bestIndex = h * g.width + w
-                                    if v.isNaN { break search }
-                                }
-                            }
-                        }
-                        let o = (p * g.outH + oh) * g.outW + ow
-                        out[o] = best
-                        argmax[o] = Int32(bestIndex)
+        forEachWindow(planes: planes, g) { p, o, rows, cols in
+            let plane = x + p * g.height * g.width
+            var best = -Float.infinity, bestIndex = rows.lo * g.width + cols.lo
+            search: for h in rows.lo..<rows.hi {
+                for w in cols.lo..<cols.hi {
+                    let v = plane[h * g.width + w]
+                    if v > best || v.isNaN {
+                        best = v; bestIndex = h * g.width + w
+                        if v.isNaN { break search }
                     }
                 }
             }
+            out[o] = best
+            argmax[o] = Int32(bestIndex)
         }
     }
 
     /// Average pooling of `planes` planes.
     package static func avgPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ out: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((x, out))
-        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
-        parallelFor(chunks: parts) { part in
-            let (x, out) = shared.value
-            for p in splitRange(planes, parts: parts, part: part) {
-                let plane = x + p * g.height * g.width
-                for oh in 0..<g.outH {
-                    let rows = g.span(oh, axis: 0)
-                    for ow in 0..<g.outW {
-                        let cols = g.span(ow, axis: 1)
-                        var sum: Float = 0
-                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { sum += plane[h * g.width + w] } }
-                        out[(p * g.outH + oh) * g.outW + ow] = sum / Float(rows.size * cols.size)
-                    }
-                }
-            }
+        forEachWindow(planes: planes, g) { p, o, rows, cols in
+            let plane = x + p * g.height * g.width
+            var sum: Float = 0
+            for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { sum += plane[h * g.width + w] } }
+            out[o] = sum / Float(rows.size * cols.size)
         }
     }
 
-    /// The adjoint of `avgPool`: each output's gradient spread evenly over its window.
+    /// The adjoint of `avgPool`: each output's gradient spread evenly over its window. Threads
+    /// split the planes, so no two write the same element.
     package static func avgPoolBackward(_ grad: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ dx: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((grad, dx))
-        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
-        parallelFor(chunks: parts) { part in
-            let (grad, dx) = shared.value
-            for p in splitRange(planes, parts: parts, part: part) {
-                let plane = dx + p * g.height * g.width
-                for oh in 0..<g.outH {
-                    let rows = g.span(oh, axis: 0)
-                    for ow in 0..<g.outW {
-                        let cols = g.span(ow, axis: 1)
-                        let share = grad[(p * g.outH + oh) * g.outW + ow] / Float(rows.size * cols.size)
-                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { plane[h * g.width + w] += share } }
-                    }
-                }
-            }
+        forEachWindow(planes: planes, g) { p, o, rows, cols in
+            let plane = dx + p * g.height * g.width
+            let share = grad[o] / Float(rows.size * cols.size)
+            for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { plane[h * g.width + w] += share } }
         }
     }
 }
