@@ -56,20 +56,14 @@ runRecipe {
     func batchAccuracy(_ predictions: Tensor, _ targets: Tensor) -> Float {
         ((predictions.sigmoid() .> 0.5) .== targets).mean().item()
     }
-    /// Shuffled mini-batches of 256 (the chapter's DataLoader(dset, batch_size=256, shuffle=True)).
-    func batches() -> [(Tensor, Tensor)] {
-        let order = Tensor.randperm(trainX.shape[0])
-        return stride(from: 0, to: order.count, by: 256).map { first in
-            let index = Array(order[first..<min(first + 256, order.count)])
-            return (trainX[index], trainY[index])
-        }
-    }
+    // The chapter's `dl = DataLoader(dset, batch_size=256, shuffle=True)`.
+    let dl = DataLoader(TensorDataset(trainX, trainY), batchSize: 256, shuffle: true)
     func validate(_ model: (Tensor) -> Tensor) -> Float { noGrad { batchAccuracy(model(validX), validY) } }
 
     var weights = initParams([28 * 28, 1]), bias = initParams([1])
     func linear1(_ x: Tensor) -> Tensor { x • weights + bias }
     for _ in 0..<20 {
-        for (xb, yb) in batches() {
+        for (xb, yb) in dl {
             mnistLoss(linear1(xb), yb).backward()
             noGrad {
                 weights -= weights.grad! * 1.0
@@ -84,7 +78,7 @@ runRecipe {
     let linearModel = Linear(28 * 28, 1)
     let basic = BasicOptim(linearModel.parameters, lr: 1.0)
     for _ in 0..<20 {
-        for (xb, yb) in batches() {
+        for (xb, yb) in dl {
             mnistLoss(linearModel(xb), yb).backward()
             basic.step()
             basic.zeroGrad()
@@ -96,7 +90,7 @@ runRecipe {
     let simpleNet = Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1))
     let opt = BasicOptim(simpleNet.parameters, lr: 0.1)
     for _ in 0..<40 {
-        for (xb, yb) in batches() {
+        for (xb, yb) in dl {
             mnistLoss(simpleNet(xb), yb).backward()
             opt.step()
             opt.zeroGrad()

@@ -26,8 +26,7 @@ runRecipe {
     let model = Sequential(Linear(784, 128), ReLU(), Linear(128, 64), ReLU(), Linear(64, 10), LogSoftmax(dim: 1))
     print(model)
     let opt = SGD(model.parameters, lr: lr, momentum: momentum)
-    let n = trainX.shape[0]
-    let labels = data.trainLabels.indices()
+    let train = DataLoader(TensorDataset(trainX, data.trainLabels), batchSize: batchSize, shuffle: true)
 
     func testAccuracy() -> Float {
         model.eval()
@@ -39,11 +38,9 @@ runRecipe {
     let start = Date()
     for epoch in 0..<epochs {
         let epochStart = Date()
-        let order = Tensor.randperm(n)
         var totalLoss: Float = 0, batches = 0
-        for first in stride(from: 0, to: n, by: batchSize) {
-            let batch = Array(order[first..<min(first + batchSize, n)])
-            let loss = nllLoss(model(trainX[batch]), Tensor(batch.map { Float(labels[$0]) }))
+        for (xb, yb) in train {
+            let loss = nllLoss(model(xb), yb)
             loss.backward()
             opt.step()
             opt.zeroGrad()

@@ -39,14 +39,12 @@ runRecipe {
     }
 
     print("epoch  train_loss  valid_loss  accuracy  time")
-    let n = trainX.shape[0]
+    let train = DataLoader(TensorDataset(trainX, data.trainLabels), batchSize: batchSize, shuffle: true, dropLast: true)
     for epoch in 0..<epochs {
         let start = Date()
-        let order = Tensor.randperm(n)
         var total: Float = 0, batches = 0
-        for first in stride(from: 0, to: n - batchSize + 1, by: batchSize) {   // drop the last partial batch
-            let batch = Array(order[first..<(first + batchSize)])
-            let loss = crossEntropy(model(trainX[batch]), data.trainLabels[batch])
+        for (xb, yb) in train {
+            let loss = crossEntropy(model(xb), yb)
             loss.backward()
             opt.step()
             opt.zeroGrad()

@@ -11,15 +11,13 @@ final class TrainingOnSampleTests: XCTestCase {
         seed(42)
         let train = try ImageFolder.load(BundledData.mnist, split: "training")
         let valid = try ImageFolder.load(BundledData.mnist, split: "testing", classes: train.classes)
-        let x = train.images.reshape([-1, 784]), labels = train.labels
+        let batches = DataLoader(TensorDataset(train.images.reshape([-1, 784]), train.labels), batchSize: 64, shuffle: true)
         let model = Sequential(Linear(784, 64), ReLU(), Linear(64, 10))
         let opt = SGD(model.parameters, lr: 0.1, momentum: 0.9)
         let start = Date()
         for _ in 0..<8 {
-            let order = Tensor.randperm(x.shape[0])
-            for first in stride(from: 0, to: order.count, by: 64) {
-                let batch = Array(order[first..<min(first + 64, order.count)])
-                crossEntropy(model(x[batch]), labels[batch]).backward()
+            for (xb, yb) in batches {
+                crossEntropy(model(xb), yb).backward()
                 opt.step()
                 opt.zeroGrad()
             }

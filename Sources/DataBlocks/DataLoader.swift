@@ -1,0 +1,167 @@
+import Dispatch
+import Foundation
+import Tensors
+
+/// Serves a dataset in batches, as PyTorch's `DataLoader`: optionally shuffled (a new order
+/// each pass), optionally dropping the last partial batch, with the next batch prepared on a
+/// background thread while the current one is used.
+///
+///     let dl = DataLoader(0..<15, batchSize: 5, shuffle: true)
+///     print(Array(dl))                          // [[3, 12, 8, 10, 2], [9, 4, 7, 14, 5], ...]
+///     let train = DataLoader(TensorDataset(x, y), batchSize: 256, shuffle: true)
+///     for (xb, yb) in train { ... }             // xb [256, ...], yb [256]
+///
+/// Each loader owns a random generator derived from the global one when it is made, so
+/// `seed(_:)` fixes its orders, and a seeded run gives the same batches with or without
+/// prefetching.
+public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
+    /// The number of items.
+    public let itemCount: Int
+    public let batchSize: Int
+    public let shuffle: Bool
+    public let dropLast: Bool
+    /// Whether the next batch is prepared on a background thread.
+    public var prefetch: Bool
+    private let makeBatch: @Sendable ([Int]) -> Batch
+    private let generator: RandomGenerator
+
+    /// A loader whose batches are built by `makeBatch` from lists of item positions.
+    public init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
+                generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch) {
+        precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
+        itemCount = count
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.dropLast = dropLast
+        self.prefetch = prefetch
+        self.makeBatch = makeBatch
+        self.generator = generator ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
+    }
+
+    /// The number of batches in one pass.
+    public var count: Int { dropLast ? itemCount / batchSize : (itemCount + batchSize - 1) / batchSize }
+
+    /// The batch of the given item positions.
+    public func batch(_ positions: [Int]) -> Batch { makeBatch(positions) }
+
+    /// The first batch of a pass (without drawing a new order).
+    public func oneBatch() -> Batch { makeBatch(Array(0..<Swift.min(batchSize, itemCount))) }
+
+    public func makeIterator() -> Iterator {
+        let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
+        let batches = (0..<count).map { b in Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, itemCount)]) }
+        return Iterator(batches: batches, makeBatch: makeBatch, prefetch: prefetch)
+    }
+
+    /// One pass over the batches.
+    public final class Iterator: IteratorProtocol, @unchecked Sendable {
+        private let batches: [[Int]]
+        private let makeBatch: @Sendable ([Int]) -> Batch
+        private let prefetch: Bool
+        private var position = 0
+        private var pending: (DispatchGroup, Box)?
+
+        private final class Box: @unchecked Sendable { var value: Batch? }
+
+        init(batches: [[Int]], makeBatch: @escaping @Sendable ([Int]) -> Batch, prefetch: Bool) {
+            self.batches = batches
+            self.makeBatch = makeBatch
+            self.prefetch = prefetch
+        }
+
+        private func start(_ index: Int) {
+            guard prefetch, index < batches.count else { return }
+            let group = DispatchGroup(), box = Box(), positions = batches[index], make = makeBatch
+            DispatchQueue.global().async(group: group) { box.value = make(positions) }
+            pending = (group, box)
+        }
+
+        public func next() -> Batch? {
+            guard position < batches.count else { return nil }
+            defer { position += 1 }
+            let batch: Batch
+            if let (group, box) = pending {
+                group.wait()
+                batch = box.value!
+                pending = nil
+            } else {
+                batch = makeBatch(batches[position])
+            }
+            start(position + 1)
+            return batch
+        }
+    }
+}
+
+extension DataLoader {
+    /// Batches of a collection's items, as arrays: `DataLoader(0..<15, batchSize: 5, shuffle: true)`
+    /// or `DataLoader(Array("abcdefghijklmnopqrstuvwxyz".enumerated()), batchSize: 6, shuffle: true)`.
+    public convenience init<C: Collection>(_ items: C, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+                                           prefetch: Bool = true, generator: RandomGenerator? = nil)
+    where Batch == [C.Element] {
+        let all = UncheckedItems(Array(items))
+        self.init(count: all.items.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+                  generator: generator) { positions in positions.map { all.items[$0] } }
+    }
+
+    /// Batches of `(x, y)` tensor pairs, each stacked into a pair of tensors: the seeds'
+    /// `DataLoader(list(zip(x, y)), batch_size=256)`.
+    public convenience init(_ pairs: [(Tensor, Tensor)], batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+                            prefetch: Bool = true, generator: RandomGenerator? = nil) where Batch == (Tensor, Tensor) {
+        let all = UncheckedItems(pairs)
+        self.init(count: pairs.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+                  generator: generator) { positions in
+            (Tensor.stack(positions.map { all.items[$0].0 }), Tensor.stack(positions.map { all.items[$0].1 }))
+        }
+    }
+
+    /// Batches of a `TensorDataset`, gathered straight from its tensors.
+    public convenience init(_ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+                            prefetch: Bool = true, generator: RandomGenerator? = nil) where Batch == (Tensor, Tensor) {
+        self.init(count: dataset.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+                  generator: generator) { positions in (dataset.inputs[positions], dataset.targets[positions]) }
+    }
+}
+
+/// Items shared with the prefetching thread, which only reads them.
+private struct UncheckedItems<Element>: @unchecked Sendable {
+    let items: [Element]
+    init(_ items: [Element]) { self.items = items }
+}
+
+/// Inputs and targets held as two tensors whose first axis is the item: the dataset of
+/// `DataLoader(TensorDataset(x, y), ...)`, batched by gathering rows.
+public struct TensorDataset: Sendable {
+    public let inputs: Tensor, targets: Tensor
+
+    /// Traps when the tensors hold different numbers of items.
+    public init(_ inputs: Tensor, _ targets: Tensor) {
+        guard inputs.rank >= 1, targets.rank >= 1, inputs.shape[0] == targets.shape[0] else {
+            fatalError("TensorDataset: inputs \(inputs.shape) and targets \(targets.shape) must hold the same number of items")
+        }
+        self.inputs = inputs
+        self.targets = targets
+    }
+
+    public var count: Int { inputs.shape[0] }
+
+    /// Item `i` as an `(x, y)` pair.
+    public subscript(_ i: Int) -> (Tensor, Tensor) { (inputs[i], targets[i]) }
+}
+
+/// A training and a validation loader, with the vocab when the targets are categories.
+public struct DataLoaders<Batch> {
+    public let train: DataLoader<Batch>
+    public let valid: DataLoader<Batch>
+    /// The category names, index by index, when known.
+    public let vocab: [String]?
+
+    public init(_ train: DataLoader<Batch>, _ valid: DataLoader<Batch>, vocab: [String]? = nil) {
+        self.train = train
+        self.valid = valid
+        self.vocab = vocab
+    }
+
+    /// The first training batch.
+    public func oneBatch() -> Batch { train.oneBatch() }
+}
