@@ -57,22 +57,11 @@ public enum ImageFolder {
 }
 
 extension ImageFolder {
-    /// Reads and decodes PNG files on every core; throws the first failure, naming its file.
+    /// Reads and decodes PNG files; throws the first failure, naming its file.
     public static func decodeAll(_ urls: [URL]) throws -> [Image] {
-        let results = ResultSlots(count: urls.count)
-        let chunks = min(urls.count, Threads.count * 4)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for i in (chunk * urls.count / chunks)..<((chunk + 1) * urls.count / chunks) {
-                do {
-                    let bytes = try [UInt8](Data(contentsOf: urls[i]))
-                    results.set(i, .success(try PNG.decode(bytes, source: urls[i].path)))
-                } catch {
-                    results.set(i, .failure(error))
-                    return
-                }
-            }
-        }
-        return try results.values().map { try $0.get() }
+        try decodeAll(urls.map { url in
+            do { return (try [UInt8](Data(contentsOf: url)), url.path) } catch { throw DataError(url.path, "cannot read the file: \(error.localizedDescription)") }
+        })
     }
 }
 
@@ -91,5 +80,53 @@ private final class ResultSlots: @unchecked Sendable {
             if case .failure = slot { break }
         }
         return out
+    }
+}
+
+extension ImageFolder {
+    /// Every split of an image archive in fastai's layout (`<top>/<split>/<label>/<image>.png`,
+    /// as `mnist_png.tgz`), decoded straight from the `.tgz` (or `.tar`) on every core, without
+    /// unpacking it to disk. Classes are shared by all splits (the sorted union of label folders).
+    public static func loadArchive(_ file: URL, channels: Int? = nil) throws -> [String: Split] {
+        let bytes = try [UInt8](Data(contentsOf: file))
+        let tar = bytes.starts(with: [0x1F, 0x8B]) ? try GZip.decompress(bytes, source: file.path) : bytes
+        var members: [(split: String, label: String, path: String, contents: ArraySlice<UInt8>)] = []
+        for entry in try Tar.entries(tar, source: file.path) where entry.kind == .file && entry.path.lowercased().hasSuffix(".png") {
+            let parts = entry.path.split(separator: "/")
+            guard parts.count >= 3 else { continue }
+            members.append((String(parts[parts.count - 3]), String(parts[parts.count - 2]), entry.path, entry.contents))
+        }
+        guard !members.isEmpty else { throw DataError(file.path, "no PNG images in <split>/<label>/ folders inside the archive") }
+        let vocab = Set(members.map(\.label)).sorted()
+        let images = try decodeAll(members.map { (Array($0.contents), file.path + ":" + $0.path) })
+        var result: [String: Split] = [:]
+        for split in Set(members.map(\.split)) {
+            let indices = members.indices.filter { members[$0].split == split }
+            let first = images[indices[0]]
+            for i in indices where images[i].width != first.width || images[i].height != first.height {
+                throw DataError(file.path + ":" + members[i].path, "image is \(images[i].width)x\(images[i].height) but the split's first is \(first.width)x\(first.height)")
+            }
+            let tensors = indices.map { images[$0].tensor(channels: channels) }
+            result[split] = Split(images: Tensor.stack(tensors), labels: Tensor(indices.map { Float(vocab.firstIndex(of: members[$0].label)!) }),
+                                  classes: vocab, files: indices.map { URL(fileURLWithPath: members[$0].path) })
+        }
+        return result
+    }
+
+    /// Decodes in-memory PNG files on every core; throws the first failure, naming its source.
+    static func decodeAll(_ files: [(bytes: [UInt8], source: String)]) throws -> [Image] {
+        let results = ResultSlots(count: files.count)
+        let chunks = min(files.count, Threads.count * 4)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            for i in (chunk * files.count / chunks)..<((chunk + 1) * files.count / chunks) {
+                do {
+                    results.set(i, .success(try PNG.decode(files[i].bytes, source: files[i].source)))
+                } catch {
+                    results.set(i, .failure(error))
+                    return
+                }
+            }
+        }
+        return try results.values().map { try $0.get() }
     }
 }
