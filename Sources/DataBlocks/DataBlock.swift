@@ -1,0 +1,228 @@
+import Foundation
+import Tensors
+
+// fastai's data block API for image classification: where the items are, how to split them,
+// how to label them, and what to do to each item and each batch.
+//
+//     let block = DataBlock(blocks: (ImageBlock(), CategoryBlock()), getItems: getImageFiles,
+//                           splitter: GrandparentSplitter(train: "training", valid: "testing"),
+//                           getY: parentLabel)
+//     let dls = try block.dataLoaders(path, batchSize: 64)
+
+/// Every PNG file below `folder`, recursively, in a stable order (fastai's `get_image_files`).
+public func getImageFiles(_ folder: URL) throws -> [URL] {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw DataError(folder.path, "no such folder")
+    }
+    guard let walker = fm.enumerator(at: folder, includingPropertiesForKeys: nil) else { throw DataError(folder.path, "cannot list the folder") }
+    var files: [URL] = []
+    for case let url as URL in walker where url.pathExtension.lowercased() == "png" { files.append(url) }
+    return files.sorted { $0.path.localizedStandardCompare($1.path) == .orderedAscending }
+}
+
+/// The name of an item's parent folder (fastai's `parent_label`): `.../training/3/10.png` → "3".
+public func parentLabel(_ item: URL) -> String { item.deletingLastPathComponent().lastPathComponent }
+
+/// Decides which items are for training and which for validation.
+public protocol Splitter {
+    /// The positions of the training and the validation items.
+    func split(_ items: [URL]) throws -> (train: [Int], valid: [Int])
+}
+
+/// Splits by the name of each item's grandparent folder (`training/3/10.png` → "training").
+public struct GrandparentSplitter: Splitter {
+    public let train: String, valid: String
+    public init(train: String = "train", valid: String = "valid") {
+        self.train = train
+        self.valid = valid
+    }
+    public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
+        let grandparents = items.map { $0.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent }
+        let t = grandparents.indices.filter { grandparents[$0] == train }, v = grandparents.indices.filter { grandparents[$0] == valid }
+        guard !t.isEmpty else { throw DataError(items.first?.path ?? "", "no items in a '\(train)' folder: the training split is empty (found \(Set(grandparents).sorted()))") }
+        guard !v.isEmpty else { throw DataError(items.first?.path ?? "", "no items in a '\(valid)' folder: the validation split is empty (found \(Set(grandparents).sorted()))") }
+        return (t, v)
+    }
+}
+
+/// Holds out a random `validPct` of the items, the same ones for the same seed.
+public struct RandomSplitter: Splitter {
+    public let validPct: Double, seed: UInt64?
+    public init(validPct: Double = 0.2, seed: UInt64? = nil) {
+        precondition(validPct > 0 && validPct < 1, "RandomSplitter: validPct must be between 0 and 1, got \(validPct)")
+        self.validPct = validPct
+        self.seed = seed
+    }
+    public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
+        let generator = seed.map { RandomGenerator(seed: $0) } ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
+        let order = generator.permutation(items.count)
+        let cut = Int((Double(items.count) * validPct).rounded())
+        return (order[cut...].sorted(), order[..<cut].sorted())
+    }
+}
+
+/// Maps labels to class indices and back: the vocab.
+public struct Categories: Equatable, Sendable {
+    /// The labels, index by index.
+    public let vocab: [String]
+    private let index: [String: Int]
+
+    public init(_ vocab: [String]) {
+        self.vocab = vocab
+        index = Dictionary(uniqueKeysWithValues: vocab.enumerated().map { ($1, $0) })
+    }
+
+    /// The class index of `label`; throws when it is not in the vocab, naming `source`.
+    public func encode(_ label: String, source: String) throws -> Int {
+        guard let i = index[label] else { throw DataError(source, "label '\(label)' is not in the vocab \(vocab)") }
+        return i
+    }
+
+    /// The label of class `i`.
+    public func decode(_ i: Int) -> String { vocab[i] }
+
+    public static func == (a: Categories, b: Categories) -> Bool { a.vocab == b.vocab }
+}
+
+/// Images: a PNG file becomes a `[C, H, W]` tensor in 0...1 (grayscale stays one channel
+/// unless `channels: 3`).
+public struct ImageBlock {
+    public let channels: Int?
+    public init(channels: Int? = nil) { self.channels = channels }
+}
+
+/// Single-label categories; the vocab is the sorted set of labels unless given.
+public struct CategoryBlock {
+    public let vocab: [String]?
+    public init(vocab: [String]? = nil) { self.vocab = vocab }
+}
+
+/// A transform of one image tensor (`[C, H, W]`), applied once when the items are loaded.
+public typealias ItemTransform = (Tensor) -> Tensor
+/// A transform of a batch of inputs (`[N, C, H, W]`), applied to every batch (on the
+/// prefetching thread, hence `@Sendable`).
+public typealias BatchTransform = @Sendable (Tensor) -> Tensor
+
+/// fastai's `DataBlock` for image classification.
+public struct DataBlock {
+    public let blocks: (ImageBlock, CategoryBlock)
+    public let getItems: (URL) throws -> [URL]
+    public let splitter: Splitter
+    public let getY: (URL) -> String
+    public let itemTransforms: [ItemTransform]
+    public let batchTransforms: [BatchTransform]
+
+    public init(blocks: (ImageBlock, CategoryBlock), getItems: @escaping (URL) throws -> [URL] = getImageFiles,
+                splitter: Splitter = RandomSplitter(), getY: @escaping (URL) -> String = parentLabel,
+                itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) {
+        self.blocks = blocks
+        self.getItems = getItems
+        self.splitter = splitter
+        self.getY = getY
+        self.itemTransforms = itemTransforms
+        self.batchTransforms = batchTransforms
+    }
+
+    /// Training and validation loaders over the items below `source`: images decoded on every
+    /// core into memory, labels encoded with the vocab; the training loader shuffles and drops
+    /// its last partial batch, the validation loader does neither.
+    public func dataLoaders(_ source: URL, batchSize: Int = 64) throws -> DataLoaders<(Tensor, Tensor)> {
+        let items = try getItems(source)
+        guard !items.isEmpty else { throw DataError(source.path, "no items found (getItems returned none)") }
+        let (trainIndex, validIndex) = try splitter.split(items)
+        let labels = items.map(getY)
+        let categories = Categories(blocks.1.vocab ?? Set(trainIndex.map { labels[$0] }).sorted())
+        let images = try ImageFolder.decodeAll(items)
+        func dataset(_ positions: [Int]) throws -> TensorDataset {
+            var tensors: [Tensor] = []
+            for i in positions {
+                var t = images[i].tensor(channels: blocks.0.channels)
+                for transform in itemTransforms { t = transform(t) }
+                if let first = tensors.first, first.shape != t.shape {
+                    throw DataError(items[i].path, "image is \(t.shape) but \(items[positions[0]].lastPathComponent) is \(first.shape): resize them to one size with an item transform")
+                }
+                tensors.append(t)
+            }
+            let y = try positions.map { Float(try categories.encode(labels[$0], source: items[$0].path)) }
+            return TensorDataset(Tensor.stack(tensors), Tensor(y))
+        }
+        let transforms = batchTransforms
+        let train = try dataset(trainIndex), valid = try dataset(validIndex)
+        func loader(_ d: TensorDataset, training: Bool) -> DataLoader<(Tensor, Tensor)> {
+            DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
+                (transforms.reduce(d.inputs[positions]) { $1($0) }, d.targets[positions])
+            }
+        }
+        return DataLoaders(loader(train, training: true), loader(valid, training: false), vocab: categories.vocab)
+    }
+
+    /// Walks one item and one batch through every step and reports each, saying where it fails
+    /// (fastai's `DataBlock.summary`). Returns the report; it is also printed.
+    @discardableResult
+    public func summary(_ source: URL, batchSize: Int = 4) -> String {
+        var lines: [String] = []
+        func step(_ name: String, _ body: () throws -> String) -> Bool {
+            do {
+                lines.append("\(name): \(try body())")
+                return true
+            } catch {
+                lines.append("\(name): FAILED: \(error)")
+                return false
+            }
+        }
+        var items: [URL] = [], split: (train: [Int], valid: [Int]) = ([], [])
+        var image = Tensor.zeros([0]), label = ""
+        _ = step("Collecting items from \(source.path)") {
+            items = try getItems(source)
+            guard let first = items.first else { throw DataError(source.path, "no items found") }
+            return "found \(items.count) items; first: \(first.path)"
+        }
+        && step("Splitting") {
+            split = try splitter.split(items)
+            return "\(split.train.count) training and \(split.valid.count) validation items"
+        }
+        && step("Getting the label (getY) of the first training item") {
+            label = getY(items[split.train[0]])
+            return "'\(label)'"
+        }
+        && step("ImageBlock: decoding \(items[split.train[0]].lastPathComponent)") {
+            let file = items[split.train[0]]
+            image = try PNG.decode([UInt8](Data(contentsOf: file)), source: file.path).tensor(channels: blocks.0.channels)
+            return "tensor of shape \(image.shape)"
+        }
+        && step("CategoryBlock: encoding '\(label)'") {
+            let vocab = Categories(blocks.1.vocab ?? Set(split.train.map { getY(items[$0]) }).sorted())
+            return "class \(try vocab.encode(label, source: items[split.train[0]].path)) of vocab \(vocab.vocab)"
+        }
+        && step("Item transforms (\(itemTransforms.count))") {
+            for transform in itemTransforms { image = transform(image) }
+            return "tensor of shape \(image.shape)"
+        }
+        && step("Collating a batch of \(batchSize)") {
+            let dls = try self.dataLoaders(source, batchSize: batchSize)
+            let (x, y) = dls.oneBatch()
+            return "inputs \(x.shape), targets \(y.shape) (batch transforms applied: \(batchTransforms.count))"
+        }
+        let report = lines.joined(separator: "\n")
+        print(report)
+        return report
+    }
+}
+
+/// fastai's `ImageDataLoaders` factory methods.
+public enum ImageDataLoaders {
+    /// Images in `path/<train>/<label>/` and `path/<valid>/<label>/` (labels from the parent
+    /// folder, split by the grandparent); or, with `validPct`, every image below `path` split at
+    /// random (with `seed`).
+    public static func fromFolder(_ path: URL, train: String = "train", valid: String = "valid", validPct: Double? = nil,
+                                  seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
+                                  itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) throws
+        -> DataLoaders<(Tensor, Tensor)> {
+        let splitter: Splitter = validPct.map { RandomSplitter(validPct: $0, seed: seed) } ?? GrandparentSplitter(train: train, valid: valid)
+        let block = DataBlock(blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: getImageFiles, splitter: splitter,
+                              getY: parentLabel, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
+        return try block.dataLoaders(path, batchSize: batchSize)
+    }
+}
