@@ -44,8 +44,11 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     /// The batch of the given item positions.
     public func batch(_ positions: [Int]) -> Batch { makeBatch(positions) }
 
-    /// The first batch of a pass (without drawing a new order).
-    public func oneBatch() -> Batch { makeBatch(Array(0..<Swift.min(batchSize, itemCount))) }
+    /// The first batch of a new pass (fastai's `one_batch`): shuffled when the loader shuffles.
+    public func oneBatch() -> Batch {
+        let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
+        return makeBatch(Array(order.prefix(batchSize)))
+    }
 
     public func makeIterator() -> Iterator {
         let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
