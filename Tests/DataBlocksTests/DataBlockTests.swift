@@ -73,3 +73,33 @@ final class DataBlockTests: XCTestCase {
         }
     }
 }
+
+final class ShowBatchAndCSVTests: XCTestCase {
+    func testShowBatchWritesALabelledGrid() throws {
+        let dls = try ImageDataLoaders.fromFolder(BundledData.mnist, train: "training", valid: "testing", batchSize: 8)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-batch-\(UUID().uuidString).png")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let grid = try dls.showBatch(to: file, count: 8, columns: 4, scale: 2)
+        let decoded = try PNG.decode([UInt8](Data(contentsOf: file)), source: file.path)
+        XCTAssertEqual(decoded, grid)
+        XCTAssertEqual([grid.width, grid.height], [4 * (56 + 4) + 4, 2 * (56 + 18) + 4])
+        // Some label pixels are black, in the strip under the first image.
+        let strip = (58..<74).flatMap { y in (4..<60).map { x in grid.pixels[(y * grid.width + x) * 3] } }
+        XCTAssertTrue(strip.contains(0), "the first label is drawn under its image")
+    }
+
+    func testPixelCSV() throws {
+        let row = (0..<784).map { String($0 % 256) }.joined(separator: ",")
+        let csv = Array((row + ",7\n" + row + ",3\r\n").utf8)
+        let (images, labels) = try PixelCSV.read(csv, source: "d.csv")
+        XCTAssertEqual(images.shape, [2, 1, 28, 28])
+        XCTAssertEqual(labels, Tensor([7, 3]))
+        XCTAssertEqual(images[1, 0, 9, 3].item(), Float((9 * 28 + 3) % 256) / 255, accuracy: 1e-6)
+        XCTAssertThrowsError(try PixelCSV.read(Array("1,2,3\n".utf8), source: "bad.csv")) { error in
+            XCTAssertEqual("\(error)", "bad.csv: line 1 has 3 fields, expected 784 pixels and a label")
+        }
+        XCTAssertThrowsError(try PixelCSV.read(Array((row + ",x\n").utf8), source: "bad.csv")) { error in
+            XCTAssertTrue("\(error)".contains("line 1: 'x' is not a whole number"), "\(error)")
+        }
+    }
+}
