@@ -41,6 +41,7 @@ let package = Package(
     products: [
         .library(name: "FastSwift", targets: ["FastSwift"]),
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
+        .executable(name: "mnist", targets: ["MNIST"]),
         .executable(name: "tensor-tour", targets: ["TensorTour"]),
         .executable(name: "mnist-mlp", targets: ["MNISTMLP"]),
         .executable(name: "mnist-basics", targets: ["MNISTBasics"]),
@@ -64,6 +65,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"]),
         .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",
@@ -71,6 +73,7 @@ let package = Package(
 
         // Worked examples, one executable each.
         .target(name: "RecipeKit", dependencies: ["Tensors", "DataBlocks"], path: "Recipes/RecipeKit"),
+        .executableTarget(name: "MNIST", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist"),
         .executableTarget(name: "TensorTour", dependencies: ["FastSwift"], path: "Recipes/tensor-tour"),
         .executableTarget(name: "MNISTMLP", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-mlp"),
         .executableTarget(name: "MNISTResNet", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-resnet"),

@@ -1,0 +1,30 @@
+// mnist: fastai's three-line MNIST example, all ten digits, on the bundled sample (or on the
+// full set with --data, a folder in fastai's mnist_png layout such as untarData(.mnist) gives).
+// One epoch on the full 60,000 digits (the default with --data); three on the 3,000-digit
+// sample, where one epoch is only 46 batches.
+//
+//     swift run -c release mnist
+//     swift run -c release mnist --data ~/.fastswift/data/mnist_png --epochs 1 --lr 0.1 --bs 64
+import FastSwift
+import Foundation
+import RecipeKit
+
+let args = Arguments(valued: ["data", "epochs", "lr", "bs", "seed"], usage: """
+    usage: mnist [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N]
+      --data DIR   a folder with training/<digit>/*.png and testing/<digit>/*.png; default: the bundled sample
+    """)
+
+runRecipe {
+    seed(UInt64(args.int("seed", default: 42)))
+    let path = args.string("data").map { URL(fileURLWithPath: $0) } ?? BundledData.mnist
+    let start = Date()
+
+    // The three lines.
+    let dls = try ImageDataLoaders.fromFolder(path, train: "training", valid: "testing", batchSize: args.int("bs", default: 64))
+    let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
+    try learn.fitOneCycle(epochs: args.int("epochs", default: args.string("data") == nil ? 3 : 1), lrMax: args.float("lr", default: 0.1))
+
+    let final = learn.recorder.values.last ?? []
+    print(String(format: "final accuracy: %.2f%% (%d training and %d validation images, %.1fs in all)",
+                 (final.last ?? 0) * 100, dls.train.itemCount, dls.valid.itemCount, seconds(since: start)))
+}

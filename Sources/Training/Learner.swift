@@ -1,0 +1,242 @@
+import Autograd
+import DataBlocks
+import Foundation
+import Layers
+import Optimizers
+import Tensors
+
+/// Makes the optimizer for a model's parameters and a learning rate (fastai's `opt_func`):
+/// `.adam` (the default, with fastai's hyper-parameters), `.sgd`, or your own:
+/// `OptimizerFactory { BasicOptim($0, lr: $1) }`.
+public struct OptimizerFactory: Sendable {
+    public let make: @Sendable ([Tensor], Float) -> Optimizer
+    public init(_ make: @escaping @Sendable ([Tensor], Float) -> Optimizer) { self.make = make }
+
+    /// fastai's Adam: β (0.9, 0.99), eps 1e-5, decoupled weight decay 0.01.
+    public static let adam = OptimizerFactory { Adam($0, lr: $1) }
+    /// Plain SGD (momentum 0: one-cycle's momentum schedule then has nothing to act on).
+    public static let sgd = OptimizerFactory { SGD($0, lr: $1) }
+    /// SGD with momentum (scheduled by one-cycle).
+    public static func sgd(momentum: Float, weightDecay: Float = 0) -> OptimizerFactory {
+        OptimizerFactory { SGD($0, lr: $1, momentum: momentum, weightDecay: weightDecay) }
+    }
+}
+
+/// Something the Learner reports a failure with: what does not fit, and where.
+public struct LearnerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// fastai's `Learner`: a model, its data, a loss and an optimizer, trained by `fit` with
+/// callbacks around every step.
+///
+///     let learn = Learner(dls: dls, model: simpleNet, loss: mnistLoss, opt: .sgd, metrics: [batchAccuracy])
+///     try learn.fit(epochs: 20, lr: 0.01)
+public final class Learner {
+    public let dls: DataLoaders<(Tensor, Tensor)>
+    public let model: Module
+    public let loss: LossFunction
+    public let optimizerFactory: OptimizerFactory
+    public let metrics: [Metric]
+    /// The callbacks, in the order they run (by `order`, then as given).
+    public private(set) var callbacks: [Callback]
+    /// Records losses, metrics and hyper-parameters (always present).
+    public let recorder: Recorder
+    /// The progress table and bar; `learn.progress.show = false` switches it off.
+    public let progress: ProgressCallback
+
+    // State that callbacks read and may change.
+    /// The optimizer (made on the first fit).
+    public private(set) var opt: Optimizer?
+    public var epoch = 0, epochs = 0
+    /// Training batches done in this fit.
+    public var iteration = 0
+    /// Training batches per epoch.
+    public var iterationsPerEpoch = 0
+    /// True in the training part of an epoch, false while validating.
+    public private(set) var training = false
+    public var xb = Tensor(0), yb = Tensor(0)
+    public var pred = Tensor(0)
+    public var lossValue = Tensor(0)
+
+    public init(dls: DataLoaders<(Tensor, Tensor)>, model: Module, loss: @escaping LossFunction,
+                opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []) {
+        self.dls = dls
+        self.model = model
+        self.loss = loss
+        optimizerFactory = opt
+        self.metrics = metrics
+        recorder = Recorder()
+        progress = ProgressCallback()
+        callbacks = []
+        add(cbs + [recorder, progress])
+    }
+
+    /// Adds callbacks, keeping them sorted by `order`.
+    public func add(_ cbs: [Callback]) {
+        callbacks = (callbacks + cbs).enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
+    }
+
+    /// Removes callbacks of the given type.
+    public func remove<C: Callback>(_ type: C.Type) { callbacks.removeAll { $0 is C } }
+
+    /// How far through training we are, 0...1 (for schedules).
+    public var pctTrain: Double {
+        let total = Double(max(1, epochs * iterationsPerEpoch))
+        return min(1, Double(iteration) / total)
+    }
+
+    /// Trains for `epochs` epochs at a constant learning rate.
+    public func fit(epochs: Int, lr: Float, cbs: [Callback] = []) throws {
+        let saved = callbacks
+        add(cbs)
+        defer { callbacks = saved }
+        if opt == nil { opt = optimizerFactory.make(model.parameters, lr) }
+        opt!.lr = lr
+        try checkOneBatch()
+        self.epochs = epochs
+        iteration = 0
+        iterationsPerEpoch = dls.train.count
+        try withEvents("fit", CancelFit.self, before: { try $0.beforeFit(self) }, cancel: { try $0.afterCancelFit(self) },
+                       after: { try $0.afterFit(self) }) {
+            for e in 0..<epochs {
+                epoch = e
+                try withEvents("epoch", CancelEpoch.self, before: { try $0.beforeEpoch(self) },
+                               cancel: { try $0.afterCancelEpoch(self) }, after: { try $0.afterEpoch(self) }) {
+                    try trainEpoch()
+                    try validateEpoch()
+                }
+            }
+        }
+    }
+
+    /// fastai's `fit_one_cycle`: the learning rate rises along a cosine from `lrMax / div` to
+    /// `lrMax` over the first `pctStart` of the steps, then falls to `lrMax / divFinal`;
+    /// momentum goes 0.95 → 0.85 → 0.95 (SGD momentum or Adam's β1).
+    public func fitOneCycle(epochs: Int, lrMax: Float, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
+                            moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = []) throws {
+        let lr = Double(lrMax)
+        let scheduler = ParamScheduler(["lr": combinedCos(pctStart: pctStart, lr / div, lr, lr / divFinal),
+                                        "mom": combinedCos(pctStart: pctStart, moms.0, moms.1, moms.2)])
+        try fit(epochs: epochs, lr: Float(lr / div), cbs: [scheduler] + cbs)
+    }
+
+    /// The validation loss and metrics, averaged over the validation set.
+    @discardableResult
+    public func validate() throws -> [Float] {
+        try validateEpoch()
+        return recorder.lastValidation
+    }
+
+    /// Predictions (the model's outputs) and targets for the whole validation set.
+    public func getPreds() -> (predictions: Tensor, targets: Tensor) {
+        model.eval()
+        defer { model.train() }
+        return noGrad {
+            let batches = Array(dls.valid)
+            return (Tensor.cat(batches.map { model($0.0) }), Tensor.cat(batches.map(\.1)))
+        }
+    }
+
+    /// The decoded label, class index and class probabilities for one item (`[C, H, W]`, or
+    /// whatever the model takes without the batch axis).
+    public func predict(_ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
+        model.eval()
+        defer { model.train() }
+        let output = noGrad { model(item.unsqueeze(0)) }
+        let probabilities = output.softmax(dim: -1).squeeze(0)
+        let index = Int(probabilities.argmax().item())
+        return (dls.vocab.map { index < $0.count ? $0[index] : "\(index)" } ?? "\(index)", index, probabilities)
+    }
+
+    // MARK: - The loop
+
+    private func trainEpoch() throws {
+        training = true
+        model.train()
+        try withEvents("train", CancelTrain.self, before: { try $0.beforeTrain(self) },
+                       cancel: { try $0.afterCancelTrain(self) }, after: { try $0.afterTrain(self) }) {
+            for batch in dls.train {
+                try oneBatch(batch)
+                iteration += 1
+            }
+        }
+    }
+
+    private func validateEpoch() throws {
+        training = false
+        model.eval()
+        defer { model.train() }
+        try noGrad {
+            try withEvents("validate", CancelValidate.self, before: { try $0.beforeValidate(self) },
+                           cancel: { try $0.afterCancelValidate(self) }, after: { try $0.afterValidate(self) }) {
+                for batch in dls.valid { try oneBatch(batch) }
+            }
+        }
+    }
+
+    private func oneBatch(_ batch: (Tensor, Tensor)) throws {
+        (xb, yb) = batch
+        try withEvents("batch", CancelBatch.self, before: { try $0.beforeBatch(self) },
+                       cancel: { try $0.afterCancelBatch(self) }, after: { try $0.afterBatch(self) }) {
+            pred = model(xb)
+            try each { try $0.afterPred(self) }
+            lossValue = loss(pred, yb)
+            try each { try $0.afterLoss(self) }
+            guard training else { return }
+            try withEvents("backward", CancelBackward.self, before: { try $0.beforeBackward(self) },
+                           cancel: { try $0.afterCancelBackward(self) }, after: { _ in }) {
+                lossValue.backward()
+            }
+            try withEvents("step", CancelStep.self, before: { try $0.beforeStep(self) },
+                           cancel: { try $0.afterCancelStep(self) }, after: { try $0.afterStep(self) }) {
+                opt!.step()
+            }
+            opt!.zeroGrad()
+        }
+    }
+
+    private func each(_ event: (Callback) throws -> Void) throws {
+        for cb in callbacks { try event(cb) }
+    }
+
+    /// fastai's `_with_events`: before, the body, and on the given cancellation the cancel
+    /// event; then the after event either way.
+    private func withEvents<E: Error>(_ name: String, _ cancel: E.Type, before: (Callback) throws -> Void,
+                                      cancel onCancel: (Callback) throws -> Void, after: (Callback) throws -> Void,
+                                      _ body: () throws -> Void) throws {
+        do {
+            try each(before)
+            try body()
+        } catch is E {
+            try each(onCancel)
+        }
+        try each(after)
+    }
+
+    /// Runs one batch through model, loss and metrics before training, and explains a
+    /// mismatch instead of failing late.
+    private func checkOneBatch() throws {
+        let (x, y) = dls.valid.oneBatch()
+        // A layer that cannot take the inputs traps with its own name and both shapes.
+        let output = noGrad { model(x.narrow(dim: 0, start: 0, length: min(2, x.shape[0]))) }
+        let yShape = [min(2, y.shape[0])] + Array(y.shape.dropFirst())
+        let targets = y.narrow(dim: 0, start: 0, length: yShape[0])
+        guard output.rank >= 1, output.shape[0] == yShape[0] else {
+            throw LearnerError("the model's output \(output.shape) does not have one row per target (targets \(yShape))")
+        }
+        if output.rank == 2, y.rank == 1, output.shape[1] > 1 {
+            // Class scores: every target must be a class index the output can score.
+            let classes = output.shape[1]
+            if let bad = y.scalars.first(where: { $0 < 0 || $0 >= Float(classes) || $0 != $0.rounded() }) {
+                throw LearnerError("the model outputs \(classes) class scores \(output.shape) but a target is \(bad); "
+                                   + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
+            }
+        } else if output.count != targets.count {
+            throw LearnerError("the model's output \(output.shape) and the targets \(yShape) do not fit the loss: they differ in size")
+        }
+        _ = noGrad { loss(output, targets) }
+        for metric in metrics { _ = noGrad { metric.function(output, targets) } }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Tensors
+
+/// Records training as it goes (fastai's `Recorder`): every training batch's loss, the
+/// smoothed loss (exponential moving average, β = 0.98, debiased), the learning rate and
+/// momentum of every batch, and per epoch the training loss, validation loss and metrics.
+public final class Recorder: Callback {
+    public override var order: Int { 50 }
+    /// The smoothing factor of `smoothLosses`.
+    public var beta = 0.98
+
+    public private(set) var losses: [Float] = []
+    public private(set) var smoothLosses: [Float] = []
+    public private(set) var lrs: [Float] = []
+    public private(set) var moms: [Float] = []
+    /// Per epoch: [train_loss, valid_loss, metrics...].
+    public private(set) var values: [[Float]] = []
+    /// The column names of `values`.
+    public private(set) var metricNames: [String] = []
+    /// The last validation: [valid_loss, metrics...].
+    public private(set) var lastValidation: [Float] = []
+
+    private var average = 0.0, count = 0
+    private var trainTotal = 0.0, trainCount = 0
+    private var validTotal = 0.0, metricTotals: [Double] = [], validCount = 0
+
+    public override func beforeFit(_ learn: Learner) throws {
+        losses = []; smoothLosses = []; lrs = []; moms = []; values = []
+        average = 0; count = 0
+        metricNames = ["train_loss", "valid_loss"] + learn.metrics.map(\.name)
+    }
+
+    public override func beforeTrain(_ learn: Learner) throws { trainTotal = 0; trainCount = 0 }
+
+    public override func afterBatch(_ learn: Learner) throws {
+        let n = learn.yb.shape.first ?? 1
+        let value = learn.lossValue.item()
+        if learn.training {
+            losses.append(value)
+            count += 1
+            average = beta * average + (1 - beta) * Double(value)
+            smoothLosses.append(Float(average / (1 - Foundation.pow(beta, Double(count)))))
+            lrs.append(learn.opt?.lr ?? 0)
+            moms.append(learn.opt?.momentum ?? 0)
+            trainTotal += Double(value) * Double(n)
+            trainCount += n
+        } else {
+            validTotal += Double(value) * Double(n)
+            for (i, metric) in learn.metrics.enumerated() { metricTotals[i] += Double(metric.function(learn.pred, learn.yb)) * Double(n) }
+            validCount += n
+        }
+    }
+
+    public override func beforeValidate(_ learn: Learner) throws {
+        validTotal = 0; validCount = 0
+        metricTotals = learn.metrics.map { _ in 0 }
+    }
+
+    public override func afterValidate(_ learn: Learner) throws {
+        let n = Double(max(validCount, 1))
+        lastValidation = [Float(validTotal / n)] + metricTotals.map { Float($0 / n) }
+    }
+
+    public override func afterEpoch(_ learn: Learner) throws {
+        values.append([Float(trainTotal / Double(max(trainCount, 1)))] + lastValidation)
+    }
+
+    /// The smoothed training loss by batch (and the validation loss by epoch), as an SVG chart.
+    public func plotLoss(to file: URL) throws {
+        var chart = SVGChart(title: "Loss", xLabel: "batch", yLabel: "loss")
+        chart.line(Array(0..<smoothLosses.count).map(Double.init), smoothLosses, label: "train (smoothed)")
+        if !values.isEmpty, !losses.isEmpty {
+            let perEpoch = Double(losses.count) / Double(values.count)
+            chart.line(values.indices.map { Double($0 + 1) * perEpoch - 1 }, values.map { $0[1] }, label: "valid")
+        }
+        try chart.write(to: file)
+    }
+
+    /// The learning rate and momentum by batch, as an SVG chart.
+    public func plotSched(to file: URL) throws {
+        var chart = SVGChart(title: "Schedule", xLabel: "batch", yLabel: "value")
+        let xs = Array(0..<lrs.count).map(Double.init)
+        let maxLR = max(lrs.max() ?? 1, 1e-12)
+        chart.line(xs, lrs.map { $0 / maxLR }, label: "lr / \(maxLR)")
+        chart.line(xs, moms, label: "momentum")
+        try chart.write(to: file)
+    }
+}

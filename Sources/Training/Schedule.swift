@@ -1,0 +1,35 @@
+import Foundation
+
+/// A schedule: a value for each position `0...1` through training.
+public typealias Schedule = @Sendable (Double) -> Double
+
+/// fastai's `SchedCos`: from `start` to `end` along half a cosine.
+public func scheduleCos(_ start: Double, _ end: Double) -> Schedule {
+    { pos in start + (1 + cos(Double.pi * (1 - pos))) * (end - start) / 2 }
+}
+
+/// fastai's `combined_cos`: cosine from `start` to `middle` over the first `pctStart` of
+/// training, then from `middle` to `end`.
+public func combinedCos(pctStart: Double, _ start: Double, _ middle: Double, _ end: Double) -> Schedule {
+    let first = scheduleCos(start, middle), second = scheduleCos(middle, end)
+    return { pos in pos < pctStart ? first(pos / pctStart) : second((pos - pctStart) / (1 - pctStart)) }
+}
+
+/// Sets optimizer hyper-parameters from schedules before every training batch (fastai's
+/// `ParamScheduler`): `"lr"`, `"mom"` (SGD momentum or Adam's β1) and `"wd"`.
+public final class ParamScheduler: Callback {
+    public let schedules: [String: Schedule]
+
+    public init(_ schedules: [String: Schedule]) {
+        for key in schedules.keys { precondition(["lr", "mom", "wd"].contains(key), "ParamScheduler: unknown hyper-parameter '\(key)'") }
+        self.schedules = schedules
+    }
+
+    public override func beforeBatch(_ learn: Learner) throws {
+        guard learn.training, let opt = learn.opt else { return }
+        let pos = learn.pctTrain
+        if let lr = schedules["lr"] { opt.lr = Float(lr(pos)) }
+        if let mom = schedules["mom"] { opt.momentum = Float(mom(pos)) }
+        if let wd = schedules["wd"] { opt.weightDecay = Float(wd(pos)) }
+    }
+}
