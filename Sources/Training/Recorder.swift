@@ -3,7 +3,8 @@ import Tensors
 
 /// Records training as it goes (fastai's `Recorder`): every training batch's loss, the
 /// smoothed loss (exponential moving average, β = 0.98, debiased), the learning rate and
-/// momentum of every batch, and per epoch the training loss, validation loss and metrics.
+/// momentum of every batch, and per epoch the training loss (as fastai: the smoothed loss at
+/// the epoch's end), the validation loss and the metrics.
 public final class Recorder: Callback {
     public override var order: Int { 50 }
     /// The smoothing factor of `smoothLosses`.
@@ -21,6 +22,7 @@ public final class Recorder: Callback {
     public private(set) var lastValidation: [Float] = []
 
     private var average = 0.0, count = 0
+    /// The plain average of this epoch's training losses (used when no batch was recorded).
     private var trainTotal = 0.0, trainCount = 0
     private var validTotal = 0.0, metricTotals: [Double] = [], validCount = 0
 
@@ -62,7 +64,8 @@ public final class Recorder: Callback {
     }
 
     public override func afterEpoch(_ learn: Learner) throws {
-        values.append([Float(trainTotal / Double(max(trainCount, 1)))] + lastValidation)
+        let trainLoss = smoothLosses.last ?? Float(trainTotal / Double(max(trainCount, 1)))
+        values.append([trainLoss] + lastValidation)
     }
 
     /// The smoothed training loss by batch (and the validation loss by epoch), as an SVG chart.
