@@ -25,7 +25,11 @@ open class Module: CustomStringConvertible {
     }
 
     /// Runs the forward pass: `model(x)`.
-    public final func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
+    public final func callAsFunction(_ input: Tensor) -> Tensor {
+        let output = forward(input)
+        if let observer = forwardObserver, children.isEmpty { observer(self, output) }
+        return output
+    }
 
     /// The direct sub-modules with their names (property names, or positions in an array).
     open var children: [(name: String, module: Module)] {
@@ -131,4 +135,47 @@ public final class Lambda: Module {
     private let function: (Tensor) -> Tensor
     public init(_ function: @escaping (Tensor) -> Tensor) { self.function = function }
     public override func forward(_ input: Tensor) -> Tensor { function(input) }
+}
+
+/// A checkpoint that does not fit the model it is loaded into; lists each mismatch.
+public struct ModelStateMismatch: Error, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String { "the saved weights do not match the model:\n  " + problems.joined(separator: "\n  ") }
+}
+
+extension Module {
+    /// Copies of every parameter and buffer, by dotted path (PyTorch's `state_dict`).
+    public func stateDict() -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (name, t) in namedParameters + namedBuffers { result[name] = t.clone() }
+        return result
+    }
+
+    /// Writes saved values into the model's own parameters and buffers, in place (so an
+    /// optimizer holding them sees the new values). Throws, listing every missing, unexpected
+    /// and mis-shaped name, and changes nothing, when `state` does not fit.
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        let own = namedParameters + namedBuffers
+        var problems: [String] = []
+        let names = Set(own.map(\.name))
+        for (name, t) in own {
+            guard let saved = state[name] else { problems.append("\(name): missing from the checkpoint"); continue }
+            if saved.shape != t.shape { problems.append("\(name): checkpoint has \(saved.shape), model has \(t.shape)") }
+        }
+        for name in state.keys.sorted() where !names.contains(name) { problems.append("\(name): not in the model") }
+        guard problems.isEmpty else { throw ModelStateMismatch(problems: problems) }
+        for (name, t) in own { t.overwrite(with: state[name]!) }
+    }
+}
+
+/// Observes every module's forward pass while set (for `Learner.summary()`); one thread only.
+nonisolated(unsafe) var forwardObserver: ((Module, Tensor) -> Void)?
+
+extension Module {
+    /// Runs `body` with `observer` called after each leaf module's forward pass.
+    public static func observingForward<R>(_ observer: @escaping (Module, Tensor) -> Void, _ body: () throws -> R) rethrows -> R {
+        forwardObserver = observer
+        defer { forwardObserver = nil }
+        return try body()
+    }
 }

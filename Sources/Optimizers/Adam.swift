@@ -30,6 +30,20 @@ public final class Adam: Optimizer {
         steps = parameters.map { _ in 0 }
     }
 
+    public func stateDict() -> [String: Tensor] {
+        var state = Optimizers.stateDict([("exp_avg", averages), ("exp_avg_sq", squareAverages)])
+        for (i, s) in steps.enumerated() where s > 0 { state["\(i).step"] = Tensor(Float(s)) }
+        return state
+    }
+
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        let tensors = state.filter { !$0.key.hasSuffix(".step") }
+        let loaded = try loadState(tensors, names: ["exp_avg", "exp_avg_sq"], parameters: parameters)
+        averages = loaded["exp_avg"]!
+        squareAverages = loaded["exp_avg_sq"]!
+        steps = parameters.indices.map { i in state["\(i).step"].map { Int($0.item()) } ?? 0 }
+    }
+
     public func step() {
         noGrad {
             for i in parameters.indices {

@@ -27,6 +27,44 @@ public protocol Optimizer: AnyObject {
     func step()
     /// Clears every parameter's gradient.
     func zeroGrad()
+    /// The optimizer's state (momentum buffers, moving averages, step counts) by name, for
+    /// checkpoints; empty for stateless optimizers.
+    func stateDict() -> [String: Tensor]
+    /// Restores state saved by `stateDict()`; throws when names or shapes do not match.
+    func loadStateDict(_ state: [String: Tensor]) throws
+}
+
+/// A checkpoint that does not fit what it is loaded into; lists each mismatch.
+public struct StateMismatch: Error, CustomStringConvertible {
+    public let problems: [String]
+    public init(_ problems: [String]) { self.problems = problems }
+    public var description: String { "the saved state does not match:\n  " + problems.joined(separator: "\n  ") }
+}
+
+/// Shared by the optimizers: per-parameter state tensors named `"<i>.<name>"`.
+func stateDict(_ slots: [(String, [Tensor?])]) -> [String: Tensor] {
+    var result: [String: Tensor] = [:]
+    for (name, tensors) in slots {
+        for (i, t) in tensors.enumerated() { if let t { result["\(i).\(name)"] = t.clone() } }
+    }
+    return result
+}
+
+/// Loads per-parameter state tensors named `"<i>.<name>"` for `parameters`, listing mismatches.
+func loadState(_ state: [String: Tensor], names: [String], parameters: [Tensor]) throws -> [String: [Tensor?]] {
+    var result: [String: [Tensor?]] = [:]
+    var problems: [String] = []
+    for name in names {
+        result[name] = parameters.enumerated().map { i, p in
+            guard let t = state["\(i).\(name)"] else { return nil }
+            if t.shape != p.shape { problems.append("optimizer state \(i).\(name): saved \(t.shape), parameter \(p.shape)") }
+            return t.clone()
+        }
+    }
+    let known = Set(names.flatMap { n in parameters.indices.map { "\($0).\(n)" } })
+    for key in state.keys.sorted() where !known.contains(key) { problems.append("optimizer state \(key): not expected by this optimizer") }
+    if !problems.isEmpty { throw StateMismatch(problems) }
+    return result
 }
 
 extension Optimizer {
@@ -40,5 +78,9 @@ extension Optimizer {
     }
     public func zeroGrad() {
         for p in parameters { p.zeroGrad() }
+    }
+    public func stateDict() -> [String: Tensor] { [:] }
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        if !state.isEmpty { throw StateMismatch(state.keys.sorted().map { "optimizer state \($0): this optimizer keeps no state" }) }
     }
 }

@@ -24,6 +24,12 @@ public final class SGD: Optimizer {
         velocities = parameters.map { _ in nil }
     }
 
+    public func stateDict() -> [String: Tensor] { Optimizers.stateDict([("momentum_buffer", velocities)]) }
+
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        velocities = try loadState(state, names: ["momentum_buffer"], parameters: parameters)["momentum_buffer"]!
+    }
+
     public func step() {
         noGrad {
             for i in parameters.indices {

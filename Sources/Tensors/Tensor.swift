@@ -125,6 +125,14 @@ extension Tensor {
         body(pointer)
     }
 
+    /// Writes `values` (same shape) into this tensor's storage in place, whoever else shares it:
+    /// loading a checkpoint into a model's own parameters and buffers, whose copies (held by
+    /// the model and the optimizer) must all see the new values. Runs outside autograd.
+    package func overwrite(with values: Tensor) {
+        precondition(values.shape == shape, "overwrite: shapes \(values.shape) and \(shape) differ")
+        storage.pointer.update(from: values.storage.pointer, count: count)
+    }
+
     /// A read-only pointer to the elements, for kernels in other layers; valid while `self` lives.
     package var elements: UnsafePointer<Float> { UnsafePointer(pointer) }
 

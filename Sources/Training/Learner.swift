@@ -46,6 +46,11 @@ public final class Learner {
     /// The progress table and bar; `learn.progress.show = false` switches it off.
     public let progress: ProgressCallback
 
+    /// The folder `save` and `export` write under (fastai's `learn.path`); the current folder by default.
+    public var path = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    /// The architecture and input channels when made by `visionLearner` (for `export`).
+    public internal(set) var architecture: (Architecture, Int)?
+
     // State that callbacks read and may change.
     /// The optimizer (made on the first fit).
     public private(set) var opt: Optimizer?
@@ -73,6 +78,9 @@ public final class Learner {
         add(cbs + [recorder, progress])
     }
 
+    /// Makes the optimizer for the model's parameters.
+    func makeOptimizer(lr: Float) { opt = optimizerFactory.make(model.parameters, lr) }
+
     /// Adds callbacks, keeping them sorted by `order`.
     public func add(_ cbs: [Callback]) {
         callbacks = (callbacks + cbs).enumerated().sorted { ($0.element.order, $0.offset) < ($1.element.order, $1.offset) }.map(\.element)
@@ -92,7 +100,7 @@ public final class Learner {
         let saved = callbacks
         add(cbs)
         defer { callbacks = saved }
-        if opt == nil { opt = optimizerFactory.make(model.parameters, lr) }
+        if opt == nil { makeOptimizer(lr: lr) }
         opt!.lr = lr
         try checkOneBatch()
         self.epochs = epochs
@@ -144,10 +152,7 @@ public final class Learner {
     public func predict(_ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
         model.eval()
         defer { model.train() }
-        let output = noGrad { model(item.unsqueeze(0)) }
-        let probabilities = output.softmax(dim: -1).squeeze(0)
-        let index = Int(probabilities.argmax().item())
-        return (dls.vocab.map { index < $0.count ? $0[index] : "\(index)" } ?? "\(index)", index, probabilities)
+        return predictOne(model, vocab: dls.vocab, item)
     }
 
     // MARK: - The loop

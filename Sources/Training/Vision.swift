@@ -3,13 +3,34 @@ import Layers
 import Tensors
 
 /// The architectures `visionLearner` can build.
-public enum Architecture {
+public enum Architecture: Sendable {
     case resnet18, resnet34
 
     func body(inChannels: Int) -> (Sequential, features: Int) {
         switch self {
         case .resnet18: return (Layers.resnet18(inChannels: inChannels).body, 512)
         case .resnet34: return (Layers.resnet34(inChannels: inChannels).body, 512)
+        }
+    }
+
+    /// The full model `visionLearner` builds: the body, then fastai's head.
+    func model(inChannels: Int, classes: Int) -> Sequential {
+        let (body, features) = self.body(inChannels: inChannels)
+        let head = createHead(features, classes)
+        for (_, parameter) in head.namedParameters where parameter.rank == 2 {
+            var w = parameter
+            noGrad { w.normalInPlace(mean: 0, std: (2 / Float(parameter.shape[1])).squareRoot()) }
+        }
+        return Sequential(body, head)
+    }
+
+    var name: String { self == .resnet18 ? "resnet18" : "resnet34" }
+
+    init?(name: String) {
+        switch name {
+        case "resnet18": self = .resnet18
+        case "resnet34": self = .resnet34
+        default: return nil
         }
     }
 }
@@ -23,13 +44,10 @@ public func visionLearner(_ dls: DataLoaders<(Tensor, Tensor)>, arch: Architectu
     let channels = dls.oneBatch().0.shape[1]
     let classes = dls.vocab?.count ?? 0
     precondition(classes > 0, "visionLearner: the data has no vocab; build it from categories (ImageDataLoaders.fromFolder)")
-    let (body, features) = arch.body(inChannels: channels)
-    let head = createHead(features, classes)
-    for (_, parameter) in head.namedParameters where parameter.rank == 2 {
-        var w = parameter
-        noGrad { w.normalInPlace(mean: 0, std: (2 / Float(parameter.shape[1])).squareRoot()) }
-    }
-    return Learner(dls: dls, model: Sequential(body, head), loss: loss, opt: opt, metrics: metrics, cbs: cbs)
+    let learn = Learner(dls: dls, model: arch.model(inChannels: channels, classes: classes), loss: loss, opt: opt,
+                        metrics: metrics, cbs: cbs)
+    learn.architecture = (arch, channels)
+    return learn
 }
 
 import Autograd

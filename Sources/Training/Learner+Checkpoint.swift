@@ -1,0 +1,102 @@
+import Autograd
+import DataBlocks
+import Foundation
+import Layers
+import Optimizers
+import Tensors
+
+extension Learner {
+    /// Where `save(_:)` and `load(_:)` put checkpoints: `path/models/<name>.safetensors`.
+    public func checkpointFile(_ name: String) -> URL {
+        path.appendingPathComponent("models", isDirectory: true).appendingPathComponent(name + ".safetensors")
+    }
+
+    /// Saves the model's weights and buffers and the optimizer's state (fastai's `learn.save`)
+    /// in the safetensors format: `model.<name>` and `opt.<name>` entries. Written to a
+    /// temporary name and renamed. Returns the file.
+    @discardableResult
+    public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
+        var tensors: [String: Tensor] = [:]
+        for (key, t) in model.stateDict() { tensors["model." + key] = t }
+        if withOptimizer, let opt { for (key, t) in opt.stateDict() { tensors["opt." + key] = t } }
+        let file = checkpointFile(name)
+        try SafeTensors.write(tensors, metadata: ["format": "fastswift-checkpoint"], to: file)
+        return file
+    }
+
+    /// Loads a checkpoint written by `save(_:)` into the model (in place) and, when it holds
+    /// optimizer state, into the optimizer. Throws, listing every mismatch, when the names or
+    /// shapes do not fit; nothing is changed then.
+    public func load(_ name: String) throws {
+        let (tensors, _) = try SafeTensors.read(checkpointFile(name))
+        var modelState: [String: Tensor] = [:], optState: [String: Tensor] = [:]
+        for (key, t) in tensors {
+            if key.hasPrefix("model.") { modelState[String(key.dropFirst(6))] = t }
+            else if key.hasPrefix("opt.") { optState[String(key.dropFirst(4))] = t }
+        }
+        try model.loadStateDict(modelState)
+        if !optState.isEmpty {
+            if opt == nil { makeOptimizer(lr: 1e-3) }
+            try opt!.loadStateDict(optState)
+        }
+    }
+
+    /// Saves what prediction needs (fastai's `learn.export`): the weights, the vocab, and, for a
+    /// `visionLearner`, the architecture and input channels, so `loadLearner` can rebuild it.
+    @discardableResult
+    public func export(_ file: URL? = nil) throws -> URL {
+        let target = file ?? path.appendingPathComponent("export.safetensors")
+        var metadata = ["format": "fastswift-export"]
+        if let vocab = dls.vocab, let json = try? JSONSerialization.data(withJSONObject: vocab) {
+            metadata["vocab"] = String(decoding: json, as: UTF8.self)
+        }
+        if let (arch, channels) = architecture {
+            metadata["arch"] = arch.name
+            metadata["in_channels"] = String(channels)
+        }
+        try SafeTensors.write(model.stateDict(), metadata: metadata, to: target)
+        return target
+    }
+}
+
+/// A model ready for prediction, loaded by `loadLearner`.
+public final class InferenceLearner {
+    public let model: Module
+    public let vocab: [String]?
+
+    init(model: Module, vocab: [String]?) {
+        self.model = model
+        self.vocab = vocab
+        model.eval()
+    }
+
+    /// The decoded label, class index and class probabilities for one item (`[C, H, W]`).
+    public func predict(_ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
+        predictOne(model, vocab: vocab, item)
+    }
+}
+
+/// `model`'s class probabilities for one item, the most likely class and its label.
+func predictOne(_ model: Module, vocab: [String]?, _ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
+    let probabilities = noGrad { model(item.unsqueeze(0)) }.softmax(dim: -1).squeeze(0)
+    let index = Int(probabilities.argmax().item())
+    return (vocab.map { index < $0.count ? $0[index] : "\(index)" } ?? "\(index)", index, probabilities)
+}
+
+/// Loads a file written by `Learner.export` (fastai's `load_learner`). A `visionLearner` export
+/// rebuilds its own model; for any other model, pass one of the same shape as `model`.
+public func loadLearner(_ file: URL, model: Module? = nil) throws -> InferenceLearner {
+    let (tensors, metadata) = try SafeTensors.read(file)
+    let vocab = metadata["vocab"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String] }
+    let target: Module
+    if let model {
+        target = model
+    } else if let name = metadata["arch"], let arch = Architecture(name: name), let channels = metadata["in_channels"].flatMap(Int.init),
+              let classes = vocab?.count {
+        target = arch.model(inChannels: channels, classes: classes)
+    } else {
+        throw LearnerError("\(file.path) is not a visionLearner export: pass the model to load the weights into (loadLearner(file, model:))")
+    }
+    try target.loadStateDict(tensors)
+    return InferenceLearner(model: target, vocab: vocab)
+}

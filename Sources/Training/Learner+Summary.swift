@@ -1,0 +1,38 @@
+import Autograd
+import Layers
+import Tensors
+
+extension Learner {
+    /// One batch through the model, layer by layer (fastai's `learn.summary()`): each leaf
+    /// module's output shape, parameter count and whether it trains; then the totals, the
+    /// optimizer, the loss and the callbacks. Printed and returned.
+    @discardableResult
+    public func summary() -> String {
+        let (x, _) = dls.train.oneBatch()
+        var rows: [(String, [Int], Int, Bool)] = []
+        model.eval()
+        _ = Module.observingForward({ module, output in
+            let params = module.ownParameters.reduce(0) { $0 + $1.tensor.count }
+            rows.append((String(describing: type(of: module)), output.shape, params, params > 0))
+        }) { noGrad { model(x) } }
+        model.train()
+        func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
+        var lines = ["\(type(of: model)) (Input shape: \(x.shape))", String(repeating: "=", count: 70),
+                     pad("Layer (type)", 24) + pad("Output Shape", 24) + pad("Param #", 12) + "Trainable",
+                     String(repeating: "=", count: 70)]
+        for (name, shape, params, trains) in rows {
+            lines.append(pad(name, 24) + pad("\(shape)", 24) + pad(params > 0 ? "\(params)" : "", 12) + (params > 0 ? (trains ? "True" : "False") : ""))
+        }
+        let total = model.parameterCount
+        lines += [String(repeating: "=", count: 70), "Total params: \(total)", "Total trainable params: \(total)",
+                  "Total non-trainable params: 0", "",
+                  "Optimizer used: \(opt.map { String(describing: type(of: $0)) } ?? optimizerDescription)",
+                  "Loss function: \(String(describing: loss))", "",
+                  "Callbacks:"] + callbacks.map { "  - \($0.name)" }
+        let text = lines.joined(separator: "\n")
+        print(text)
+        return text
+    }
+
+    private var optimizerDescription: String { "(made on the first fit)" }
+}
