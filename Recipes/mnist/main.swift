@@ -9,9 +9,10 @@ import FastSwift
 import Foundation
 import RecipeKit
 
-let args = Arguments(valued: ["data", "epochs", "lr", "bs", "seed"], usage: """
-    usage: mnist [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N]
-      --data DIR   a folder with training/<digit>/*.png and testing/<digit>/*.png; default: the bundled sample
+let args = Arguments(valued: ["data", "epochs", "lr", "bs", "seed", "export"], usage: """
+    usage: mnist [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--export FILE]
+      --data DIR      a folder with training/<digit>/*.png and testing/<digit>/*.png; default: the bundled sample
+      --export FILE   save the trained model (safetensors) for loadLearner, or for PyTorch
     """)
 
 runRecipe {
@@ -23,6 +24,14 @@ runRecipe {
     let dls = try ImageDataLoaders.fromFolder(path, train: "training", valid: "testing", batchSize: args.int("bs", default: 64))
     let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
     try learn.fitOneCycle(epochs: args.int("epochs", default: args.string("data") == nil ? 3 : 1), lrMax: args.float("lr", default: 0.1))
+
+    if let file = args.string("export") {
+        try learn.export(URL(fileURLWithPath: file))
+        // A fixed probe, so that the exported weights can be checked from PyTorch
+        // (Tests/Fixtures/check_safetensors.py prints the same numbers).
+        let probe = learn.predict(Tensor.full([1, 28, 28], 0.5)).probabilities
+        print("exported to \(file); probe probabilities for a uniform 0.5 image: \(probe)")
+    }
 
     let final = learn.recorder.values.last ?? []
     print(String(format: "final accuracy: %.2f%% (%d training and %d validation images, %.1fs in all)",
