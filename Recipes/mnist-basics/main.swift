@@ -3,7 +3,8 @@
 //   2. a linear model from scratch: initParams, linear1, mnistLoss (sigmoid + where),
 //      batchAccuracy, and the update written out by hand;
 //   3. the same with the chapter's BasicOptim;
-//   4. a small neural net, Sequential(Linear(784, 30), ReLU(), Linear(30, 1)).
+//   4. a small neural net, Sequential(Linear(784, 30), ReLU(), Linear(30, 1));
+//   5. the same net trained by a Learner, the chapter's last form.
 //
 //     swift run -c release mnist-basics
 import FastSwift
@@ -97,4 +98,14 @@ runRecipe {
         }
     }
     print(String(format: "Sequential(Linear(784, 30), ReLU(), Linear(30, 1)), 40 epochs: %.2f%%", validate { simpleNet($0) } * 100))
+
+    // 5. The chapter's Learner form:
+    //    Learner(dls, simple_net, opt_func=SGD, loss_func=mnist_loss, metrics=batch_accuracy).fit(20, lr=...)
+    let validDL = DataLoader(TensorDataset(validX, validY), batchSize: 256)
+    let dls = DataLoaders(dl, validDL)
+    let batchAccuracyMetric = Metric("batch_accuracy", batchAccuracy)
+    let learn = Learner(dls: dls, model: Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1)), loss: mnistLoss,
+                        opt: .sgd, metrics: [batchAccuracyMetric])
+    // The chapter uses lr 0.01 on its 12,000 images; the bundled 600 take fewer steps per epoch.
+    try learn.fit(epochs: 20, lr: 0.1)
 }

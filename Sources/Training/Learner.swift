@@ -8,14 +8,14 @@ import Tensors
 /// Makes the optimizer for a model's parameters and a learning rate (fastai's `opt_func`):
 /// `.adam` (the default, with fastai's hyper-parameters), `.sgd`, or your own:
 /// `OptimizerFactory { BasicOptim($0, lr: $1) }`.
-public struct OptimizerFactory: Sendable {
-    public let make: @Sendable ([Tensor], Float) -> Optimizer
-    public init(_ make: @escaping @Sendable ([Tensor], Float) -> Optimizer) { self.make = make }
+public struct OptimizerFactory {
+    public let make: ([Tensor], Float) -> Optimizer
+    public init(_ make: @escaping ([Tensor], Float) -> Optimizer) { self.make = make }
 
     /// fastai's Adam: β (0.9, 0.99), eps 1e-5, decoupled weight decay 0.01.
-    public static let adam = OptimizerFactory { Adam($0, lr: $1) }
+    public static var adam: OptimizerFactory { OptimizerFactory { Adam($0, lr: $1) } }
     /// Plain SGD (momentum 0: one-cycle's momentum schedule then has nothing to act on).
-    public static let sgd = OptimizerFactory { SGD($0, lr: $1) }
+    public static var sgd: OptimizerFactory { OptimizerFactory { SGD($0, lr: $1) } }
     /// SGD with momentum (scheduled by one-cycle).
     public static func sgd(momentum: Float, weightDecay: Float = 0) -> OptimizerFactory {
         OptimizerFactory { SGD($0, lr: $1, momentum: momentum, weightDecay: weightDecay) }

@@ -4,22 +4,22 @@ import Tensors
 /// whole validation set weighted by batch size (a short last batch counts by its size).
 ///
 ///     let batchAccuracy = Metric("batch_accuracy") { p, y in ((p.sigmoid() .> 0.5) .== y).mean().item() }
-public struct Metric: Sendable {
+public struct Metric {
     public let name: String
-    public let function: @Sendable (Tensor, Tensor) -> Float
+    public let function: (Tensor, Tensor) -> Float
 
-    public init(_ name: String, _ function: @escaping @Sendable (Tensor, Tensor) -> Float) {
+    public init(_ name: String, _ function: @escaping (Tensor, Tensor) -> Float) {
         self.name = name
         self.function = function
     }
 }
 
 /// The share of rows whose highest score is the target class.
-public let accuracy = Metric("accuracy") { predictions, targets in
-    (predictions.argmax(dim: -1) .== targets.reshape([-1])).mean().item()
+public var accuracy: Metric {
+    Metric("accuracy") { predictions, targets in (predictions.argmax(dim: -1) .== targets.reshape([-1])).mean().item() }
 }
 
 /// 1 - accuracy.
-public let errorRate = Metric("error_rate") { predictions, targets in
-    1 - (predictions.argmax(dim: -1) .== targets.reshape([-1])).mean().item()
+public var errorRate: Metric {
+    Metric("error_rate") { predictions, targets in 1 - (predictions.argmax(dim: -1) .== targets.reshape([-1])).mean().item() }
 }
