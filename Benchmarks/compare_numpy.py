@@ -15,6 +15,8 @@ import os
 import subprocess
 import sys
 
+from timing import fastswift_suite
+
 SIZES = [256, 512, 1024, 2048]
 
 NUMPY_SNIPPET = r"""
@@ -46,15 +48,7 @@ def numpy_gflops(n, threads, min_seconds):
 
 
 def fastswift_gflops(threads, min_seconds):
-    out = subprocess.run(["swift", "run", "-c", "release", "benchmarks", "gemm", "--json",
-                          "--threads", str(threads), "--min-seconds", str(min_seconds)],
-                         check=True, capture_output=True, text=True).stdout
-    results = {}
-    for line in out.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            results[row["case"]] = row["gflops"]
-    return results
+    return {row["case"]: row["gflops"] for row in fastswift_suite("gemm", threads, min_seconds)}
 
 
 def main():

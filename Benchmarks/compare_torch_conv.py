@@ -4,23 +4,13 @@
     ../ref-venv/bin/python Benchmarks/compare_torch_conv.py [--threads 1 2] [--min-seconds 1]
 """
 import argparse
-import json
 import os
-import subprocess
-import time
 
 import torch
 import torchvision
 from torch import nn
 
-
-def measure(fn, min_seconds):
-    fn()
-    best, total, runs = float("inf"), 0.0, 0
-    while runs < 3 or total < min_seconds:
-        t0 = time.perf_counter(); fn(); dt = time.perf_counter() - t0
-        best, total, runs = min(best, dt), total + dt, runs + 1
-    return best
+from timing import fastswift_suite, measure
 
 
 def torch_figures(threads, min_seconds):
@@ -61,13 +51,9 @@ def torch_figures(threads, min_seconds):
 def fastswift_figures(threads, min_seconds):
     rows = {}
     for suite in ("conv", "resnet18"):
-        out = subprocess.run(["swift", "run", "-c", "release", "benchmarks", suite, "--json", "--threads", str(threads),
-                              "--min-seconds", str(min_seconds)], check=True, capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("{"):
-                r = json.loads(line)
-                key = r["case"] if suite == "conv" else f"{r['case']} {r['batch']}"
-                rows[key] = r.get("gflops", r.get("images_per_s"))
+        for r in fastswift_suite(suite, threads, min_seconds):
+            key = r["case"] if suite == "conv" else f"{r['case']} {r['batch']}"
+            rows[key] = r.get("gflops", r.get("images_per_s"))
     return rows
 
 

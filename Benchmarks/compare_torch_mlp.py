@@ -5,13 +5,12 @@ batches cut beforehand, fastest of repeated epochs. Runs FastSwift's suite too a
     ../ref-venv/bin/python Benchmarks/compare_torch_mlp.py [--threads 1 2] [--min-seconds 2]
 """
 import argparse
-import json
 import os
-import subprocess
-import time
 
 import torch
 from torch import nn
+
+from timing import fastswift_suite, measure
 
 
 def torch_epoch_seconds(threads, min_seconds):
@@ -32,18 +31,11 @@ def torch_epoch_seconds(threads, min_seconds):
             opt.step()
             opt.zero_grad()
 
-    epoch()
-    best, total, runs = float("inf"), 0.0, 0
-    while runs < 3 or total < min_seconds:
-        t0 = time.perf_counter(); epoch(); dt = time.perf_counter() - t0
-        best, total, runs = min(best, dt), total + dt, runs + 1
-    return best
+    return measure(epoch, min_seconds)
 
 
 def fastswift_epoch_seconds(threads, min_seconds):
-    out = subprocess.run(["swift", "run", "-c", "release", "benchmarks", "mlp", "--json", "--threads", str(threads),
-                          "--min-seconds", str(min_seconds)], check=True, capture_output=True, text=True).stdout
-    return [json.loads(l) for l in out.splitlines() if l.startswith("{")][0]["seconds"]
+    return fastswift_suite("mlp", threads, min_seconds)[0]["seconds"]
 
 
 def main():
