@@ -39,19 +39,20 @@ package struct ConvGeometry: Sendable, Equatable {
     package var outPixels: Int { outH * outW }
     package var inPixels: Int { height * width }
 
-    /// For tap `t`, the offset in an input plane that each output pixel reads, or -1 in the padding.
-    func offsets(tap t: Int) -> [Int] {
+    /// For tap `t`, the output pixels that read the input (not the padding) and the offsets
+    /// in an input plane they read, as two parallel lists.
+    func offsets(tap t: Int) -> (pixels: [Int], offsets: [Int]) {
         let i = taps[t] / kernelW, j = taps[t] % kernelW
-        var result = [Int](repeating: -1, count: outPixels)
+        var pixels: [Int] = [], offsets: [Int] = []
         for oh in 0..<outH {
             let ih = oh * strideH - padH + i
             guard ih >= 0 && ih < height else { continue }
             for ow in 0..<outW {
                 let iw = ow * strideW - padW + j
-                if iw >= 0 && iw < width { result[oh * outW + ow] = ih * width + iw }
+                if iw >= 0 && iw < width { pixels.append(oh * outW + ow); offsets.append(ih * width + iw) }
             }
         }
-        return result
+        return (pixels, offsets)
     }
 
     /// Rows are copied as contiguous runs when the window moves one pixel at a time along long rows.
@@ -72,10 +73,16 @@ extension Kernels {
                 let c = row / taps, t = row % taps
                 let dstRow = cols + row * p
                 if !g.copiesRuns {
-                    tables[t].withUnsafeBufferPointer { offsets in
-                        for s in 0..<samples {
-                            let plane = x + (s * g.channels + c) * g.inPixels, dst = dstRow + s * g.outPixels
-                            for q in 0..<g.outPixels { dst[q] = offsets[q] >= 0 ? plane[offsets[q]] : 0 }
+                    // Zeros for the padding, then the pixels that see the input: no branch per element.
+                    let (pixels, offsets) = tables[t]
+                    let full = pixels.count == g.outPixels
+                    pixels.withUnsafeBufferPointer { q in
+                        offsets.withUnsafeBufferPointer { o in
+                            for s in 0..<samples {
+                                let plane = x + (s * g.channels + c) * g.inPixels, dst = dstRow + s * g.outPixels
+                                if !full { dst.update(repeating: 0, count: g.outPixels) }
+                                for k in 0..<q.count { dst[q[k]] = plane[o[k]] }
+                            }
                         }
                     }
                     continue
@@ -112,10 +119,13 @@ extension Kernels {
                 for t in 0..<taps {
                     let srcRow = cols + (c * taps + t) * p
                     if !g.copiesRuns {
-                        tables[t].withUnsafeBufferPointer { offsets in
-                            for s in 0..<samples {
-                                let plane = dx + (s * g.channels + c) * g.inPixels, src = srcRow + s * g.outPixels
-                                for q in 0..<g.outPixels where offsets[q] >= 0 { plane[offsets[q]] += src[q] }
+                        let (pixels, offsets) = tables[t]
+                        pixels.withUnsafeBufferPointer { q in
+                            offsets.withUnsafeBufferPointer { o in
+                                for s in 0..<samples {
+                                    let plane = dx + (s * g.channels + c) * g.inPixels, src = srcRow + s * g.outPixels
+                                    for k in 0..<q.count { plane[o[k]] += src[q[k]] }
+                                }
                             }
                         }
                         continue
