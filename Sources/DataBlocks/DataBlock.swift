@@ -9,8 +9,23 @@ import Tensors
 //                           getY: parentLabel)
 //     let dls = try block.dataLoaders(path, batchSize: 64)
 
+/// Image formats `getImageFiles` recognises but cannot decode; they are counted and reported.
+let otherImageExtensions: Set<String> = ["jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
+
 /// Every PNG file below `folder`, recursively, in a stable order (fastai's `get_image_files`).
+/// Images in other formats are left out and reported on standard error with their count.
 public func getImageFiles(_ folder: URL) throws -> [URL] {
+    let (files, skipped) = try listImageFiles(folder)
+    if !skipped.isEmpty {
+        // Nothing is dropped silently: say what was left out and why.
+        let list = skipped.sorted { $0.key < $1.key }.map { "\($0.value) .\($0.key)" }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("getImageFiles: skipped \(list) file(s) under \(folder.path): only PNG images are decoded\n".utf8))
+    }
+    return files
+}
+
+/// The PNG files below `folder` (sorted), and how many images of other formats were left out, by extension.
+func listImageFiles(_ folder: URL) throws -> (files: [URL], skipped: [String: Int]) {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -18,8 +33,12 @@ public func getImageFiles(_ folder: URL) throws -> [URL] {
     }
     guard let walker = fm.enumerator(at: folder, includingPropertiesForKeys: nil) else { throw DataError(folder.path, "cannot list the folder") }
     var files: [URL] = []
-    for case let url as URL in walker where url.pathExtension.lowercased() == "png" { files.append(url) }
-    return files.sorted { $0.path.localizedStandardCompare($1.path) == .orderedAscending }
+    var skipped: [String: Int] = [:]
+    for case let url as URL in walker {
+        let ext = url.pathExtension.lowercased()
+        if ext == "png" { files.append(url) } else if otherImageExtensions.contains(ext) { skipped[ext, default: 0] += 1 }
+    }
+    return (files.sorted { $0.path.localizedStandardCompare($1.path) == .orderedAscending }, skipped)
 }
 
 /// The name of an item's parent folder (fastai's `parent_label`): `.../training/3/10.png` → "3".

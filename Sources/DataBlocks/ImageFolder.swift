@@ -40,8 +40,12 @@ public enum ImageFolder {
                 throw DataError(folder.appendingPathComponent(label).path, "label '\(label)' is not in the vocab \(vocab)")
             }
             let dir = folder.appendingPathComponent(label)
-            let names = try fm.contentsOfDirectory(atPath: dir.path).filter { $0.lowercased().hasSuffix(".png") }
-                .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            let all = try fm.contentsOfDirectory(atPath: dir.path)
+            let names = all.filter { $0.lowercased().hasSuffix(".png") }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            let others = all.filter { otherImageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            if !others.isEmpty {
+                FileHandle.standardError.write(Data("ImageFolder: skipped \(others.count) non-PNG image(s) in \(dir.path): only PNG images are decoded\n".utf8))
+            }
             files += names.map { (dir.appendingPathComponent($0), index) }
         }
         guard !files.isEmpty else { throw DataError(folder.path, "no PNG images found in the class folders of '\(split)'") }

@@ -103,3 +103,18 @@ final class ShowBatchAndCSVTests: XCTestCase {
         }
     }
 }
+
+final class SkippedFilesTests: XCTestCase {
+    func testNonPNGImagesAreLeftOutButCounted() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-skip-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("train/cat"), withIntermediateDirectories: true)
+        try Data(PNG.encode(Image(width: 1, height: 1, channels: 1, pixels: [7]))).write(to: root.appendingPathComponent("train/cat/a.png"))
+        try Data([0xFF, 0xD8]).write(to: root.appendingPathComponent("train/cat/b.jpg"))
+        try Data("notes".utf8).write(to: root.appendingPathComponent("train/cat/readme.txt"))
+        XCTAssertEqual(try getImageFiles(root).map(\.lastPathComponent), ["a.png"])
+        let (files, skipped) = try listImageFiles(root)
+        XCTAssertEqual(files.count, 1)
+        XCTAssertEqual(skipped, ["jpg": 1], "the JPEG is counted (and reported); the text file is not an image")
+    }
+}
