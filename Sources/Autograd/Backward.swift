@@ -119,3 +119,13 @@ extension Tensor {
         recorded(.custom(name: name, backward: backward), inputs: inputs)
     }
 }
+
+extension Tensor {
+    /// A parameter with these values (PyTorch's chainable `requires_grad_()`):
+    /// `(Tensor.randn(shape) * std).requiringGrad()`.
+    public func requiringGrad() -> Tensor {
+        var p = self
+        p.requiresGrad = true
+        return p
+    }
+}

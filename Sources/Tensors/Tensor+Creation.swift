@@ -180,3 +180,9 @@ extension Tensor {
         return result
     }
 }
+
+extension Tensor {
+    /// The tensor itself: every FastSwift tensor already holds Floats (comparisons give 0/1
+    /// Floats). It lets PyTorch code such as `(preds .> 0.5).float().mean()` read the same.
+    public func float() -> Tensor { self }
+}

@@ -98,3 +98,13 @@ final class BackwardTests: XCTestCase {
 }
 
 import Foundation
+
+final class RequiringGradTests: XCTestCase {
+    func testChainableRequiresGrad() {
+        // The seeds' init_params: (torch.randn(size) * std).requires_grad_()
+        let w = (Tensor.randn([3, 1], generator: RandomGenerator(seed: 1)) * 0.5).requiringGrad()
+        XCTAssertTrue(w.requiresGrad)
+        (w * 2).sum().backward()
+        XCTAssertEqual(w.grad, Tensor.full([3, 1], 2))
+    }
+}

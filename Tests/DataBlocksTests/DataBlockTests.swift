@@ -118,3 +118,19 @@ final class SkippedFilesTests: XCTestCase {
         XCTAssertEqual(skipped, ["jpg": 1], "the JPEG is counted (and reported); the text file is not an image")
     }
 }
+
+final class SeedTwinsTests: XCTestCase {
+    func testLsAndImageOpenAsInTheChapter() throws {
+        // path.ls(); (path/'training'/'3').ls().sorted(); Image.open(threes[1]); tensor(im3)
+        let folders = try BundledData.mnist.ls().map(\.lastPathComponent)
+        XCTAssertEqual(folders, ["testing", "training"])
+        let threes = try BundledData.mnist.appendingPathComponent("training/3").ls()
+        XCTAssertEqual(threes.count, 300)
+        let im3 = try Image.open(threes[1])
+        XCTAssertEqual(im3.tensor().shape, [1, 28, 28])
+        XCTAssertEqual((im3.tensor() .> 0.5).float().shape, [1, 28, 28])
+        XCTAssertThrowsError(try Image.open(BundledData.mnist.appendingPathComponent("nope.png"))) { error in
+            XCTAssertTrue("\(error)".contains("nope.png: cannot read the file"), "\(error)")
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// An 8-bit image: `height × width` pixels of `channels` bytes each (1 gray, 2 gray+alpha,
@@ -51,5 +52,24 @@ public struct Image: Equatable, Sendable {
         var interleaved = [UInt8](repeating: 0, count: c * h * w)
         for p in 0..<(h * w) { for k in 0..<c { interleaved[p * c + k] = planes[k * h * w + p] } }
         self.init(width: w, height: h, channels: c, pixels: interleaved)
+    }
+}
+
+extension Image {
+    /// Reads a PNG file (the seeds' `Image.open(path)`); throws naming the file when it cannot.
+    public static func open(_ file: URL) throws -> Image {
+        let bytes: [UInt8]
+        do { bytes = try [UInt8](Data(contentsOf: file)) } catch {
+            throw DataError(file.path, "cannot read the file: \(error.localizedDescription)")
+        }
+        return try PNG.decode(bytes, source: file.path)
+    }
+}
+
+extension URL {
+    /// The folder's entries, sorted (fastcore's `Path.ls()`): `path.ls()`, `(path / "training").ls()`.
+    public func ls() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: self, includingPropertiesForKeys: nil)
+            .sorted { $0.lastPathComponent.localizedStandardCompare($1.lastPathComponent) == .orderedAscending }
     }
 }
