@@ -116,7 +116,8 @@ final class FormatTests: XCTestCase {
     }
 
     /// Thousands of mutated inputs through every decoder: each must throw or succeed, never
-    /// crash or hang.
+    /// crash. (Hangs are ruled out by construction: every decoder loop is bounded by its input or
+    /// by the output limit, here 1 MB for gzip; timing stays out of tests.)
     func testMutatedInputsNeverCrash() throws {
         let digitFolder = BundledData.mnist.appendingPathComponent("testing/3")
         let pngFile = try FileManager.default.contentsOfDirectory(atPath: digitFolder.path).sorted().first!
@@ -124,7 +125,6 @@ final class FormatTests: XCTestCase {
         let gz = bytes(gzipLevel9)
         let idx: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 0, 255, 51, 0, 0, 0, 0, 255]
         let g = RandomGenerator(seed: 77)
-        let start = Date()
         var outcomes = (ok: 0, thrown: 0)
         for round in 0..<3000 {
             for original in [png, gz, idx] {
@@ -149,6 +149,5 @@ final class FormatTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(outcomes.thrown, 5000, "most mutations are caught")
-        XCTAssertLessThan(Date().timeIntervalSince(start), 60, "no mutation makes a decoder hang")
     }
 }

@@ -14,7 +14,6 @@ final class TrainingOnSampleTests: XCTestCase {
         let batches = DataLoader(TensorDataset(train.images.reshape([-1, 784]), train.labels), batchSize: 64, shuffle: true)
         let model = Sequential(Linear(784, 64), ReLU(), Linear(64, 10))
         let opt = SGD(model.parameters, lr: 0.1, momentum: 0.9)
-        let start = Date()
         for _ in 0..<8 {
             for (xb, yb) in batches {
                 crossEntropy(model(xb), yb).backward()
@@ -24,6 +23,5 @@ final class TrainingOnSampleTests: XCTestCase {
         }
         let accuracy = noGrad { (model(valid.images.reshape([-1, 784])).argmax(dim: 1) .== valid.labels).mean().item() }
         XCTAssertGreaterThan(accuracy, 0.88, "8 epochs on 3,000 digits reach about 90% on the 1,000 held out")
-        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
     }
 }
