@@ -75,28 +75,25 @@ runRecipe {
     }
     print(String(format: "linear1 from scratch, 20 epochs, lr 1: %.2f%%", validate(linear1) * 100))
 
-    // 3. The same model with BasicOptim, now as a Linear layer.
-    let linearModel = Linear(28 * 28, 1)
-    let basic = BasicOptim(linearModel.parameters, lr: 1.0)
-    for _ in 0..<20 {
-        for (xb, yb) in dl {
-            mnistLoss(linearModel(xb), yb).backward()
-            basic.step()
-            basic.zeroGrad()
+    // The chapter's train_epoch, with an optimizer doing the update.
+    func trainEpochs(_ model: Module, _ opt: Optimizer, _ epochs: Int) {
+        for _ in 0..<epochs {
+            for (xb, yb) in dl {
+                mnistLoss(model(xb), yb).backward()
+                opt.step()
+                opt.zeroGrad()
+            }
         }
     }
+
+    // 3. The same model with BasicOptim, now as a Linear layer.
+    let linearModel = Linear(28 * 28, 1)
+    trainEpochs(linearModel, BasicOptim(linearModel.parameters, lr: 1.0), 20)
     print(String(format: "Linear(784, 1) with BasicOptim, 20 epochs: %.2f%%", validate { linearModel($0) } * 100))
 
     // 4. A small neural net.
     let simpleNet = Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1))
-    let opt = BasicOptim(simpleNet.parameters, lr: 0.1)
-    for _ in 0..<40 {
-        for (xb, yb) in dl {
-            mnistLoss(simpleNet(xb), yb).backward()
-            opt.step()
-            opt.zeroGrad()
-        }
-    }
+    trainEpochs(simpleNet, BasicOptim(simpleNet.parameters, lr: 0.1), 40)
     print(String(format: "Sequential(Linear(784, 30), ReLU(), Linear(30, 1)), 40 epochs: %.2f%%", validate { simpleNet($0) } * 100))
 
     // 5. The chapter's Learner form:

@@ -42,8 +42,6 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
         return [Tensor.tanhBackward(g, output: y)]
     case .square:
         return [g * x[0] * 2]
-    case .constant:
-        return x.map { _ in nil }
     case .powScalar(let p):
         return [g * x[0].pow(p - 1) * p]
     case .pow:

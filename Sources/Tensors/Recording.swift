@@ -14,8 +14,6 @@ package enum Operation: Sendable {
     /// `numerator / x`.
     case scalarDivide(numerator: Float)
     case neg, exp, log, sqrt, abs, sigmoid, relu, tanh, square
-    /// An op whose gradient is zero wherever it is defined (sign, comparisons): no gradient flows.
-    case constant
     case powScalar(exponent: Float)
     case pow
     case clamp(lower: Float, upper: Float)
@@ -72,7 +70,6 @@ package enum Operation: Sendable {
         case .relu: return "ReluBackward0"
         case .tanh: return "TanhBackward0"
         case .square, .powScalar: return "PowBackward0"
-        case .constant: return "ConstantBackward0"
         case .pow: return "PowBackward1"
         case .clamp: return "ClampBackward1"
         case .maximum, .maximumScalar: return "MaximumBackward0"
