@@ -27,5 +27,33 @@ func runGEMMSuite(_ options: BenchmarkOptions) {
             reporter.report(BenchmarkResult(suite: "gemm", name: name, threads: threads, seconds: seconds,
                                             fields: [("gflops", 2 * Double(n * n * n) / seconds / 1e9)]))
         }
+        for c in convolutionShapedCases {
+            let a = Tensor.randn([c.m * c.k], generator: RandomGenerator(seed: 1))
+            let b = Tensor.randn([c.k * c.n], generator: RandomGenerator(seed: 2))
+            var out = Tensor.zeros([c.m * c.n])
+            let seconds = a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        measure(minSeconds: options.minSeconds) {
+                            Kernels.sgemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
+                                          a: pa.baseAddress!, lda: c.transA ? c.m : c.k, b: pb.baseAddress!, ldb: c.transB ? c.k : c.n,
+                                          c: pc.baseAddress!, ldc: c.n, threads: threads)
+                        }
+                    }
+                }
+            }
+            let name = "\(c.m)x\(c.n)x\(c.k) " + (c.transA ? "T" : "N") + (c.transB ? "T" : "N")
+            reporter.report(BenchmarkResult(suite: "gemm", name: name, threads: threads, seconds: seconds,
+                                            fields: [("gflops", 2 * Double(c.m * c.n * c.k) / seconds / 1e9)]))
+        }
     }
+}
+
+/// The GEMMs of ResNet-18's 3×3 convolutions on 28×28 MNIST at batch 64 (M×N×K): for each
+/// stage, the forward product `W[Cout, K]•cols[K, P]` (NN), the weight gradient
+/// `cols[K, P]•dYᵀ` (NT) and the input gradient `Wᵀ•dY[Cout, P]` (TN).
+let convolutionShapedCases: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [
+    (64, 3136, 576), (128, 1024, 1152), (256, 256, 2304), (512, 64, 512),
+].flatMap { (cout: Int, p: Int, k: Int) in
+    [(cout, p, k, false, false), (k, cout, p, false, true), (k, p, cout, true, false)]
 }

@@ -46,21 +46,28 @@ public final class Adam: Optimizer {
 
     public func step() {
         noGrad {
+            // Each parameter's state is made (and its step counted) first; then one parallel
+            // pass updates every parameter.
+            var segments: [(p: UnsafeMutablePointer<Float>, g: Tensor, m: UnsafeMutablePointer<Float>,
+                            v: UnsafeMutablePointer<Float>, step: Int)] = []
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
                 var p = parameters[i]
-                let count = p.count
                 if averages[i] == nil {
                     averages[i] = Tensor.zeros(like: p)
                     squareAverages[i] = Tensor.zeros(like: p)
                 }
                 steps[i] += 1
-                let m = averages[i]!.mutableElements(), v = squareAverages[i]!.mutableElements()
-                p.updateInPlace { pointer in
-                    Kernels.adamStep(parameter: pointer, gradient: grad.elements, average: m, squareAverage: v,
-                                     count: count, lr: lr, beta1: momentum, beta2: sqrMom, eps: eps,
-                                     weightDecay: weightDecay, decoupled: decoupledWeightDecay, step: steps[i])
-                }
+                segments.append((p.elementsForUpdate(), grad, averages[i]!.mutableElements(),
+                                 squareAverages[i]!.mutableElements(), steps[i]))
+            }
+            let (lr, beta1, beta2, eps, wd, decoupled) = (lr, momentum, sqrMom, eps, weightDecay, decoupledWeightDecay)
+            Kernels.forEachPiece(of: segments.map(\.g.count)) { s, range in
+                let segment = segments[s], start = range.lowerBound
+                Kernels.adamStep(parameter: segment.p + start, gradient: segment.g.elements + start,
+                                 average: segment.m + start, squareAverage: segment.v + start, count: range.count,
+                                 lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: wd, decoupled: decoupled,
+                                 step: segment.step)
             }
         }
     }

@@ -32,18 +32,24 @@ public final class SGD: Optimizer {
 
     public func step() {
         noGrad {
+            // Momentum buffers are made first; then one parallel pass updates every parameter.
+            var segments: [(p: UnsafeMutablePointer<Float>, g: Tensor, velocity: UnsafeMutablePointer<Float>?,
+                            firstStep: Bool)] = []
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
                 var p = parameters[i]
-                let count = p.count
                 let firstStep = velocities[i] == nil
                 if momentum != 0 && firstStep { velocities[i] = Tensor.zeros(like: p) }
                 let velocity = momentum != 0 ? velocities[i]!.mutableElements() : nil
-                p.updateInPlace { pointer in
-                    Kernels.sgdStep(parameter: pointer, gradient: grad.elements, velocity: velocity, count: count,
-                                    lr: lr, momentum: momentum, dampening: dampening, weightDecay: weightDecay,
-                                    nesterov: nesterov, firstStep: firstStep)
-                }
+                segments.append((p.elementsForUpdate(), grad, velocity, firstStep))
+            }
+            let (lr, momentum, dampening, wd, nesterov) = (lr, momentum, dampening, weightDecay, nesterov)
+            Kernels.forEachPiece(of: segments.map(\.g.count)) { s, range in
+                let segment = segments[s], start = range.lowerBound
+                Kernels.sgdStep(parameter: segment.p + start, gradient: segment.g.elements + start,
+                                velocity: segment.velocity.map { $0 + start }, count: range.count, lr: lr,
+                                momentum: momentum, dampening: dampening, weightDecay: wd, nesterov: nesterov,
+                                firstStep: segment.firstStep)
             }
         }
     }

@@ -40,12 +40,9 @@ extension Tensor {
     /// The weight as the GEMM uses it: `[Cout, C·T]` with only the taps in use.
     static func gemmWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
         guard g.prunesTaps else { return weight.detach() }
-        let (cout, kernel) = (weight.shape[0], g.kernelH * g.kernelW)
-        let t = g.taps.count
-        let result = Tensor(uninitializedShape: [cout, g.channels * t])
-        for o in 0..<cout { for c in 0..<g.channels { for (k, tap) in g.taps.enumerated() {
-            result.pointer[(o * g.channels + c) * t + k] = weight.pointer[(o * g.channels + c) * kernel + tap]
-        } } }
+        let result = Tensor(uninitializedShape: [weight.shape[0], g.patchSize])
+        Kernels.gatherTaps(weight.pointer, outChannels: weight.shape[0], channels: g.channels, kernel: g.kernelH * g.kernelW,
+                           taps: g.taps, result.pointer)
         return result
     }
 
@@ -126,13 +123,10 @@ extension Tensor {
         }
         let db = needBias ? grad.sum(dims: [0, 2, 3]) : nil
         guard needWeight else { return (dx, nil, db) }
-        let dw = dwT.transpose()   // [Cout, C·T]
-        guard g.prunesTaps else { return (dx, dw.reshape(weight.shape), db) }
-        // Taps left out of the GEMM get zero gradient.
-        let full = Tensor.zeros(weight.shape), kernel = g.kernelH * g.kernelW, t = g.taps.count
-        for o in 0..<cout { for c in 0..<g.channels { for (j, tap) in g.taps.enumerated() {
-            full.pointer[(o * g.channels + c) * kernel + tap] = dw.pointer[(o * g.channels + c) * t + j]
-        } } }
-        return (dx, full, db)
+        // dWᵀ[C·T, Cout] back to [Cout, C, kh, kw]; taps left out of the GEMM get zero gradient.
+        let dw = Tensor(uninitializedShape: weight.shape)
+        Kernels.scatterTransposedTaps(dwT.pointer, outChannels: cout, channels: g.channels, kernel: g.kernelH * g.kernelW,
+                                      taps: g.taps, dw.pointer)
+        return (dx, dw, db)
     }
 }

@@ -116,13 +116,13 @@ extension Tensor: Equatable {
 }
 
 extension Tensor {
-    /// Calls `body` with a parameter's elements for an in-place update by an optimizer: the
-    /// change is seen by every copy of the parameter (the model's included). Must run inside
-    /// `noGrad { }`; the gradient and optimizer state are read through their own tensors.
-    package mutating func updateInPlace(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+    /// A parameter's elements for an in-place update by an optimizer: the change is seen by
+    /// every copy of the parameter (the model's included). Must be called inside `noGrad { }`;
+    /// the pointer stays valid while the parameter's storage lives (the optimizer holds it).
+    package mutating func elementsForUpdate() -> UnsafeMutablePointer<Float> {
         prepareInPlace("optimizer step")
         makeUnique()
-        body(pointer)
+        return pointer
     }
 
     /// Writes `values` (same shape) into this tensor's storage in place, whoever else shares it:

@@ -1,3 +1,4 @@
+import Foundation
 import TestSupport
 import XCTest
 @testable import Autograd
@@ -69,6 +70,49 @@ final class OptimizerTests: XCTestCase {
         p.grad = Tensor([0])
         opt.step()   // g = 0 + 1·1 = 1; m̂ = 1, v̂ = 1: p = 1 - 0.1·1/(1 + 1e-5)
         assertClose(p.item(), 1 - 0.1 / (1 + 1e-5))
+    }
+
+    func testPiecesCoverEverySegmentOnceOnAnyThreadCount() {
+        let counts = [100_003, 0, 7, 300_001, 64, 131_072]
+        for threads in [1, 2, 3] {
+            let saved = Threads.count
+            Threads.count = threads
+            defer { Threads.count = saved }
+            let seen = counts.map { [Int](repeating: 0, count: $0) }
+            let lock = NSLock()
+            var visits = seen
+            Kernels.forEachPiece(of: counts) { segment, range in
+                lock.lock(); defer { lock.unlock() }
+                for i in range { visits[segment][i] += 1 }
+            }
+            for (segment, v) in visits.enumerated() {
+                XCTAssertEqual(v.count, counts[segment])
+                XCTAssertTrue(v.allSatisfy { $0 == 1 }, "segment \(segment) on \(threads) threads")
+            }
+        }
+    }
+
+    /// One parallel pass over all parameters gives exactly what one thread, parameter by
+    /// parameter, gives: Adam and SGD with momentum, over parameters large enough to be split.
+    func testOptimizerStepsAreTheSameOnOneAndTwoThreads() {
+        func run(threads: Int, _ make: ([Tensor]) -> Optimizer) -> [[Float]] {
+            let saved = Threads.count
+            Threads.count = threads
+            defer { Threads.count = saved }
+            let generator = RandomGenerator(seed: 3)
+            let params = [200_003, 5, 150_000].map { Tensor.randn([$0], generator: generator).requiringGrad() }
+            let opt = make(params)
+            for _ in 0..<3 {
+                for p in params { p.grad = Tensor.randn(p.shape, generator: generator) }
+                opt.step()
+            }
+            return params.map(\.scalars)
+        }
+        for make in [{ Adam($0, lr: 0.01) as Optimizer }, { SGD($0, lr: 0.1, momentum: 0.9, weightDecay: 0.01) }] {
+            let one = run(threads: 1, make), two = run(threads: 2, make)
+            XCTAssertEqual(one, two)
+            XCTAssertNotEqual(one[0], run(threads: 1) { _ in BasicOptim([], lr: 0) }[0], "the step moved the parameters")
+        }
     }
 
     /// The seeds' BasicOptim, a few lines against the protocol.

@@ -178,6 +178,52 @@ extension Kernels {
         }
     }
 
+    /// `out[o, c·T + j] = weight[o, c, taps[j]]`: a `[Cout, C, kh·kw]` weight with only the T
+    /// kernel taps a convolution uses, as the `[Cout, C·T]` matrix its GEMM multiplies.
+    package static func gatherTaps(_ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
+                                   taps: [Int], _ out: UnsafeMutablePointer<Float>) {
+        let t = taps.count
+        let shared = UncheckedSendable((weight, out))
+        let parts = min(Threads.count, max(1, outChannels * channels * kernel / elementwiseParallelThreshold), outChannels)
+        taps.withUnsafeBufferPointer { tapList in
+            parallelFor(chunks: parts) { part in
+                let (weight, out) = shared.value
+                for row in splitRange(outChannels * channels, parts: parts, part: part, granule: channels) {
+                    let src = weight + row * kernel, dst = out + row * t
+                    for j in 0..<t { dst[j] = src[tapList[j]] }
+                }
+            }
+        }
+    }
+
+    /// `out[o, c, taps[j]] = src[c·T + j, o]`, zero at the other taps: the weight gradient the
+    /// GEMM gives as `dWᵀ[C·T, Cout]`, transposed back to the weight's `[Cout, C, kh·kw]`.
+    package static func scatterTransposedTaps(_ src: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
+                                              taps: [Int], _ out: UnsafeMutablePointer<Float>) {
+        let t = taps.count, block = 16
+        let blocks = (outChannels + block - 1) / block
+        let shared = UncheckedSendable((src, out))
+        let parts = min(Threads.count, max(1, outChannels * channels * kernel / elementwiseParallelThreshold), blocks)
+        taps.withUnsafeBufferPointer { tapList in
+            parallelFor(chunks: parts) { part in
+                let (src, out) = shared.value
+                for b in splitRange(blocks, parts: parts, part: part) {
+                    // 16 output channels at a time: each source row gives 16 contiguous values,
+                    // written to 16 weight rows that all advance in step.
+                    let o0 = b * block, width = min(block, outChannels - o0)
+                    if t < kernel { (out + o0 * channels * kernel).update(repeating: 0, count: width * channels * kernel) }
+                    for c in 0..<channels {
+                        for j in 0..<t {
+                            let from = src + (c * t + j) * outChannels + o0
+                            let to = out + (o0 * channels + c) * kernel + tapList[j]
+                            for o in 0..<width { to[o * channels * kernel] = from[o] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Copies `count` floats with vector moves (short runs: cheaper than a memmove call).
     @inline(__always)
     static func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {

@@ -1,6 +1,40 @@
 // Fused parameter updates: one pass over a parameter, its gradient and its optimizer state.
+// An optimizer step updates every parameter in one parallel pass (`forEachPiece`): the threads
+// share the model's elements evenly, as PyTorch's `foreach`/`fused` optimizers do, instead of
+// one dispatch (or one thread) per parameter.
 
 extension Kernels {
+    /// Calls `body(segment, range)` for pieces of several buffers of sizes `counts`, the pieces
+    /// split over the threads as evenly as if the buffers were one: one dispatch for a whole
+    /// optimizer step. Every element is visited exactly once; piece boundaries fall on multiples
+    /// of 64 elements of the flat order, so the result does not depend on the thread count.
+    package static func forEachPiece(of counts: [Int], _ body: (Int, Range<Int>) -> Void) {
+        var starts = [Int](), total = 0
+        starts.reserveCapacity(counts.count)
+        for c in counts { starts.append(total); total += c }
+        let parts = min(Threads.count, max(1, total / elementwiseParallelThreshold))
+        starts.withUnsafeBufferPointer { startsBuffer in
+            let shared = UncheckedSendable(startsBuffer)
+            parallelFor(chunks: parts) { part in
+                let starts = shared.value
+                let flat = splitRange(total, parts: parts, part: part, granule: 64)
+                // The last segment starting at or before the piece's first element.
+                var lo = 0, hi = starts.count - 1
+                while lo < hi {
+                    let mid = (lo + hi + 1) / 2
+                    if starts[mid] <= flat.lowerBound { lo = mid } else { hi = mid - 1 }
+                }
+                var segment = lo, position = flat.lowerBound
+                while position < flat.upperBound && segment < starts.count {
+                    let end = min(flat.upperBound, starts[segment] + counts[segment])
+                    if end > position { body(segment, (position - starts[segment])..<(end - starts[segment])) }
+                    position = max(position, end)
+                    segment += 1
+                }
+            }
+        }
+    }
+
     /// SGD with momentum, dampening, Nesterov and (L2) weight decay, as PyTorch defines it:
     ///   g = grad + wd·p;  buf = momentum·buf + (1 - dampening)·g  (buf = g on the first step);
     ///   g = nesterov ? g + momentum·buf : buf;  p -= lr·g
