@@ -46,6 +46,52 @@ extension Tensor {
         return result
     }
 
+    /// Scratch for a tile's im2col columns `[K, P]` and, for shifted copies, the channel rows
+    /// `[C, P]` they are read from; both with the margins a shifted copy reads past a row's ends.
+    struct ColumnsWorkspace {
+        let g: ConvGeometry
+        let margin: Int
+        private let columnsBuffer: AlignedBuffer, rowsBuffer: AlignedBuffer?
+
+        init(_ g: ConvGeometry, tile: Int, needsColumns: Bool = true) {
+            self.g = g
+            margin = g.isShiftedCopy ? (g.shiftMargin + 15) / 16 * 16 : 0
+            columnsBuffer = AlignedBuffer(count: needsColumns ? g.patchSize * tile * g.outPixels + 2 * margin : 1)
+            rowsBuffer = g.isShiftedCopy ? AlignedBuffer(count: g.channels * tile * g.inPixels + 2 * margin) : nil
+        }
+
+        /// The columns, `[K, P]`.
+        var columns: UnsafeMutablePointer<Float> { columnsBuffer.pointer + margin }
+        /// The channel rows, `[C, P]` (shifted copies only).
+        var channelRows: UnsafeMutablePointer<Float> { rowsBuffer!.pointer + margin }
+
+        /// im2col of `samples` NCHW images at `x` into `columns`.
+        func fillColumns(from x: UnsafePointer<Float>, samples: Int) {
+            if g.isShiftedCopy {
+                Kernels.nchwToChannelRows(x, samples: samples, pixels: g.inPixels, channels: g.channels, channelRows)
+                Kernels.im2colShifted(channelRows, samples: samples, g, columns)
+            } else {
+                Kernels.im2col(x, samples: samples, g, columns)
+            }
+        }
+
+        /// col2im of `columns` into the `samples` NCHW images at `dx`: written for shifted copies,
+        /// added to what `dx` holds otherwise.
+        func scatterColumns(samples: Int, into dx: UnsafeMutablePointer<Float>) {
+            if g.isShiftedCopy {
+                Kernels.col2imShifted(columns, samples: samples, g, channelRows)
+                Kernels.channelRowsToNCHW(channelRows, samples: samples, pixels: g.inPixels, channels: g.channels, bias: nil, dx)
+            } else {
+                Kernels.col2im(columns, samples: samples, g, dx)
+            }
+        }
+
+        func free() {
+            columnsBuffer.free()
+            rowsBuffer?.free()
+        }
+    }
+
     /// True when a sample's input already is its im2col matrix.
     static func isPointwise(_ g: ConvGeometry) -> Bool {
         g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
@@ -65,9 +111,9 @@ extension Tensor {
         let tile = convolutionTile(g, batch: n)
         let k = g.patchSize
         let w = gemmWeight(weight, g)
-        let cols = AlignedBuffer(count: isPointwise(g) && tile == 1 ? 1 : k * tile * g.outPixels)
+        let workspace = ColumnsWorkspace(g, tile: tile, needsColumns: !(isPointwise(g) && tile == 1))
         let product = AlignedBuffer(count: cout * tile * g.outPixels)
-        defer { cols.free(); product.free() }
+        defer { workspace.free(); product.free() }
         var s0 = 0
         while s0 < n {
             let t = Swift.min(tile, n - s0), p = t * g.outPixels
@@ -76,8 +122,8 @@ extension Tensor {
             if isPointwise(g) && t == 1 {
                 a = UnsafePointer(x)   // one sample's [C, HW] block is its own columns
             } else {
-                Kernels.im2col(x, samples: t, g, cols.pointer)
-                a = UnsafePointer(cols.pointer)
+                workspace.fillColumns(from: x, samples: t)
+                a = UnsafePointer(workspace.columns)
             }
             Kernels.sgemm(transA: false, transB: false, m: cout, n: p, k: k, a: w.pointer, lda: k,
                           b: a, ldb: p, c: product.pointer, ldc: p)
@@ -95,29 +141,31 @@ extension Tensor {
                                        needInput: Bool, needWeight: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let (n, cout, k) = (input.shape[0], weight.shape[0], g.patchSize)
-        let dx: Tensor? = needInput ? Tensor.zeros(input.shape) : nil
+        // A shifted copy writes every element of dx; col2im adds into it.
+        let dx: Tensor? = !needInput ? nil : g.isShiftedCopy ? Tensor(uninitializedShape: input.shape) : Tensor.zeros(input.shape)
         let tile = convolutionTile(g, batch: n)
         let w = gemmWeight(weight, g)
-        let cols = AlignedBuffer(count: k * tile * g.outPixels)
+        let workspace = ColumnsWorkspace(g, tile: tile)
+        let cols = workspace.columns
         let dyRows = AlignedBuffer(count: tile * g.outPixels * cout)
         // dWᵀ[K, Cout], accumulated over the tiles and transposed into dW at the end.
         let dwT = Tensor.zeros(needWeight ? [k, cout] : [0])
-        defer { cols.free(); dyRows.free() }
+        defer { workspace.free(); dyRows.free() }
         var s0 = 0
         while s0 < n {
             let t = Swift.min(tile, n - s0), p = t * g.outPixels
             Kernels.nchwToChannelRows(grad.pointer + s0 * cout * g.outPixels, samples: t, pixels: g.outPixels, channels: cout, dyRows.pointer)
             if needWeight {
                 // dWᵀ[K, Cout] += cols[K, P] • dYᵀ[P, Cout]
-                Kernels.im2col(input.pointer + s0 * g.channels * g.inPixels, samples: t, g, cols.pointer)
-                Kernels.sgemm(transA: false, transB: true, m: k, n: cout, k: p, a: cols.pointer, lda: p,
+                workspace.fillColumns(from: input.pointer + s0 * g.channels * g.inPixels, samples: t)
+                Kernels.sgemm(transA: false, transB: true, m: k, n: cout, k: p, a: cols, lda: p,
                               b: dyRows.pointer, ldb: p, beta: 1, c: dwT.pointer, ldc: cout)
             }
             if let dx {
                 // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.
                 Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: w.pointer, lda: k,
-                              b: dyRows.pointer, ldb: p, c: cols.pointer, ldc: p)
-                Kernels.col2im(cols.pointer, samples: t, g, dx.pointer + s0 * g.channels * g.inPixels)
+                              b: dyRows.pointer, ldb: p, c: cols, ldc: p)
+                workspace.scatterColumns(samples: t, into: dx.pointer + s0 * g.channels * g.inPixels)
             }
             s0 += t
         }

@@ -75,7 +75,8 @@ final class ConvolutionTests: XCTestCase {
 
     func testBackwardAgainstNaiveLoops() {
         let g = RandomGenerator(seed: 8)
-        for (stride, padding, k) in [(1, 0, 1), (1, 1, 3), (2, 1, 3), (2, 3, 7), (2, 0, 1)] {
+        // (1, 1, 3) and (1, 2, 5) keep the input's size: im2col and col2im as shifted copies.
+        for (stride, padding, k) in [(1, 0, 1), (1, 1, 3), (1, 2, 5), (2, 1, 3), (2, 3, 7), (2, 0, 1)] {
             for batch in [1, 3] {
                 let x = Tensor.randn([batch, 3, 10, 7], generator: g), w = Tensor.randn([4, 3, k, k], generator: g)
                 let geometry = Tensor.convolutionGeometry(x, w, stride: (stride, stride), padding: (padding, padding))
@@ -119,6 +120,22 @@ final class ConvolutionTests: XCTestCase {
         for s in [0, 9, 11] {
             assertClose(y[s].unsqueeze(0), naiveConv(x[s].unsqueeze(0), w, nil, stride: 1, padding: 1), rtol: 1e-4, atol: 1e-4)
         }
+    }
+
+    func testLargeBatchBackwardIsTiledTheSame() {
+        // ResNet's first stage at batch 48: the columns are split into tiles of samples, and
+        // im2col/col2im are shifted copies of the channel rows.
+        let g = RandomGenerator(seed: 6)
+        let x = Tensor.randn([48, 64, 7, 7], generator: g), w = Tensor.randn([8, 64, 3, 3], generator: g) * 0.1
+        let geometry = Tensor.convolutionGeometry(x, w, stride: (1, 1), padding: (1, 1))
+        XCTAssertTrue(geometry.isShiftedCopy)
+        XCTAssertLessThan(Tensor.convolutionTile(geometry, batch: 48), 48)
+        let dy = Tensor.randn([48, 8, 7, 7], generator: g)
+        let (dx, dw, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (1, 1), padding: (1, 1),
+                                                needInput: true, needWeight: true, needBias: false)
+        let (ndx, ndw) = naiveConvBackward(x, w, dy, stride: 1, padding: 1)
+        assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4)
+        assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-3)
     }
 
     func testPoolingByHand() {

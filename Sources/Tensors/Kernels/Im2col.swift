@@ -57,6 +57,36 @@ package struct ConvGeometry: Sendable, Equatable {
 
     /// Rows are copied as contiguous runs when the window moves one pixel at a time along long rows.
     var copiesRuns: Bool { strideW == 1 && outW >= 8 }
+
+    /// True for a stride-1 convolution whose output is the input's size (a 3×3 kernel with
+    /// padding 1): with the input as channel rows `[C, samples·H·W]`, each im2col row is the
+    /// input's channel row shifted by a constant, zero where the window hangs over the padding.
+    package var isShiftedCopy: Bool { strideH == 1 && strideW == 1 && outH == height && outW == width }
+
+    /// The flat shift of tap `t` in a shifted copy: output pixel q reads input pixel q + shift.
+    func shift(tap t: Int) -> Int { (taps[t] / kernelW - padH) * width + (taps[t] % kernelW - padW) }
+
+    /// Floats a shifted copy may read before or after a row (the largest shift).
+    package var shiftMargin: Int { max(padH * width + padW, (kernelH - 1 - padH) * width + (kernelW - 1 - padW)) }
+
+    /// For a shifted copy, per tap and for `samples` planes: all bits set where output pixel q
+    /// reads the input (`forward`), or where input pixel q is read by some output pixel through
+    /// the tap (`!forward`), 0 elsewhere; `[T, samples·H·W]`.
+    func shiftMasks(samples: Int, forward: Bool) -> [UInt32] {
+        let plane = height * width, p = samples * plane
+        var masks = [UInt32](repeating: 0, count: taps.count * p)
+        for t in taps.indices {
+            let i = taps[t] / kernelW - padH, j = taps[t] % kernelW - padW
+            for y in 0..<height {
+                for x in 0..<width {
+                    let (yy, xx) = forward ? (y + i, x + j) : (y - i, x - j)
+                    guard yy >= 0 && yy < height && xx >= 0 && xx < width else { continue }
+                    for s in 0..<samples { masks[t * p + s * plane + y * width + x] = .max }
+                }
+            }
+        }
+        return masks
+    }
 }
 
 extension Kernels {
@@ -144,6 +174,84 @@ extension Kernels {
                 }
             }
         }
+    }
+
+    /// im2col for a shifted-copy geometry (`g.isShiftedCopy`) from the input as channel rows:
+    /// `cols[c·T + t, q] = rows[c, q + shift(t)]` where the tap sees the input, else 0.
+    /// `rows` is `[C, samples·H·W]` with `g.shiftMargin` readable floats before and after it.
+    package static func im2colShifted(_ rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
+                                      _ cols: UnsafeMutablePointer<Float>) {
+        let p = samples * g.inPixels, taps = g.taps.count
+        let masks = g.shiftMasks(samples: samples, forward: true)
+        let shifts = (0..<taps).map { g.shift(tap: $0) }
+        let parts = min(Threads.count, max(1, g.patchSize * p / elementwiseParallelThreshold), g.patchSize)
+        masks.withUnsafeBufferPointer { masks in
+            let shared = UncheckedSendable((rows, cols, masks.baseAddress!))
+            parallelFor(chunks: parts) { part in
+                let (rows, cols, masks) = shared.value
+                for row in splitRange(g.patchSize, parts: parts, part: part) {
+                    let c = row / taps, t = row % taps
+                    maskedShiftedCopy(rows + c * p + shifts[t], masks + t * p, cols + row * p, p)
+                }
+            }
+        }
+    }
+
+    /// col2im for a shifted-copy geometry: the input's gradient as channel rows,
+    /// `rows[c, q] = Σ_t cols[c·T + t, q - shift(t)]` over the taps through which pixel q is read.
+    /// `cols` is `[C·T, samples·H·W]` with `g.shiftMargin` readable floats before and after it.
+    package static func col2imShifted(_ cols: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
+                                      _ rows: UnsafeMutablePointer<Float>) {
+        let p = samples * g.inPixels, taps = g.taps.count
+        let masks = g.shiftMasks(samples: samples, forward: false)
+        let shifts = (0..<taps).map { g.shift(tap: $0) }
+        let parts = min(Threads.count, max(1, g.patchSize * p / elementwiseParallelThreshold), g.channels)
+        masks.withUnsafeBufferPointer { masks in
+            let shared = UncheckedSendable((rows, cols, masks.baseAddress!))
+            parallelFor(chunks: parts) { part in
+                let (rows, cols, masks) = shared.value
+                for c in splitRange(g.channels, parts: parts, part: part) {
+                    let dst = rows + c * p
+                    maskedShiftedCopy(cols + c * taps * p - shifts[0], masks, dst, p)
+                    for t in 1..<max(1, taps) {
+                        maskedShiftedAdd(cols + (c * taps + t) * p - shifts[t], masks + t * p, dst, p)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dst[i] = mask[i] != 0 ? src[i] : 0` (masks are all-ones or zero): reads all of
+    /// `src[0..<count]` (the caller keeps it readable), uses only the masked lanes.
+    @inline(__always)
+    static func maskedShiftedCopy(_ src: UnsafePointer<Float>, _ mask: UnsafePointer<UInt32>, _ dst: UnsafeMutablePointer<Float>,
+                                  _ count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            store(masked(load(src, i), mask, i), dst, i)
+            i += 16
+        }
+        while i < count { dst[i] = mask[i] != 0 ? src[i] : 0; i += 1 }
+    }
+
+    /// `dst[i] += mask[i] != 0 ? src[i] : 0`, reading `src` as `maskedShiftedCopy` does.
+    @inline(__always)
+    static func maskedShiftedAdd(_ src: UnsafePointer<Float>, _ mask: UnsafePointer<UInt32>, _ dst: UnsafeMutablePointer<Float>,
+                                 _ count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            store(load(dst, i) + masked(load(src, i), mask, i), dst, i)
+            i += 16
+        }
+        while i < count { if mask[i] != 0 { dst[i] += src[i] }; i += 1 }
+    }
+
+    /// The lanes of `v` whose mask (at `mask + i`) is all ones, zero elsewhere: a bitwise AND,
+    /// which compiles to one vector instruction (a mask compare goes lane by lane).
+    @inline(__always)
+    static func masked(_ v: Vec, _ mask: UnsafePointer<UInt32>, _ i: Int) -> Vec {
+        let bits = UnsafeRawPointer(mask + i).loadUnaligned(as: SIMD16<UInt32>.self)
+        return unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & bits, to: Vec.self)
     }
 
     /// `out[s, c, q] = rows[c, s·Q + q] + bias[c]`: a `[C, samples·Q]` GEMM result to NCHW.
