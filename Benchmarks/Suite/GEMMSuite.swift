@@ -55,5 +55,5 @@ func runGEMMSuite(_ options: BenchmarkOptions) {
 let convolutionShapedCases: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [
     (64, 3136, 576), (128, 1024, 1152), (256, 256, 2304), (512, 64, 512),
 ].flatMap { (cout: Int, p: Int, k: Int) in
-    [(cout, p, k, false, false), (k, cout, p, false, true), (k, p, cout, true, false)]
+    [(cout, p, k, false, false), (k, cout, p, false, true), (cout, k, p, false, false), (k, p, cout, true, false)]
 }

@@ -98,9 +98,9 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
                                                  padding: (padding[0], padding[1]), needInput: needed[0],
                                                  needWeight: needed[1], needBias: x.count == 3 && needed[2])
         return x.count == 3 ? [dx, dw, db] : [dx, dw]
-    case .batchNorm(let mean, let invStd, let training):
+    case .batchNorm(let mean, let invStd, let training, let relu):
         let (dx, dw, db) = Tensor.batchNormBackward(g, input: x[0], weight: x[1], mean: mean, invStd: invStd,
-                                                    training: training, needInput: needed[0])
+                                                    training: training, reluOutput: relu ? y : nil, needInput: needed[0])
         return [dx, dw, db]
     case .maxPool(let geometry, let argmax):
         return [Tensor.maxPoolBackward(g, inputShape: x[0].shape, geometry: geometry, argmax: argmax)]

@@ -28,12 +28,22 @@ public class BatchNorm: Module {
         runningVar = Tensor.ones([features])
     }
 
-    public override func forward(_ input: Tensor) -> Tensor {
+    public override func forward(_ input: Tensor) -> Tensor { normalize(input, relu: false) }
+
+    /// `self(input).relu()` in one pass forward and backward (what `Sequential` runs for a
+    /// batch norm followed by a `ReLU`, and ResNet's blocks call). While `summary()` observes
+    /// each layer, the two steps run apart so that the batch norm's output is seen.
+    public func forwardReLU(_ input: Tensor) -> Tensor {
+        Module.isObservingForward ? self(input).relu() : normalize(input, relu: true)
+    }
+
+    private func normalize(_ input: Tensor, relu: Bool) -> Tensor {
         guard ranks.contains(input.rank), input.shape[1] == features else {
             fatalError("\(type(of: self))(\(features)): expected input with \(features) channels on axis 1 and rank \(ranks.sorted()), got \(input.shape)")
         }
         let (output, batchMean, batchVariance) = Tensor.batchNorm(input, weight: weight, bias: bias, runningMean: runningMean,
-                                                                  runningVariance: runningVar, training: isTraining, eps: eps)
+                                                                  runningVariance: runningVar, training: isTraining, eps: eps,
+                                                                  relu: relu)
         if isTraining {
             noGrad {
                 let n = Float(input.count / features)

@@ -172,6 +172,9 @@ extension Module {
 nonisolated(unsafe) var forwardObserver: ((Module, Tensor) -> Void)?
 
 extension Module {
+    /// True while `observingForward` runs: every leaf module must then run on its own.
+    static var isObservingForward: Bool { forwardObserver != nil }
+
     /// Runs `body` with `observer` called after each leaf module's forward pass.
     public static func observingForward<R>(_ observer: @escaping (Module, Tensor) -> Void, _ body: () throws -> R) rethrows -> R {
         forwardObserver = observer

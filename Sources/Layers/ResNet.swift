@@ -17,7 +17,7 @@ public final class BasicBlock: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let out = bn2(conv2(bn1(conv1(x)).relu()))
+        let out = bn2(conv2(bn1.forwardReLU(conv1(x))))
         return (out + (downsample?(x) ?? x)).relu()
     }
 }
@@ -54,7 +54,7 @@ public final class ResNet: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let stem = maxpool(relu(bn1(conv1(x))))
+        let stem = maxpool(Module.isObservingForward ? relu(bn1(conv1(x))) : bn1.forwardReLU(conv1(x)))
         return fc(flatten(avgpool(layer4(layer3(layer2(layer1(stem)))))))
     }
 

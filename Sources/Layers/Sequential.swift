@@ -14,7 +14,20 @@ public final class Sequential: Module {
     public init(_ layers: [Module]) { self.layers = layers }
 
     public override func forward(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { x, layer in layer(x) }
+        // A batch norm followed by a ReLU runs as one fused pass (the same values), except while
+        // `summary()` observes each layer's output.
+        var x = input, i = 0
+        while i < layers.count {
+            if let norm = layers[i] as? BatchNorm, i + 1 < layers.count, type(of: layers[i + 1]) == ReLU.self,
+               !Module.isObservingForward {
+                x = norm.forwardReLU(x)
+                i += 2
+            } else {
+                x = layers[i](x)
+                i += 1
+            }
+        }
+        return x
     }
 
     public override var children: [(name: String, module: Module)] {

@@ -30,8 +30,9 @@ package enum Operation: Sendable {
     case linear
     /// 2-D convolution: inputs are x, weight and (optionally) bias.
     case conv2d(stride: [Int], padding: [Int])
-    /// Batch normalisation with the statistics it used: inputs are x, weight and bias.
-    case batchNorm(mean: Tensor, invStd: Tensor, training: Bool)
+    /// Batch normalisation with the statistics it used (and a fused ReLU after it when `relu`):
+    /// inputs are x, weight and bias.
+    case batchNorm(mean: Tensor, invStd: Tensor, training: Bool, relu: Bool)
     /// Max pooling, with the winning input pixel of each output.
     case maxPool(geometry: PoolGeometry, argmax: [Int32])
     case avgPool(geometry: PoolGeometry)

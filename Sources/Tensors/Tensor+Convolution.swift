@@ -149,7 +149,7 @@ extension Tensor {
         let cols = workspace.columns
         let dyRows = AlignedBuffer(count: tile * g.outPixels * cout)
         // dWᵀ[K, Cout], accumulated over the tiles and transposed into dW at the end.
-        let dwT = Tensor.zeros(needWeight ? [k, cout] : [0])
+        let dwT = Tensor(uninitializedShape: needWeight ? [k, cout] : [0])
         defer { workspace.free(); dyRows.free() }
         var s0 = 0
         while s0 < n {
@@ -159,7 +159,7 @@ extension Tensor {
                 // dWᵀ[K, Cout] += cols[K, P] • dYᵀ[P, Cout]
                 workspace.fillColumns(from: input.pointer + s0 * g.channels * g.inPixels, samples: t)
                 Kernels.sgemm(transA: false, transB: true, m: k, n: cout, k: p, a: cols, lda: p,
-                              b: dyRows.pointer, ldb: p, beta: 1, c: dwT.pointer, ldc: cout)
+                              b: dyRows.pointer, ldb: p, beta: s0 == 0 ? 0 : 1, c: dwT.pointer, ldc: cout)
             }
             if let dx {
                 // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.

@@ -8,9 +8,16 @@ extension Tensor {
 
     /// Batch normalisation (PyTorch's `F.batch_norm`): in training, each channel is normalised by
     /// the batch's mean and biased variance, which are returned for the running statistics; in
-    /// evaluation, by the given `runningMean` and `runningVariance`. Then `· weight + bias`.
+    /// evaluation, by the given `runningMean` and `runningVariance`. Then `· weight + bias`, and
+    /// with `relu: true` a ReLU in the same pass (forward and backward), as `batchNorm(...).relu()`.
+    ///
+    /// - Parameters:
+    ///   - x: `[N, C]`, `[N, C, L]` or `[N, C, H, W]`.
+    ///   - weight, bias, runningMean, runningVariance: `[C]` each.
+    /// - Returns: the output (shaped as `x`) and the batch's mean and biased variance, `[C]` each
+    ///   (the running statistics in evaluation).
     public static func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
-                                 training: Bool, eps: Float) -> (output: Tensor, batchMean: Tensor, batchVariance: Tensor) {
+                                 training: Bool, eps: Float, relu: Bool = false) -> (output: Tensor, batchMean: Tensor, batchVariance: Tensor) {
         guard x.rank >= 2, weight.shape == [x.shape[1]], bias.shape == weight.shape,
               runningMean.shape == weight.shape, runningVariance.shape == weight.shape else {
             fatalError(shapeMismatchMessage(op: "batch_norm", x.shape, weight.shape,
@@ -33,18 +40,20 @@ extension Tensor {
         let shift = bias.detach() - mean * scale
         let result = Tensor(uninitializedShape: x.shape)
         Kernels.channelAffine(x.pointer, nil, outer: outer, channels: channels, inner: inner, scale: scale.pointer,
-                              bScale: nil, shift: shift.pointer, result.pointer)
-        let recorded = result.recorded(.batchNorm(mean: mean, invStd: invStd, training: training), x, weight, bias)
+                              bScale: nil, shift: shift.pointer, relu: relu, result.pointer)
+        let recorded = result.recorded(.batchNorm(mean: mean, invStd: invStd, training: training, relu: relu), x, weight, bias)
         return (recorded, mean, variance)
     }
 
-    /// The gradients of `batchNorm` for its input, weight and bias.
+    /// The gradients of `batchNorm` for its input, weight and bias. With a fused ReLU, `reluOutput`
+    /// is the op's output: `g` counts only where it is positive.
     package static func batchNormBackward(_ g: Tensor, input x: Tensor, weight: Tensor, mean: Tensor, invStd: Tensor,
-                                          training: Bool, needInput: Bool) -> (Tensor?, Tensor, Tensor) {
+                                          training: Bool, reluOutput: Tensor? = nil, needInput: Bool) -> (Tensor?, Tensor, Tensor) {
         let (outer, channels, inner) = x.channelView
+        let gate = reluOutput.map { UnsafePointer($0.pointer) }
         let sumG = Tensor(uninitializedShape: [channels]), sumGX = Tensor(uninitializedShape: [channels])
         Kernels.channelGradientSums(g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
-                                    mean: mean.pointer, sumG: sumG.pointer, sumGX: sumGX.pointer)
+                                    mean: mean.pointer, gate: gate, sumG: sumG.pointer, sumGX: sumGX.pointer)
         let dBias = sumG, dWeight = sumGX * invStd          // Σg and Σ g·x̂
         guard needInput else { return (nil, dWeight, dBias) }
         let k1 = weight.detach() * invStd                  // γ/σ
@@ -55,11 +64,11 @@ extension Tensor {
             let k2 = -(k1 * invStd * dWeight) / m
             let k3 = -(k2 * mean) - k1 * dBias / m
             Kernels.channelAffine(g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
-                                  scale: k1.pointer, bScale: k2.pointer, shift: k3.pointer, dx.pointer)
+                                  scale: k1.pointer, bScale: k2.pointer, shift: k3.pointer, gate: gate, dx.pointer)
         } else {
             let zero = Tensor.zeros([channels])
             Kernels.channelAffine(g.pointer, nil, outer: outer, channels: channels, inner: inner,
-                                  scale: k1.pointer, bScale: nil, shift: zero.pointer, dx.pointer)
+                                  scale: k1.pointer, bScale: nil, shift: zero.pointer, gate: gate, dx.pointer)
         }
         return (dx, dWeight, dBias)
     }

@@ -196,6 +196,42 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testFusedBatchNormReLUEqualsBatchNormThenReLU() {
+        // Large enough to be split over two threads; both modes; values and all three gradients.
+        let g = RandomGenerator(seed: 12)
+        let x = Tensor.randn([16, 16, 16, 17], generator: g)
+        let weight = Tensor.randn([16], generator: g), bias = Tensor.randn([16], generator: g)
+        let mean = Tensor.randn([16], generator: g), variance = Tensor.rand([16], generator: g) + 0.5
+        let upstream = Tensor.randn(x.shape, generator: g)
+        for training in [true, false] {
+            func run(fused: Bool) -> [Tensor] {
+                let (xs, ws, bs) = (x.clone().requiringGrad(), weight.clone().requiringGrad(), bias.clone().requiringGrad())
+                let y = Tensor.batchNorm(xs, weight: ws, bias: bs, runningMean: mean, runningVariance: variance,
+                                         training: training, eps: 1e-5, relu: fused).output
+                let out = fused ? y : y.relu()
+                out.backward(upstream)
+                return [out.detach(), xs.grad!, ws.grad!, bs.grad!]
+            }
+            let (fused, plain) = (run(fused: true), run(fused: false))
+            for (a, b) in zip(fused, plain) { assertClose(a, b, rtol: 1e-5, atol: 1e-5, "training \(training)") }
+            XCTAssertEqual(fused[0], plain[0], "the forward values are the same to the bit")
+        }
+        let check = checkGradients(of: { xs in
+            Tensor.batchNorm(xs[0], weight: xs[1], bias: xs[2], runningMean: mean[0..<2], runningVariance: variance[0..<2],
+                             training: true, eps: 1e-5, relu: true).output * Tensor.arange(36).reshape([3, 2, 2, 3])
+        }, at: [x[.range(0..<3), .range(0..<2), .range(0..<2), .range(0..<3)], weight[0..<2], bias[0..<2]])
+        XCTAssertTrue(check.passed, "\(check)")
+    }
+
+    func testSequentialFusesBatchNormAndReLUWithTheSameResult() {
+        seed(4)
+        let model = Sequential(Conv2d(2, 4, kernelSize: 3, padding: 1), BatchNorm2d(4), ReLU(), Flatten(), Linear(4 * 25, 3))
+        let x = Tensor.randn([5, 2, 5, 5])
+        let fused = model(x)
+        let parts = model.layers[4](model.layers[3](model.layers[2](model.layers[1](model.layers[0](x)))))
+        XCTAssertEqual(fused, parts)
+    }
+
     func testResNet18MatchesTorchvision() {
         seed(1)
         XCTAssertEqual(resnet18().parameterCount, 11_689_512, "torchvision's resnet18 for 3 channels and 1000 classes")

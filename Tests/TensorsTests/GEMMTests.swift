@@ -77,6 +77,18 @@ final class GEMMTests: XCTestCase {
         var c: [Float] = [.nan, .infinity, .nan, -.infinity]
         Kernels.sgemm(transA: false, transB: false, m: 2, n: 2, k: 2, a: a, lda: 2, b: b, ldb: 2, c: &c, ldc: 2)
         XCTAssertEqual(c, [19, 22, 43, 50])
+        // The packed path writes C on its first depth block: edge tiles and a second depth block
+        // (k > 256) on one and two threads, with NaN where C starts.
+        for threads in [1, 2] {
+            let (m, n, k) = (30, 70, 300)
+            let g = RandomGenerator(seed: 11)
+            let a = (0..<(m * k)).map { _ in g.nextUniform() - 0.5 }, b = (0..<(k * n)).map { _ in g.nextUniform() - 0.5 }
+            var c = [Float](repeating: .nan, count: m * n)
+            Kernels.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, threads: threads)
+            let expected = Reference.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                                          beta: 0, c: [Float](repeating: 0, count: m * n), ldc: n)
+            assertClose(c, expected, rtol: 1e-4, atol: 1e-4)
+        }
     }
 
     func testZeroDepthScalesC() {

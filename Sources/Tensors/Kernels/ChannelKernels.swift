@@ -1,13 +1,26 @@
 // Per-channel loops over tensors viewed as [outer, channels, inner] (NCHW with inner = H·W):
-// the statistics and affine maps of batch normalisation.
+// the statistics and affine maps of batch normalisation, optionally fused with a ReLU.
+//
+// These passes are memory-bound and run on tensors of 0.2–3 MB in a ResNet step, so they split
+// over threads from a lower size than element-wise ops do: a pass over a few hundred KB already
+// repays a dispatch.
+
+/// Elements per thread below which a per-channel pass stays on one thread.
+let channelParallelThreshold = 1 << 15
 
 extension Kernels {
+    /// How many threads a per-channel pass over `elements` elements, split into `units`, uses.
+    @inline(__always)
+    static func channelParts(_ elements: Int, units: Int) -> Int {
+        min(Threads.count, max(1, elements / channelParallelThreshold), max(units, 1))
+    }
+
     /// Mean and biased variance of each channel over the outer and inner axes (two passes).
     package static func channelStatistics(_ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
                                           mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) {
         let shared = UncheckedSendable((x, mean, variance))
         let count = Float(outer * inner)
-        let parts = min(Threads.count, max(1, outer * channels * inner / elementwiseParallelThreshold), channels)
+        let parts = channelParts(outer * channels * inner, units: channels)
         parallelFor(chunks: parts) { part in
             let (x, mean, variance) = shared.value
             for c in splitRange(channels, parts: parts, part: part) {
@@ -31,27 +44,40 @@ extension Kernels {
     }
 
     /// `out = scale[c]·a + shift[c]`, or with `b`: `out = scale[c]·a + bScale[c]·b + shift[c]`.
+    ///
+    /// - Parameters:
+    ///   - gate: when given, `a` counts only where `gate > 0` (ReLU's backward folded in: `a` is
+    ///     the gradient of a ReLU's output `gate`).
+    ///   - relu: when true, `out = max(0, ...)` (ReLU's forward folded in).
     package static func channelAffine(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, outer: Int, channels: Int, inner: Int,
                                       scale: UnsafePointer<Float>, bScale: UnsafePointer<Float>?, shift: UnsafePointer<Float>,
+                                      gate: UnsafePointer<Float>? = nil, relu: Bool = false,
                                       _ out: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((a, b, scale, bScale, shift, out))
-        let parts = min(Threads.count, max(1, outer * channels * inner / elementwiseParallelThreshold), outer * channels)
+        let shared = UncheckedSendable((a, b, scale, bScale, shift, gate, out))
+        let parts = channelParts(outer * channels * inner, units: outer * channels)
         parallelFor(chunks: parts) { part in
-            let (a, b, scale, bScale, shift, out) = shared.value
+            let (a, b, scale, bScale, shift, gate, out) = shared.value
             for row in splitRange(outer * channels, parts: parts, part: part) {
                 let c = row % channels
                 let va = Vec(repeating: scale[c]), vs = Vec(repeating: shift[c]), vb = Vec(repeating: bScale?[c] ?? 0)
-                let src = a + row * inner, dst = out + row * inner, other = b.map { $0 + row * inner }
+                let src = a + row * inner, dst = out + row * inner
+                let other = b.map { $0 + row * inner }, gateRow = gate.map { $0 + row * inner }
                 var i = 0
                 while i + 16 <= inner {
-                    var v = vs.addingProduct(va, load(src, i))
+                    var av = load(src, i)
+                    if let gateRow { av = Vec().replacing(with: av, where: load(gateRow, i) .> 0) }
+                    var v = vs.addingProduct(va, av)
                     if let other { v = v.addingProduct(vb, load(other, i)) }
+                    if relu { v = v.replacing(with: 0, where: v .< 0) }
                     store(v, dst, i)
                     i += 16
                 }
                 while i < inner {
-                    var v = shift[c] + scale[c] * src[i]
+                    var av = src[i]
+                    if let gateRow, !(gateRow[i] > 0) { av = 0 }
+                    var v = shift[c] + scale[c] * av
                     if let other { v += (bScale?[c] ?? 0) * other[i] }
+                    if relu && v < 0 { v = 0 }
                     dst[i] = v
                     i += 1
                 }
@@ -59,27 +85,34 @@ extension Kernels {
         }
     }
 
-    /// Per channel: `Σ g` and `Σ g·(x - mean[c])`.
+    /// Per channel: `Σ g` and `Σ g·(x - mean[c])`; with `gate`, `g` counts only where `gate > 0`.
     package static func channelGradientSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
-                                            mean: UnsafePointer<Float>, sumG: UnsafeMutablePointer<Float>, sumGX: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((g, x, mean, sumG, sumGX))
-        let parts = min(Threads.count, max(1, outer * channels * inner / elementwiseParallelThreshold), channels)
+                                            mean: UnsafePointer<Float>, gate: UnsafePointer<Float>? = nil,
+                                            sumG: UnsafeMutablePointer<Float>, sumGX: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((g, x, mean, gate, sumG, sumGX))
+        let parts = channelParts(outer * channels * inner, units: channels)
         parallelFor(chunks: parts) { part in
-            let (g, x, mean, sumG, sumGX) = shared.value
+            let (g, x, mean, gate, sumG, sumGX) = shared.value
             for c in splitRange(channels, parts: parts, part: part) {
                 var s: Float = 0, sx: Float = 0
                 let vm = Vec(repeating: mean[c])
                 for o in 0..<outer {
-                    let gr = g + (o * channels + c) * inner, xr = x + (o * channels + c) * inner
+                    let offset = (o * channels + c) * inner
+                    let gr = g + offset, xr = x + offset, gateRow = gate.map { $0 + offset }
                     var a1 = Vec(), a2 = Vec(), i = 0
                     while i + 16 <= inner {
-                        let gv = load(gr, i)
+                        var gv = load(gr, i)
+                        if let gateRow { gv = Vec().replacing(with: gv, where: load(gateRow, i) .> 0) }
                         a1 += gv
                         a2 = a2.addingProduct(gv, load(xr, i) - vm)
                         i += 16
                     }
                     var t1: Float = 0, t2: Float = 0
-                    while i < inner { t1 += gr[i]; t2 += gr[i] * (xr[i] - mean[c]); i += 1 }
+                    while i < inner {
+                        var gv = gr[i]
+                        if let gateRow, !(gateRow[i] > 0) { gv = 0 }
+                        t1 += gv; t2 += gv * (xr[i] - mean[c]); i += 1
+                    }
                     s += a1.sum() + t1
                     sx += a2.sum() + t2
                 }

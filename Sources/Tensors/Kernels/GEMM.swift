@@ -45,7 +45,9 @@ extension Kernels {
         if m == 0 || n == 0 { return }
         let work = m * n * max(k, 1)
         let threadCount = max(1, threads ?? threadsFor(work: work, threshold: 1 << 21))
-        scale(c, rows: m, columns: n, ldc: ldc, by: beta, threads: threadCount)
+        let packed = k > 0 && alpha != 0 && n > 1 && m > 1
+        // The packed path writes C on its first depth block when beta is 0, so C needs no zeroing.
+        if !(packed && beta == 0) { scale(c, rows: m, columns: n, ldc: ldc, by: beta, threads: threadCount) }
         if k == 0 || alpha == 0 { return }
 
         if n == 1 {
@@ -58,7 +60,7 @@ extension Kernels {
                  x: a, incx: transA ? lda : 1, y: c, incy: 1, threads: threadCount)
         } else {
             packedGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                       a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, threads: threadCount)
+                       a: a, lda: lda, b: b, ldb: ldb, overwrite: beta == 0, c: c, ldc: ldc, threads: threadCount)
         }
     }
 
@@ -90,9 +92,11 @@ extension Kernels {
     static let independentSweepLimit = 1 << 26
     static let duplicatedPackingLimit = 1 << 22
 
+    /// `C (+)= alpha * op(A) op(B)`: with `overwrite`, C is written on the first depth block
+    /// (its old contents ignored), otherwise accumulated into.
     private static func packedGEMM(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
     ) {
         if threads == 1 || m * n * k <= independentSweepLimit || min(m, n) * k < duplicatedPackingLimit {
@@ -106,18 +110,18 @@ extension Kernels {
                 let rows = splitColumns ? 0..<m : splitRange(m, parts: parts, part: t, granule: mr)
                 let columns = splitColumns ? splitRange(n, parts: parts, part: t, granule: nr) : 0..<n
                 sweep(transA: transA, transB: transB, rows: rows, columns: columns, k: k, alpha: alpha,
-                      a: s.a, lda: lda, b: s.b, ldb: ldb, c: s.c, ldc: ldc)
+                      a: s.a, lda: lda, b: s.b, ldb: ldb, overwrite: overwrite, c: s.c, ldc: ldc)
             }
             return
         }
         sharedPanelGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                        a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, threads: threads)
+                        a: a, lda: lda, b: b, ldb: ldb, overwrite: overwrite, c: c, ldc: ldc, threads: threads)
     }
 
     /// `C[rows, columns] += alpha * op(A)[rows, :] op(B)[:, columns]` on the calling thread,
     /// with its own packed panels.
     private static func sweep(transA: Bool, transB: Bool, rows: Range<Int>, columns: Range<Int>, k: Int, alpha: Float,
-                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
                               c: UnsafeMutablePointer<Float>, ldc: Int) {
         if rows.isEmpty || columns.isEmpty { return }
         let kc = min(depthBlock, k)
@@ -140,7 +144,7 @@ extension Kernels {
                     let source = bPanels(transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
                                          direct: rows.count <= directBRowLimit, packed: packedB.pointer)
                     macroKernel(depth: kb, packedA: packedA.pointer, panels: 0..<panels, rows: mb,
-                                b: source, columns: nb, alpha: alpha, c: c + i0 * ldc + j0, ldc: ldc)
+                                b: source, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0, c: c + i0 * ldc + j0, ldc: ldc)
                     j0 += nb
                 }
                 p0 += kb
@@ -153,7 +157,7 @@ extension Kernels {
     /// together, and shared; each thread then packs its own columns of B.
     private static func sharedPanelGEMM(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
     ) {
         let kc = min(depthBlock, k)
@@ -196,7 +200,8 @@ extension Kernels {
                         let source = bPanels(transB: transB, b: s.b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
                                              direct: mb <= directBRowLimit, packed: s.packedB[t].pointer)
                         macroKernel(depth: kb, packedA: s.packedA.pointer, panels: panelRange, rows: mb,
-                                    b: source, columns: nb, alpha: alpha, c: s.c + i0 * ldc + j0, ldc: ldc)
+                                    b: source, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0,
+                                    c: s.c + i0 * ldc + j0, ldc: ldc)
                         j0 += nb
                     }
                 }
@@ -225,7 +230,7 @@ extension Kernels {
     /// Runs the micro-kernel over every (A panel, B panel) pair of one block.
     @inline(__always)
     private static func macroKernel(depth kc: Int, packedA: UnsafeMutablePointer<Float>, panels: Range<Int>, rows: Int,
-                                    b: BPanels, columns: Int, alpha: Float,
+                                    b: BPanels, columns: Int, alpha: Float, overwrite: Bool,
                                     c: UnsafeMutablePointer<Float>, ldc: Int) {
         let bPanels = (columns + nr - 1) / nr
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { edge in
@@ -238,13 +243,16 @@ extension Kernels {
                     let tileColumns = min(nr, columns - jp * nr)
                     let cTile = c + ip * mr * ldc + jp * nr
                     if tileRows == mr && tileColumns == nr {
-                        microKernel12x32(kc, aPanel, bPanel, bStride, cTile, ldc, alpha)
+                        microKernel12x32(kc, aPanel, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
                     } else {
-                        edgeTile.update(repeating: 0, count: mr * nr)
-                        microKernel12x32(kc, aPanel, bPanel, bStride, edgeTile, nr, alpha)
+                        microKernel12x32(kc, aPanel, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
                         for r in 0..<tileRows {
                             let src = edgeTile + r * nr, dst = cTile + r * ldc
-                            for j in 0..<tileColumns { dst[j] += src[j] }
+                            if overwrite {
+                                for j in 0..<tileColumns { dst[j] = src[j] }
+                            } else {
+                                for j in 0..<tileColumns { dst[j] += src[j] }
+                            }
                         }
                     }
                 }
@@ -342,11 +350,11 @@ extension Kernels {
     }
 
     /// The register-blocked micro-kernel: `C[0..<12, 0..<32] += alpha * Apanel · Bpanel` over
-    /// `kc` depth steps, with the 12×32 tile held in 24 AVX-512 registers. B's rows are
-    /// `bStride` apart: 32 in a packed panel, `ldb` when B is read in place.
+    /// `kc` depth steps (`=` with `overwrite`), with the 12×32 tile held in 24 AVX-512 registers.
+    /// B's rows are `bStride` apart: 32 in a packed panel, `ldb` when B is read in place.
     @inline(__always)
     static func microKernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
-                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float) {
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
     var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(),
         c10 = SIMD16<Float>(), c11 = SIMD16<Float>(),
         c20 = SIMD16<Float>(), c21 = SIMD16<Float>(),
@@ -390,24 +398,29 @@ extension Kernels {
         a += 12; b += bStride
     }
     let scale = SIMD16<Float>(repeating: alpha)
-    accumulate(c + 0 * ldc, c00, c01, scale)
-    accumulate(c + 1 * ldc, c10, c11, scale)
-    accumulate(c + 2 * ldc, c20, c21, scale)
-    accumulate(c + 3 * ldc, c30, c31, scale)
-    accumulate(c + 4 * ldc, c40, c41, scale)
-    accumulate(c + 5 * ldc, c50, c51, scale)
-    accumulate(c + 6 * ldc, c60, c61, scale)
-    accumulate(c + 7 * ldc, c70, c71, scale)
-    accumulate(c + 8 * ldc, c80, c81, scale)
-    accumulate(c + 9 * ldc, c90, c91, scale)
-    accumulate(c + 10 * ldc, c100, c101, scale)
-    accumulate(c + 11 * ldc, c110, c111, scale)
+    accumulate(c + 0 * ldc, c00, c01, scale, overwrite)
+    accumulate(c + 1 * ldc, c10, c11, scale, overwrite)
+    accumulate(c + 2 * ldc, c20, c21, scale, overwrite)
+    accumulate(c + 3 * ldc, c30, c31, scale, overwrite)
+    accumulate(c + 4 * ldc, c40, c41, scale, overwrite)
+    accumulate(c + 5 * ldc, c50, c51, scale, overwrite)
+    accumulate(c + 6 * ldc, c60, c61, scale, overwrite)
+    accumulate(c + 7 * ldc, c70, c71, scale, overwrite)
+    accumulate(c + 8 * ldc, c80, c81, scale, overwrite)
+    accumulate(c + 9 * ldc, c90, c91, scale, overwrite)
+    accumulate(c + 10 * ldc, c100, c101, scale, overwrite)
+    accumulate(c + 11 * ldc, c110, c111, scale, overwrite)
     }
 
     @inline(__always)
     private static func accumulate(_ c: UnsafeMutablePointer<Float>, _ low: SIMD16<Float>, _ high: SIMD16<Float>,
-                                   _ scale: SIMD16<Float>) {
+                                   _ scale: SIMD16<Float>, _ overwrite: Bool) {
         let raw = UnsafeMutableRawPointer(c)
+        if overwrite {
+            raw.storeBytes(of: low * scale, as: SIMD16<Float>.self)
+            raw.storeBytes(of: high * scale, toByteOffset: 64, as: SIMD16<Float>.self)
+            return
+        }
         let c0 = raw.loadUnaligned(as: SIMD16<Float>.self)
         let c1 = raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
         raw.storeBytes(of: c0.addingProduct(low, scale), as: SIMD16<Float>.self)
