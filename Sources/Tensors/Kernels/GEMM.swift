@@ -23,6 +23,8 @@ extension Kernels {
     /// Up to this many rows of A, a non-transposed B is read in place rather than packed: each
     /// packed element would serve too few rows to repay its copy (convolutions' Cout × pixels).
     static let directBRowLimit = 128
+    /// Up to this many columns of C, a non-transposed A is read in place rather than packed.
+    static let directAColumnLimit = 256
 
     /// Single-precision matrix multiply: `C = alpha * op(A) * op(B) + beta * C`, row-major.
     ///
@@ -129,22 +131,29 @@ extension Kernels {
         let packedA = AlignedBuffer(count: (rowsPerBlock + mr - 1) / mr * mr * kc)
         let packedB = AlignedBuffer(count: (columnsPerBlock + nr - 1) / nr * nr * kc)
         defer { packedA.free(); packedB.free() }
+        // A non-transposed A serving few columns is read in place (its rows are the
+        // micro-kernel's 12 broadcast streams): packing would copy each element for few reuses
+        // (a convolution's weight gradient, K × Cout). Row strides of a multiple of 4 KB would
+        // put all 12 rows in one L1 set, so those are packed.
+        let directA = !transA && columns.count <= directAColumnLimit && lda % 1024 != 0
         var i0 = rows.lowerBound
         while i0 < rows.upperBound {
             let mb = min(rowsPerBlock, rows.upperBound - i0)
-            let panels = (mb + mr - 1) / mr
+            let panels = (mb + mr - 1) / mr, fullPanels = directA ? mb / mr : 0
             var p0 = 0
             while p0 < k {
                 let kb = min(kc, k - p0)
                 packA(transA: transA, a: a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
-                      panels: 0..<panels, into: packedA.pointer)
+                      panels: fullPanels..<panels, into: packedA.pointer)
+                let source = APanels(direct: a + i0 * lda + p0, lda: lda, directPanels: fullPanels,
+                                     packed: UnsafePointer(packedA.pointer), depth: kb)
                 var j0 = columns.lowerBound
                 while j0 < columns.upperBound {
                     let nb = min(columnsPerBlock, columns.upperBound - j0)
-                    let source = bPanels(transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
-                                         direct: rows.count <= directBRowLimit, packed: packedB.pointer)
-                    macroKernel(depth: kb, packedA: packedA.pointer, panels: 0..<panels, rows: mb,
-                                b: source, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0, c: c + i0 * ldc + j0, ldc: ldc)
+                    let bSource = bPanels(transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
+                                          direct: rows.count <= directBRowLimit, packed: packedB.pointer)
+                    macroKernel(depth: kb, a: source, panels: 0..<panels, rows: mb,
+                                b: bSource, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0, c: c + i0 * ldc + j0, ldc: ldc)
                     j0 += nb
                 }
                 p0 += kb
@@ -199,7 +208,8 @@ extension Kernels {
                         let nb = min(nbMax, columns.upperBound - j0)
                         let source = bPanels(transB: transB, b: s.b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
                                              direct: mb <= directBRowLimit, packed: s.packedB[t].pointer)
-                        macroKernel(depth: kb, packedA: s.packedA.pointer, panels: panelRange, rows: mb,
+                        macroKernel(depth: kb, a: APanels(packed: UnsafePointer(s.packedA.pointer), depth: kb),
+                                    panels: panelRange, rows: mb,
                                     b: source, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0,
                                     c: s.c + i0 * ldc + j0, ldc: ldc)
                         j0 += nb
@@ -227,35 +237,66 @@ extension Kernels {
         }
     }
 
+    /// Where the micro-kernel finds the A panels of one block: packed panels (element (r, p) at
+    /// `12p + r`), or, for the first `directPanels`, A itself read in place (at `r·lda + p`).
+    struct APanels {
+        var direct: UnsafePointer<Float>? = nil
+        var lda = 0, directPanels = 0
+        let packed: UnsafePointer<Float>
+        let depth: Int
+
+        /// Panel `ip`'s first element and its (row, depth) strides.
+        @inline(__always)
+        func panel(_ ip: Int) -> (UnsafePointer<Float>, Int, Int) {
+            if let direct, ip < directPanels { return (direct + ip * mr * lda, lda, 1) }
+            return (packed + ip * mr * depth, 1, mr)
+        }
+    }
+
     /// Runs the micro-kernel over every (A panel, B panel) pair of one block.
     @inline(__always)
-    private static func macroKernel(depth kc: Int, packedA: UnsafeMutablePointer<Float>, panels: Range<Int>, rows: Int,
+    private static func macroKernel(depth kc: Int, a: APanels, panels: Range<Int>, rows: Int,
                                     b: BPanels, columns: Int, alpha: Float, overwrite: Bool,
                                     c: UnsafeMutablePointer<Float>, ldc: Int) {
         let bPanels = (columns + nr - 1) / nr
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { edge in
             let edgeTile = edge.baseAddress!
             for ip in panels {
-                let aPanel = UnsafePointer(packedA + ip * mr * kc)
+                let (aPanel, aRowStride, aDepthStride) = a.panel(ip)
                 let tileRows = min(mr, rows - ip * mr)
                 for jp in 0..<bPanels {
                     let (bPanel, bStride) = b.panel(jp)
                     let tileColumns = min(nr, columns - jp * nr)
                     let cTile = c + ip * mr * ldc + jp * nr
-                    if tileRows == mr && tileColumns == nr {
-                        microKernel12x32(kc, aPanel, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
-                    } else {
-                        microKernel12x32(kc, aPanel, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
-                        for r in 0..<tileRows {
-                            let src = edgeTile + r * nr, dst = cTile + r * ldc
-                            if overwrite {
-                                for j in 0..<tileColumns { dst[j] = src[j] }
-                            } else {
-                                for j in 0..<tileColumns { dst[j] += src[j] }
-                            }
+                    if aDepthStride == 1 {
+                        // A read in place: only whole panels are (tileRows == mr).
+                        if tileColumns == nr {
+                            microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
+                        } else {
+                            microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
+                            addEdge(edgeTile, rows: tileRows, columns: tileColumns, into: cTile, ldc: ldc, overwrite: overwrite)
                         }
+                    } else if tileRows == mr && tileColumns == nr {
+                        microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
+                    } else {
+                        microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
+                        addEdge(edgeTile, rows: tileRows, columns: tileColumns, into: cTile, ldc: ldc, overwrite: overwrite)
                     }
                 }
+            }
+        }
+    }
+
+    /// Writes (or adds) the top-left `rows × columns` of a 12×32 edge tile into C.
+    @inline(__always)
+    private static func addEdge(_ edgeTile: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                                into cTile: UnsafeMutablePointer<Float>, ldc: Int, overwrite: Bool) {
+        for r in 0..<rows {
+            let src = edgeTile + r * nr, dst = cTile + r * ldc
+            if overwrite {
+                for j in 0..<columns { dst[j] = src[j] }
+            } else {
+                for j in 0..<columns { dst[j] += src[j] }
             }
         }
     }
@@ -351,10 +392,14 @@ extension Kernels {
 
     /// The register-blocked micro-kernel: `C[0..<12, 0..<32] += alpha * Apanel · Bpanel` over
     /// `kc` depth steps (`=` with `overwrite`), with the 12×32 tile held in 24 AVX-512 registers.
-    /// B's rows are `bStride` apart: 32 in a packed panel, `ldb` when B is read in place.
+    /// A's element (r, p) is at `r·aRowStride + p·aDepthStride`: (1, 12) in a packed panel,
+    /// (lda, 1) when A is read in place. B's rows are `bStride` apart: 32 in a packed panel,
+    /// `ldb` when B is read in place.
     @inline(__always)
-    static func microKernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int,
+    static func microKernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+                                 _ b: UnsafePointer<Float>, _ bStride: Int,
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
+    let rs = aRowStride
     var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(),
         c10 = SIMD16<Float>(), c11 = SIMD16<Float>(),
         c20 = SIMD16<Float>(), c21 = SIMD16<Float>(),
@@ -371,31 +416,31 @@ extension Kernels {
     for _ in 0..<kc {
         let b0 = UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Float>.self)
         let b1 = UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let a0 = SIMD16<Float>(repeating: a[0])
+        let a0 = SIMD16<Float>(repeating: a[0 * rs])
         c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
-        let a1 = SIMD16<Float>(repeating: a[1])
+        let a1 = SIMD16<Float>(repeating: a[1 * rs])
         c10 = c10.addingProduct(a1, b0); c11 = c11.addingProduct(a1, b1)
-        let a2 = SIMD16<Float>(repeating: a[2])
+        let a2 = SIMD16<Float>(repeating: a[2 * rs])
         c20 = c20.addingProduct(a2, b0); c21 = c21.addingProduct(a2, b1)
-        let a3 = SIMD16<Float>(repeating: a[3])
+        let a3 = SIMD16<Float>(repeating: a[3 * rs])
         c30 = c30.addingProduct(a3, b0); c31 = c31.addingProduct(a3, b1)
-        let a4 = SIMD16<Float>(repeating: a[4])
+        let a4 = SIMD16<Float>(repeating: a[4 * rs])
         c40 = c40.addingProduct(a4, b0); c41 = c41.addingProduct(a4, b1)
-        let a5 = SIMD16<Float>(repeating: a[5])
+        let a5 = SIMD16<Float>(repeating: a[5 * rs])
         c50 = c50.addingProduct(a5, b0); c51 = c51.addingProduct(a5, b1)
-        let a6 = SIMD16<Float>(repeating: a[6])
+        let a6 = SIMD16<Float>(repeating: a[6 * rs])
         c60 = c60.addingProduct(a6, b0); c61 = c61.addingProduct(a6, b1)
-        let a7 = SIMD16<Float>(repeating: a[7])
+        let a7 = SIMD16<Float>(repeating: a[7 * rs])
         c70 = c70.addingProduct(a7, b0); c71 = c71.addingProduct(a7, b1)
-        let a8 = SIMD16<Float>(repeating: a[8])
+        let a8 = SIMD16<Float>(repeating: a[8 * rs])
         c80 = c80.addingProduct(a8, b0); c81 = c81.addingProduct(a8, b1)
-        let a9 = SIMD16<Float>(repeating: a[9])
+        let a9 = SIMD16<Float>(repeating: a[9 * rs])
         c90 = c90.addingProduct(a9, b0); c91 = c91.addingProduct(a9, b1)
-        let a10 = SIMD16<Float>(repeating: a[10])
+        let a10 = SIMD16<Float>(repeating: a[10 * rs])
         c100 = c100.addingProduct(a10, b0); c101 = c101.addingProduct(a10, b1)
-        let a11 = SIMD16<Float>(repeating: a[11])
+        let a11 = SIMD16<Float>(repeating: a[11 * rs])
         c110 = c110.addingProduct(a11, b0); c111 = c111.addingProduct(a11, b1)
-        a += 12; b += bStride
+        a += aDepthStride; b += bStride
     }
     let scale = SIMD16<Float>(repeating: alpha)
     accumulate(c + 0 * ldc, c00, c01, scale, overwrite)
