@@ -38,7 +38,42 @@ func listImageFiles(_ folder: URL) throws -> (files: [URL], skipped: [String: In
         let ext = url.pathExtension.lowercased()
         if ext == "png" { files.append(url) } else if otherImageExtensions.contains(ext) { skipped[ext, default: 0] += 1 }
     }
-    return (files.sorted { $0.path.localizedStandardCompare($1.path) == .orderedAscending }, skipped)
+    // Each path's key is made once: comparing keys is cheap, a locale-aware compare per pair
+    // took seconds for MNIST's 70,000 files.
+    let keyed = files.map { (key: naturalSortKey($0.path), url: $0) }
+    let sorted = keyed.sorted { a, b in
+        a.key == b.key ? a.url.path < b.url.path : a.key.lexicographicallyPrecedes(b.key)
+    }
+    return (sorted.map(\.url), skipped)
+}
+
+/// A key whose plain (lexicographic) order is the natural order of file paths, as Finder's and
+/// `localizedStandardCompare`'s: case-insensitive, and runs of digits by their value
+/// (`2.png` before `10.png`).
+func naturalSortKey(_ path: String) -> [UInt32] {
+    var key: [UInt32] = []
+    key.reserveCapacity(path.unicodeScalars.count + 8)
+    var digits: [UInt32] = []
+    func flushDigits() {
+        guard !digits.isEmpty else { return }
+        // A number sorts where a digit would, then by its length without leading zeros, then
+        // digit by digit.
+        let significant = digits.drop { $0 == 0x30 }
+        key.append(0x30)
+        key.append(UInt32(significant.count))
+        key.append(contentsOf: significant)
+        digits.removeAll(keepingCapacity: true)
+    }
+    for scalar in path.unicodeScalars {
+        if scalar.value >= 0x30 && scalar.value <= 0x39 {
+            digits.append(scalar.value)
+        } else {
+            flushDigits()
+            key.append(scalar.properties.lowercaseMapping.unicodeScalars.first?.value ?? scalar.value)
+        }
+    }
+    flushDigits()
+    return key
 }
 
 /// The name of an item's parent folder (fastai's `parent_label`): `.../training/3/10.png` → "3".
