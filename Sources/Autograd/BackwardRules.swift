@@ -93,9 +93,9 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
         return [Tensor.embedding(g, in: x[0].shape, at: ranges)]
     case .gatherBlocks(let positions, let length):
         return [Tensor.scatterAddBlocks(g, in: x[0].shape, positions: positions, blockLength: length)]
-    case .conv2d(let stride, let padding):
+    case .conv2d(let stride, let padding, let gemmWeight):
         let (dx, dw, db) = Tensor.conv2dBackward(g, input: x[0], weight: x[1], stride: (stride[0], stride[1]),
-                                                 padding: (padding[0], padding[1]), needInput: needed[0],
+                                                 padding: (padding[0], padding[1]), gemmWeight: gemmWeight, needInput: needed[0],
                                                  needWeight: needed[1], needBias: x.count == 3 && needed[2])
         return x.count == 3 ? [dx, dw, db] : [dx, dw]
     case .batchNorm(let mean, let invStd, let training, let relu):

@@ -49,7 +49,7 @@ func listImageFiles(_ folder: URL) throws -> (files: [URL], skipped: [String: In
 
 /// A key whose plain (lexicographic) order is the natural order of file paths, as Finder's and
 /// `localizedStandardCompare`'s: case-insensitive, and runs of digits by their value
-/// (`2.png` before `10.png`).
+/// (`2.png` before `10.png`); other characters by code point.
 func naturalSortKey(_ path: String) -> [UInt32] {
     var key: [UInt32] = []
     key.reserveCapacity(path.unicodeScalars.count + 8)

@@ -28,8 +28,9 @@ package enum Operation: Sendable {
     case matmul(transposeA: Bool, transposeB: Bool)
     /// `x • weightᵀ + bias` in one GEMM: inputs are x, weight and (optionally) bias.
     case linear
-    /// 2-D convolution: inputs are x, weight and (optionally) bias.
-    case conv2d(stride: [Int], padding: [Int])
+    /// 2-D convolution: inputs are x, weight and (optionally) bias. `gemmWeight` keeps the
+    /// forward pass's weight matrix when it had to be gathered (taps left out), for backward.
+    case conv2d(stride: [Int], padding: [Int], gemmWeight: Tensor?)
     /// Batch normalisation with the statistics it used (and a fused ReLU after it when `relu`):
     /// inputs are x, weight and bias.
     case batchNorm(mean: Tensor, invStd: Tensor, training: Bool, relu: Bool)

@@ -131,20 +131,23 @@ extension Tensor {
                                       bias: bias.map { UnsafePointer($0.pointer) }, result.pointer + s0 * cout * g.outPixels)
             s0 += t
         }
-        let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1])
+        let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1],
+                                         gemmWeight: g.prunesTaps ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
     }
 
     /// The gradients of `conv2d` with respect to its input, weight and bias (each only when
-    /// asked for), given `grad`, the gradient of its output.
+    /// asked for), given `grad`, the gradient of its output. `gemmWeight` is the forward pass's
+    /// gathered weight matrix, when it made one.
     package static func conv2dBackward(_ grad: Tensor, input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+                                       gemmWeight saved: Tensor? = nil,
                                        needInput: Bool, needWeight: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let (n, cout, k) = (input.shape[0], weight.shape[0], g.patchSize)
         // A shifted copy writes every element of dx; col2im adds into it.
         let dx: Tensor? = !needInput ? nil : g.isShiftedCopy ? Tensor(uninitializedShape: input.shape) : Tensor.zeros(input.shape)
         let tile = convolutionTile(g, batch: n)
-        let w = gemmWeight(weight, g)
+        let w = !needInput ? weight : saved ?? gemmWeight(weight, g)
         let workspace = ColumnsWorkspace(g, tile: tile)
         let cols = workspace.columns
         let dyRows = AlignedBuffer(count: tile * g.outPixels * cout)

@@ -223,6 +223,23 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertTrue(check.passed, "\(check)")
     }
 
+    func testBatchStatisticsStayAccurateFarFromZero() {
+        // One pass with a shift: a channel at 1000 ± 0.01 keeps its variance (no cancellation).
+        let g = RandomGenerator(seed: 13)
+        let x = Tensor.randn([8, 3, 9, 11], generator: g) * 0.01 + 1000
+        let mean = Tensor(uninitializedShape: [3]), variance = Tensor(uninitializedShape: [3])
+        Kernels.channelStatistics(x.pointer, outer: 8, channels: 3, inner: 99, mean: mean.pointer, variance: variance.pointer)
+        let values = x.scalars
+        for c in 0..<3 {
+            var items: [Double] = []
+            for o in 0..<8 { for i in 0..<99 { items.append(Double(values[(o * 3 + c) * 99 + i])) } }
+            let m = items.reduce(0, +) / Double(items.count)
+            let v = items.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(items.count)
+            XCTAssertEqual(Double(mean.scalars[c]), m, accuracy: 1e-4)
+            XCTAssertEqual(Double(variance.scalars[c]), v, accuracy: v * 1e-3)
+        }
+    }
+
     func testSequentialFusesBatchNormAndReLUWithTheSameResult() {
         seed(4)
         let model = Sequential(Conv2d(2, 4, kernelSize: 3, padding: 1), BatchNorm2d(4), ReLU(), Flatten(), Linear(4 * 25, 3))

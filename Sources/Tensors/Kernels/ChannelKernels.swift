@@ -15,30 +15,32 @@ extension Kernels {
         min(Threads.count, max(1, elements / channelParallelThreshold), max(units, 1))
     }
 
-    /// Mean and biased variance of each channel over the outer and inner axes (two passes).
+    /// Mean and biased variance of each channel over the outer and inner axes, in one pass:
+    /// sums of `d = x - s` and `d²` with `s` the channel's first value (a shift near the data,
+    /// so that `Σd² - (Σd)²/n` does not cancel), each row summed in SIMD lanes and the rows in Double.
     package static func channelStatistics(_ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
                                           mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) {
         let shared = UncheckedSendable((x, mean, variance))
-        let count = Float(outer * inner)
+        let count = Double(outer * inner)
         let parts = channelParts(outer * channels * inner, units: channels)
         parallelFor(chunks: parts) { part in
             let (x, mean, variance) = shared.value
             for c in splitRange(channels, parts: parts, part: part) {
-                var sum: Float = 0
-                for o in 0..<outer { sum += reduceContiguous(SumReduce(), x + (o * channels + c) * inner, inner) }
-                let m = sum / count
-                var squares: Float = 0
-                let vm = Vec(repeating: m)
+                let shift = outer * inner > 0 ? x[c * inner] : 0
+                let vs = Vec(repeating: shift)
+                var sum = 0.0, squares = 0.0
                 for o in 0..<outer {
                     let row = x + (o * channels + c) * inner
-                    var acc = Vec(), i = 0
-                    while i + 16 <= inner { let d = load(row, i) - vm; acc = acc.addingProduct(d, d); i += 16 }
-                    var tail: Float = 0
-                    while i < inner { let d = row[i] - m; tail += d * d; i += 1 }
-                    squares += acc.sum() + tail
+                    var s1 = Vec(), s2 = Vec(), i = 0
+                    while i + 16 <= inner { let d = load(row, i) - vs; s1 += d; s2 = s2.addingProduct(d, d); i += 16 }
+                    var t1: Float = 0, t2: Float = 0
+                    while i < inner { let d = row[i] - shift; t1 += d; t2 += d * d; i += 1 }
+                    sum += Double(s1.sum() + t1)
+                    squares += Double(s2.sum() + t2)
                 }
-                mean[c] = m
-                variance[c] = squares / count
+                let m = sum / count
+                mean[c] = Float(Double(shift) + m)
+                variance[c] = Float(max(0, squares / count - m * m))
             }
         }
     }
