@@ -159,6 +159,36 @@ public typealias ItemTransform = (Tensor) -> Tensor
 /// prefetching thread, hence `@Sendable`).
 public typealias BatchTransform = @Sendable (Tensor) -> Tensor
 
+/// Images held as `[C, H, W]` byte planes, one after another, with their targets: batches are
+/// gathered and scaled to 0...1 as they are made.
+struct ByteImages: Sendable {
+    let bytes: [UInt8]
+    let itemShape: [Int]
+    let targets: Tensor
+    let count: Int
+
+    init(_ bytes: [UInt8], itemShape: [Int], targets: Tensor) {
+        self.bytes = bytes
+        self.itemShape = itemShape
+        self.targets = targets
+        count = targets.count
+    }
+
+    /// The items at `positions` as a `[n, C, H, W]` tensor in 0...1.
+    func batch(_ positions: [Int]) -> Tensor {
+        let size = itemShape.reduce(1, *)
+        var gathered = [UInt8](repeating: 0, count: positions.count * size)
+        if size > 0 { gathered.withUnsafeMutableBufferPointer { out in
+            bytes.withUnsafeBufferPointer { all in
+                for (row, i) in positions.enumerated() {
+                    out.baseAddress!.advanced(by: row * size).update(from: all.baseAddress!.advanced(by: i * size), count: size)
+                }
+            }
+        } }
+        return Tensor(pixels: gathered, shape: [positions.count] + itemShape)
+    }
+}
+
 /// fastai's `DataBlock` for image classification.
 public struct DataBlock {
     public let blocks: (ImageBlock, CategoryBlock)
@@ -210,10 +240,30 @@ public struct DataBlock {
                     t.withUnsafeBufferPointer { rows.baseAddress!.advanced(by: row * itemSize).update(from: $0.baseAddress!, count: itemSize) }
                 }
             }
-            let y = try positions.map { Float(try categories.encode(labels[$0], source: items[$0].path)) }
-            return TensorDataset(stacked, Tensor(y))
+            return TensorDataset(stacked, try targets(positions))
         }
         let transforms = batchTransforms
+        func targets(_ positions: [Int]) throws -> Tensor {
+            Tensor(try positions.map { Float(try categories.encode(labels[$0], source: items[$0].path)) })
+        }
+        if itemTransforms.isEmpty {
+            // Without item transforms the images stay bytes (a quarter of the memory of floats)
+            // and each batch is scaled to 0...1 as it is made: the same values.
+            func byteDataset(_ positions: [Int]) throws -> ByteImages {
+                let planes = positions.map { images[$0].planes(channels: blocks.0.channels) }
+                if let first = planes.first, let bad = planes.firstIndex(where: { $0.shape != first.shape }) {
+                    throw DataError(items[positions[bad]].path, "image is \(planes[bad].shape) but \(items[positions[0]].lastPathComponent) is \(first.shape): resize them to one size with an item transform")
+                }
+                return ByteImages(planes.flatMap(\.bytes), itemShape: planes.first?.shape ?? [], targets: try targets(positions))
+            }
+            let train = try byteDataset(trainIndex), valid = try byteDataset(validIndex)
+            func loader(_ d: ByteImages, training: Bool) -> DataLoader<(Tensor, Tensor)> {
+                DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
+                    (transforms.reduce(d.batch(positions)) { $1($0) }, d.targets[positions])
+                }
+            }
+            return DataLoaders(loader(train, training: true), loader(valid, training: false), vocab: categories.vocab)
+        }
         let train = try dataset(trainIndex), valid = try dataset(validIndex)
         func loader(_ d: TensorDataset, training: Bool) -> DataLoader<(Tensor, Tensor)> {
             DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in

@@ -21,6 +21,12 @@ public struct Image: Equatable, Sendable {
     /// `channels: 3` asks for RGB (the gray value repeated); alpha is dropped when asking for
     /// fewer channels.
     public func tensor(channels wanted: Int? = nil) -> Tensor {
+        let (planes, shape) = self.planes(channels: wanted)
+        return Tensor(pixels: planes, shape: shape)
+    }
+
+    /// The image's bytes as `[C, H, W]` planes (what `tensor(channels:)` scales to 0...1).
+    func planes(channels wanted: Int? = nil) -> (bytes: [UInt8], shape: [Int]) {
         let colour = channels >= 3 ? 3 : 1
         let c = wanted ?? colour
         precondition(c == 1 || c == 3, "Image.tensor: channels must be 1 or 3, got \(c)")
@@ -40,7 +46,7 @@ public struct Image: Equatable, Sendable {
                 for k in 0..<3 { planes[k * plane + p] = colour == 1 ? pixels[base] : pixels[base + k] }
             }
         }
-        return Tensor(pixels: planes, shape: [c, height, width])
+        return (planes, [c, height, width])
     }
 
     /// An image from a `[C, H, W]` (or `[H, W]`) tensor in 0...1; values are clamped.
