@@ -235,6 +235,9 @@ extension Kernels {
             if let tail, jp == tailIndex { return (tail, nr) }
             return (base + jp * panelStep, rowStride)
         }
+
+        /// True when B is read in place rather than from packed panels.
+        var readsInPlace: Bool { rowStride != nr }
     }
 
     /// Where the micro-kernel finds the A panels of one block: packed panels (element (r, p) at
@@ -261,28 +264,34 @@ extension Kernels {
         let bPanels = (columns + nr - 1) / nr
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { edge in
             let edgeTile = edge.baseAddress!
-            for ip in panels {
+            @inline(__always) func tile(_ ip: Int, _ jp: Int) {
                 let (aPanel, aRowStride, aDepthStride) = a.panel(ip)
                 let tileRows = min(mr, rows - ip * mr)
-                for jp in 0..<bPanels {
-                    let (bPanel, bStride) = b.panel(jp)
-                    let tileColumns = min(nr, columns - jp * nr)
-                    let cTile = c + ip * mr * ldc + jp * nr
-                    if aDepthStride == 1 {
-                        // A read in place: only whole panels are (tileRows == mr).
-                        if tileColumns == nr {
-                            microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
-                        } else {
-                            microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
-                            addEdge(edgeTile, rows: tileRows, columns: tileColumns, into: cTile, ldc: ldc, overwrite: overwrite)
-                        }
-                    } else if tileRows == mr && tileColumns == nr {
-                        microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
+                let (bPanel, bStride) = b.panel(jp)
+                let tileColumns = min(nr, columns - jp * nr)
+                let cTile = c + ip * mr * ldc + jp * nr
+                if aDepthStride == 1 {
+                    // A read in place: only whole panels are (tileRows == mr).
+                    if tileColumns == nr {
+                        microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
                     } else {
-                        microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
+                        microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
                         addEdge(edgeTile, rows: tileRows, columns: tileColumns, into: cTile, ldc: ldc, overwrite: overwrite)
                     }
+                } else if tileRows == mr && tileColumns == nr {
+                    microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
+                } else {
+                    microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
+                    addEdge(edgeTile, rows: tileRows, columns: tileColumns, into: cTile, ldc: ldc, overwrite: overwrite)
                 }
+            }
+            if b.readsInPlace {
+                // B read in place has rows too far apart for the hardware to prefetch: each B
+                // panel stays in L1 while every A panel passes over it.
+                for jp in 0..<bPanels { for ip in panels { tile(ip, jp) } }
+            } else {
+                // Packed B streams well from L2: each A panel stays in L1 instead.
+                for ip in panels { for jp in 0..<bPanels { tile(ip, jp) } }
             }
         }
     }
