@@ -26,8 +26,8 @@ final class WorkerPool: @unchecked Sendable {
     private nonisolated(unsafe) var sleepers = 0
     private let workerCount = Mutex<Int>(0)
 
-    /// Spin iterations a worker waits for new work before it sleeps (roughly 50–100 µs).
-    private static let spinLimit = 20_000
+    /// Spin iterations a worker waits for new work before it sleeps (roughly a millisecond).
+    private static let spinLimit = 400_000
     private static let chunkBits: UInt64 = 20, chunkMask: UInt64 = (1 << 20) - 1
 
     private static func generation(_ s: UInt64) -> UInt64 { s >> (2 * chunkBits) }

@@ -12,7 +12,9 @@ extension Kernels {
     /// How many threads a per-channel pass over `elements` elements, split into `units`, uses.
     @inline(__always)
     static func channelParts(_ elements: Int, units: Int) -> Int {
-        min(Threads.count, max(1, elements / channelParallelThreshold), max(units, 1))
+        // Two parts per thread, taken by whichever thread is free, so neither waits long for the other.
+        let threads = Threads.count
+        return min(threads == 1 ? 1 : 2 * threads, max(1, elements / channelParallelThreshold), max(units, 1))
     }
 
     /// Mean and biased variance of each channel over the outer and inner axes, in one pass:

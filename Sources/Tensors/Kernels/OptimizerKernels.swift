@@ -12,7 +12,8 @@ extension Kernels {
         var starts = [Int](), total = 0
         starts.reserveCapacity(counts.count)
         for c in counts { starts.append(total); total += c }
-        let parts = min(Threads.count, max(1, total / elementwiseParallelThreshold))
+        let threads = Threads.count
+        let parts = min(threads == 1 ? 1 : 2 * threads, max(1, total / elementwiseParallelThreshold))
         starts.withUnsafeBufferPointer { startsBuffer in
             let shared = UncheckedSendable(startsBuffer)
             parallelFor(chunks: parts) { part in
