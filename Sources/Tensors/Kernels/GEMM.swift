@@ -92,8 +92,6 @@ extension Kernels {
     /// unless the operand each thread would pack again is small (`duplicatedPackingLimit`
     /// floats): then sharing costs more in barriers (two per depth block) than it saves.
     static let independentSweepLimit = 1 << 26
-    /// Parts each thread's share of a layer-sized product is cut into.
-    static let partsPerThread = 3
     static let duplicatedPackingLimit = 1 << 22
 
     /// `C (+)= alpha * op(A) op(B)`: with `overwrite`, C is written on the first depth block
@@ -107,9 +105,7 @@ extension Kernels {
             // Split the dimension whose operand is cheaper to pack twice, if it has enough panels.
             let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
             let splitColumns = columnPanels >= threads && (m <= n || rowPanels < threads)
-            // A few parts per thread, taken by whichever thread is free: a thread that starts
-            // late (or a slower part) does not leave the other waiting at the end.
-            let parts = min(threads == 1 ? 1 : threads * partsPerThread, splitColumns ? columnPanels : rowPanels)
+            let parts = min(threads, splitColumns ? columnPanels : rowPanels)
             let shared = UncheckedSendable((a: a, b: b, c: c))
             parallelFor(chunks: parts) { t in
                 let s = shared.value
