@@ -182,18 +182,9 @@ extension Kernels {
     package static func im2colShifted(_ rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
                                       _ cols: UnsafeMutablePointer<Float>) {
         let p = samples * g.inPixels, taps = g.taps.count
-        let masks = g.shiftMasks(samples: samples, forward: true)
-        let shifts = (0..<taps).map { g.shift(tap: $0) }
-        let parts = min(Threads.count, max(1, g.patchSize * p / elementwiseParallelThreshold), g.patchSize)
-        masks.withUnsafeBufferPointer { masks in
-            let shared = UncheckedSendable((rows, cols, masks.baseAddress!))
-            parallelFor(chunks: parts) { part in
-                let (rows, cols, masks) = shared.value
-                for row in splitRange(g.patchSize, parts: parts, part: part) {
-                    let c = row / taps, t = row % taps
-                    maskedShiftedCopy(rows + c * p + shifts[t], masks + t * p, cols + row * p, p)
-                }
-            }
+        forEachShiftedRow(g, samples: samples, forward: true, units: g.patchSize) { row, masks, shifts in
+            let c = row / taps, t = row % taps
+            maskedShiftedCopy(rows + c * p + shifts[t], masks + t * p, cols + row * p, p)
         }
     }
 
@@ -203,20 +194,26 @@ extension Kernels {
     package static func col2imShifted(_ cols: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
                                       _ rows: UnsafeMutablePointer<Float>) {
         let p = samples * g.inPixels, taps = g.taps.count
-        let masks = g.shiftMasks(samples: samples, forward: false)
-        let shifts = (0..<taps).map { g.shift(tap: $0) }
-        let parts = min(Threads.count, max(1, g.patchSize * p / elementwiseParallelThreshold), g.channels)
+        forEachShiftedRow(g, samples: samples, forward: false, units: g.channels) { c, masks, shifts in
+            let dst = rows + c * p
+            maskedShiftedCopy(cols + c * taps * p - shifts[0], masks, dst, p)
+            for t in 1..<max(1, taps) {
+                maskedShiftedAdd(cols + (c * taps + t) * p - shifts[t], masks + t * p, dst, p)
+            }
+        }
+    }
+
+    /// Calls `body(unit, masks, shifts)` for each of `units` rows of a shifted copy, split over
+    /// threads, with its masks (`shiftMasks(samples:forward:)`) and each tap's shift.
+    private static func forEachShiftedRow(_ g: ConvGeometry, samples: Int, forward: Bool, units: Int,
+                                          _ body: (Int, UnsafePointer<UInt32>, [Int]) -> Void) {
+        let masks = g.shiftMasks(samples: samples, forward: forward)
+        let shifts = g.taps.indices.map { g.shift(tap: $0) }
+        let parts = min(Threads.count, max(1, g.patchSize * samples * g.inPixels / elementwiseParallelThreshold), units)
         masks.withUnsafeBufferPointer { masks in
-            let shared = UncheckedSendable((rows, cols, masks.baseAddress!))
+            let table = UncheckedSendable(masks.baseAddress!)
             parallelFor(chunks: parts) { part in
-                let (rows, cols, masks) = shared.value
-                for c in splitRange(g.channels, parts: parts, part: part) {
-                    let dst = rows + c * p
-                    maskedShiftedCopy(cols + c * taps * p - shifts[0], masks, dst, p)
-                    for t in 1..<max(1, taps) {
-                        maskedShiftedAdd(cols + (c * taps + t) * p - shifts[t], masks + t * p, dst, p)
-                    }
-                }
+                for unit in splitRange(units, parts: parts, part: part) { body(unit, table.value, shifts) }
             }
         }
     }
