@@ -3,7 +3,7 @@
 //
 // These passes are memory-bound and run on tensors of 0.2–3 MB in a ResNet step, so they split
 // over threads from a lower size than element-wise ops do: a pass over a few hundred KB already
-// repays a dispatch.
+// repays a dispatch. The layout copies around convolutions and pooling split the same way.
 
 /// Elements per thread below which a per-channel pass stays on one thread.
 let channelParallelThreshold = 1 << 15

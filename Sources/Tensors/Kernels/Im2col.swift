@@ -255,7 +255,7 @@ extension Kernels {
     package static func channelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
                                           bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
         let shared = UncheckedSendable((rows, out))
-        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), channels)
+        let parts = channelParts(samples * pixels * channels, units: channels)
         parallelFor(chunks: parts) { part in
             let (rows, out) = shared.value
             for c in splitRange(channels, parts: parts, part: part) {
@@ -272,7 +272,7 @@ extension Kernels {
     package static func nchwToChannelRows(_ x: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
                                           _ rows: UnsafeMutablePointer<Float>) {
         let shared = UncheckedSendable((x, rows))
-        let parts = min(Threads.count, max(1, samples * pixels * channels / elementwiseParallelThreshold), channels)
+        let parts = channelParts(samples * pixels * channels, units: channels)
         parallelFor(chunks: parts) { part in
             let (x, rows) = shared.value
             for c in splitRange(channels, parts: parts, part: part) {

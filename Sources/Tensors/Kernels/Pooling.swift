@@ -37,7 +37,7 @@ extension Kernels {
     @inline(__always)
     private static func forEachWindow(planes: Int, _ g: PoolGeometry,
                                       _ body: (Int, Int, (lo: Int, hi: Int, size: Int), (lo: Int, hi: Int, size: Int)) -> Void) {
-        let parts = min(Threads.count, max(1, planes * g.height * g.width / elementwiseParallelThreshold), planes)
+        let parts = channelParts(planes * g.height * g.width, units: planes)
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
             parallelFor(chunks: parts) { part in
