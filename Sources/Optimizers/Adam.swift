@@ -48,7 +48,8 @@ public final class Adam: Optimizer {
         noGrad {
             // Each parameter's state is made (and its step counted) first; then one parallel
             // pass updates every parameter.
-            var segments: [(p: UnsafeMutablePointer<Float>, g: Tensor, m: UnsafeMutablePointer<Float>,
+            // `parameter` keeps alive the storage `p` points into.
+            var segments: [(parameter: Tensor, p: UnsafeMutablePointer<Float>, g: Tensor, m: UnsafeMutablePointer<Float>,
                             v: UnsafeMutablePointer<Float>, step: Int)] = []
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
@@ -58,8 +59,8 @@ public final class Adam: Optimizer {
                     squareAverages[i] = Tensor.zeros(like: p)
                 }
                 steps[i] += 1
-                segments.append((p.elementsForUpdate(), grad, averages[i]!.mutableElements(),
-                                 squareAverages[i]!.mutableElements(), steps[i]))
+                let pointer = p.elementsForUpdate()
+                segments.append((p, pointer, grad, averages[i]!.mutableElements(), squareAverages[i]!.mutableElements(), steps[i]))
             }
             let (lr, beta1, beta2, eps, wd, decoupled) = (lr, momentum, sqrMom, eps, weightDecay, decoupledWeightDecay)
             Kernels.forEachPiece(of: segments.map(\.g.count)) { s, range in

@@ -33,7 +33,8 @@ public final class SGD: Optimizer {
     public func step() {
         noGrad {
             // Momentum buffers are made first; then one parallel pass updates every parameter.
-            var segments: [(p: UnsafeMutablePointer<Float>, g: Tensor, velocity: UnsafeMutablePointer<Float>?,
+            // `parameter` keeps alive the storage `p` points into.
+            var segments: [(parameter: Tensor, p: UnsafeMutablePointer<Float>, g: Tensor, velocity: UnsafeMutablePointer<Float>?,
                             firstStep: Bool)] = []
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
@@ -41,7 +42,8 @@ public final class SGD: Optimizer {
                 let firstStep = velocities[i] == nil
                 if momentum != 0 && firstStep { velocities[i] = Tensor.zeros(like: p) }
                 let velocity = momentum != 0 ? velocities[i]!.mutableElements() : nil
-                segments.append((p.elementsForUpdate(), grad, velocity, firstStep))
+                let pointer = p.elementsForUpdate()
+                segments.append((p, pointer, grad, velocity, firstStep))
             }
             let (lr, momentum, dampening, wd, nesterov) = (lr, momentum, dampening, weightDecay, nesterov)
             Kernels.forEachPiece(of: segments.map(\.g.count)) { s, range in
