@@ -18,6 +18,7 @@ extension Learner {
     /// loss passes 4× its best, suggests a rate by the "valley" rule, and restores the model and
     /// optimizer as they were. With `plot`, writes the loss against the rate as an SVG.
     public func lrFind(startLR: Float = 1e-7, endLR: Float = 10, iterations: Int = 100, plot: URL? = nil) throws -> LRFinderResult {
+        try checkTrainingBatches()
         if opt == nil { makeOptimizer(lr: startLR) }
         let savedModel = model.stateDict(), savedOpt = opt!.stateDict(), savedLR = opt!.lr
         defer {

@@ -100,6 +100,8 @@ public final class Learner {
         let saved = callbacks
         add(cbs)
         defer { callbacks = saved }
+        guard epochs >= 0 else { throw LearnerError("fit(epochs: \(epochs)): the number of epochs cannot be negative") }
+        try checkTrainingBatches()
         if opt == nil { makeOptimizer(lr: lr) }
         opt!.lr = lr
         try checkOneBatch()
@@ -218,6 +220,17 @@ public final class Learner {
             try each(onCancel)
         }
         try each(after)
+    }
+
+    /// Throws unless the training loader yields at least one batch (a loader that drops its last
+    /// partial batch yields none from fewer items than one batch holds).
+    func checkTrainingBatches() throws {
+        let train = dls.train
+        guard train.count > 0 else {
+            throw LearnerError("the training set gives no batch: \(train.itemCount) items with batch size \(train.batchSize)"
+                               + (train.dropLast ? " and the last partial batch dropped" : "")
+                               + "; use a smaller batch size or more training items")
+        }
     }
 
     /// Runs one batch through model, loss and metrics before training, and explains a

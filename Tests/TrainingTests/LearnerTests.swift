@@ -164,6 +164,26 @@ final class LearnerTests: XCTestCase {
         XCTAssertTrue(learn.recorder.losses.isEmpty, "nothing was trained")
     }
 
+    func testATrainingSetWithoutAFullBatchIsAnErrorNotAHangOrAnEmptyFit() {
+        // 3 items, batch 4, last partial batch dropped: no batch at all. lrFind used to loop
+        // forever here, and fit to "train" zero steps.
+        seed(3)
+        let x = Tensor.randn([3, 2]), y = Tensor([0, 1, 0])
+        let train = DataLoader(TensorDataset(x, y), batchSize: 4, shuffle: true, dropLast: true)
+        let learn = Learner(dls: DataLoaders(train, DataLoader(TensorDataset(x, y), batchSize: 4)), model: Linear(2, 2),
+                            loss: crossEntropy)
+        learn.progress.show = false
+        for attempt in [{ try learn.fit(epochs: 1, lr: 0.1) }, { _ = try learn.lrFind() }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertEqual("\(error)", "the training set gives no batch: 3 items with batch size 4 and the last partial "
+                               + "batch dropped; use a smaller batch size or more training items")
+            }
+        }
+        XCTAssertThrowsError(try makeLearner().fit(epochs: -1, lr: 0.1)) { error in
+            XCTAssertEqual("\(error)", "fit(epochs: -1): the number of epochs cannot be negative")
+        }
+    }
+
     func testPredictDecodesTheLabel() throws {
         let learn = makeLearner()
         try learn.fit(epochs: 5, lr: 0.5)
