@@ -104,15 +104,23 @@ public struct GrandparentSplitter: Splitter {
 /// Holds out a random `validPct` of the items, the same ones for the same seed.
 public struct RandomSplitter: Splitter {
     public let validPct: Double, seed: UInt64?
+    /// `validPct` is checked when splitting (a wrong value is a thrown error there, not a trap).
     public init(validPct: Double = 0.2, seed: UInt64? = nil) {
-        precondition(validPct > 0 && validPct < 1, "RandomSplitter: validPct must be between 0 and 1, got \(validPct)")
         self.validPct = validPct
         self.seed = seed
     }
     public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
+        let source = items.first?.deletingLastPathComponent().path ?? "RandomSplitter"
+        guard validPct > 0 && validPct < 1 else {
+            throw DataError(source, "RandomSplitter: validPct must be between 0 and 1 (exclusive), got \(validPct)")
+        }
+        let cut = Int((Double(items.count) * validPct).rounded())
+        guard cut > 0 && cut < items.count else {
+            throw DataError(source, "RandomSplitter: validPct \(validPct) of \(items.count) items leaves the "
+                            + (cut == 0 ? "validation" : "training") + " split empty")
+        }
         let generator = seed.map { RandomGenerator(seed: $0) } ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
         let order = generator.permutation(items.count)
-        let cut = Int((Double(items.count) * validPct).rounded())
         return (order[cut...].sorted(), order[..<cut].sorted())
     }
 }
@@ -213,6 +221,7 @@ public struct DataBlock {
     /// core into memory, labels encoded with the vocab; the training loader shuffles and drops
     /// its last partial batch, the validation loader does neither.
     public func dataLoaders(_ source: URL, batchSize: Int = 64) throws -> DataLoaders<(Tensor, Tensor)> {
+        guard batchSize > 0 else { throw DataError(source.path, "batchSize must be positive, got \(batchSize)") }
         let items = try getItems(source)
         guard !items.isEmpty else { throw DataError(source.path, "no items found (getItems returned none)") }
         let (trainIndex, validIndex) = try splitter.split(items)

@@ -4,6 +4,23 @@ import XCTest
 @testable import Tensors
 
 final class DataBlockTests: XCTestCase {
+    func testBadBatchSizeAndValidPctAreThrownErrors() {
+        let path = BundledData.mnist
+        XCTAssertThrowsError(try ImageDataLoaders.fromFolder(path, train: "training", valid: "testing", batchSize: 0)) { error in
+            XCTAssertEqual((error as? DataError)?.reason, "batchSize must be positive, got 0")
+        }
+        XCTAssertThrowsError(try ImageDataLoaders.fromFolder(path, validPct: 1.0)) { error in
+            XCTAssertEqual((error as? DataError)?.reason, "RandomSplitter: validPct must be between 0 and 1 (exclusive), got 1.0")
+        }
+        let three = (0..<3).map { URL(fileURLWithPath: "/d/\($0).png") }
+        XCTAssertThrowsError(try RandomSplitter(validPct: 0.1, seed: 1).split(three)) { error in
+            XCTAssertEqual((error as? DataError)?.reason, "RandomSplitter: validPct 0.1 of 3 items leaves the validation split empty")
+        }
+        XCTAssertThrowsError(try RandomSplitter(validPct: 0.9, seed: 1).split(three)) { error in
+            XCTAssertEqual((error as? DataError)?.reason, "RandomSplitter: validPct 0.9 of 3 items leaves the training split empty")
+        }
+    }
+
     func testImageDataLoadersFromFolderOnTheBundledSample() throws {
         let dls = try ImageDataLoaders.fromFolder(BundledData.mnist, train: "training", valid: "testing", batchSize: 64)
         XCTAssertEqual(dls.vocab, (0...9).map(String.init))
