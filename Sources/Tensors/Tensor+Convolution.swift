@@ -147,7 +147,7 @@ extension Tensor {
         // A shifted copy writes every element of dx; col2im adds into it.
         let dx: Tensor? = !needInput ? nil : g.isShiftedCopy ? Tensor(uninitializedShape: input.shape) : Tensor.zeros(input.shape)
         let tile = convolutionTile(g, batch: n)
-        let w = !needInput ? weight : saved ?? gemmWeight(weight, g)
+        let w = needInput ? saved ?? gemmWeight(weight, g) : nil
         let workspace = ColumnsWorkspace(g, tile: tile)
         let cols = workspace.columns
         let dyRows = AlignedBuffer(count: tile * g.outPixels * cout)
@@ -164,7 +164,7 @@ extension Tensor {
                 Kernels.sgemm(transA: false, transB: true, m: k, n: cout, k: p, a: cols, lda: p,
                               b: dyRows.pointer, ldb: p, beta: s0 == 0 ? 0 : 1, c: dwT.pointer, ldc: cout)
             }
-            if let dx {
+            if let dx, let w {
                 // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.
                 Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: w.pointer, lda: k,
                               b: dyRows.pointer, ldb: p, c: cols, ldc: p)

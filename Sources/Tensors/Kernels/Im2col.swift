@@ -73,17 +73,19 @@ package struct ConvGeometry: Sendable, Equatable {
     /// reads the input (`forward`), or where input pixel q is read by some output pixel through
     /// the tap (`!forward`), 0 elsewhere; `[T, samples·H·W]`.
     func shiftMasks(samples: Int, forward: Bool) -> [UInt32] {
-        let plane = height * width, p = samples * plane
-        var masks = [UInt32](repeating: 0, count: taps.count * p)
+        // One plane's mask per tap, repeated for every sample.
+        var masks: [UInt32] = []
+        masks.reserveCapacity(taps.count * samples * height * width)
         for t in taps.indices {
             let i = taps[t] / kernelW - padH, j = taps[t] % kernelW - padW
+            var plane = [UInt32](repeating: 0, count: height * width)
             for y in 0..<height {
                 for x in 0..<width {
                     let (yy, xx) = forward ? (y + i, x + j) : (y - i, x - j)
-                    guard yy >= 0 && yy < height && xx >= 0 && xx < width else { continue }
-                    for s in 0..<samples { masks[t * p + s * plane + y * width + x] = .max }
+                    if yy >= 0 && yy < height && xx >= 0 && xx < width { plane[y * width + x] = .max }
                 }
             }
+            for _ in 0..<samples { masks.append(contentsOf: plane) }
         }
         return masks
     }
