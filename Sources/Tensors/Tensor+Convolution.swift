@@ -46,6 +46,22 @@ extension Tensor {
         return result
     }
 
+    /// For a shifted copy, the geometry of the convolution that maps its output gradient
+    /// (`outChannels` channels, same size) to its input gradient.
+    static func transposedGeometry(_ g: ConvGeometry, outChannels: Int) -> ConvGeometry {
+        ConvGeometry(channels: outChannels, height: g.height, width: g.width, kernel: (g.kernelH, g.kernelW),
+                     stride: (1, 1), padding: (g.padH, g.padW))
+    }
+
+    /// The weight of `transposedGeometry`'s convolution: `[C, Cout·T]`, channels swapped and the
+    /// kernel rotated by 180°.
+    static func flippedWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
+        let result = Tensor(uninitializedShape: [g.channels, weight.shape[0] * g.taps.count])
+        Kernels.gatherFlippedTaps(weight.pointer, outChannels: weight.shape[0], channels: g.channels,
+                                  kernel: g.kernelH * g.kernelW, taps: g.taps, result.pointer)
+        return result
+    }
+
     /// Scratch for a tile's im2col columns `[K, P]` and, for shifted copies, the channel rows
     /// `[C, P]` they are read from; both with the margins a shifted copy reads past a row's ends.
     struct ColumnsWorkspace {
@@ -111,28 +127,35 @@ extension Tensor {
         let tile = convolutionTile(g, batch: n)
         let k = g.patchSize
         let w = gemmWeight(weight, g)
-        let workspace = ColumnsWorkspace(g, tile: tile, needsColumns: !(isPointwise(g) && tile == 1))
+        // Shifted copies never build their columns: the GEMM packs them from the channel rows.
+        let workspace = ColumnsWorkspace(g, tile: tile, needsColumns: !g.isShiftedCopy && !(isPointwise(g) && tile == 1))
         let product = AlignedBuffer(count: cout * tile * g.outPixels)
         defer { workspace.free(); product.free() }
         var s0 = 0
         while s0 < n {
             let t = Swift.min(tile, n - s0), p = t * g.outPixels
             let x = input.pointer + s0 * g.channels * g.inPixels
-            let a: UnsafePointer<Float>
-            if isPointwise(g) && t == 1 {
-                a = UnsafePointer(x)   // one sample's [C, HW] block is its own columns
+            if g.isShiftedCopy {
+                Kernels.nchwToChannelRows(x, samples: t, pixels: g.inPixels, channels: g.channels, workspace.channelRows)
+                Kernels.shiftedConvolution(weight: w.pointer, outChannels: cout, rows: workspace.channelRows, samples: t, g,
+                                           product.pointer)
             } else {
-                workspace.fillColumns(from: x, samples: t)
-                a = UnsafePointer(workspace.columns)
+                let a: UnsafePointer<Float>
+                if isPointwise(g) && t == 1 {
+                    a = UnsafePointer(x)   // one sample's [C, HW] block is its own columns
+                } else {
+                    workspace.fillColumns(from: x, samples: t)
+                    a = UnsafePointer(workspace.columns)
+                }
+                Kernels.sgemm(transA: false, transB: false, m: cout, n: p, k: k, a: w.pointer, lda: k,
+                              b: a, ldb: p, c: product.pointer, ldc: p)
             }
-            Kernels.sgemm(transA: false, transB: false, m: cout, n: p, k: k, a: w.pointer, lda: k,
-                          b: a, ldb: p, c: product.pointer, ldc: p)
             Kernels.channelRowsToNCHW(product.pointer, samples: t, pixels: g.outPixels, channels: cout,
                                       bias: bias.map { UnsafePointer($0.pointer) }, result.pointer + s0 * cout * g.outPixels)
             s0 += t
         }
         let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1],
-                                         gemmWeight: g.prunesTaps ? w : nil)
+                                         gemmWeight: g.prunesTaps && !g.isShiftedCopy ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
     }
 
@@ -147,28 +170,42 @@ extension Tensor {
         // A shifted copy writes every element of dx; col2im adds into it.
         let dx: Tensor? = !needInput ? nil : g.isShiftedCopy ? Tensor(uninitializedShape: input.shape) : Tensor.zeros(input.shape)
         let tile = convolutionTile(g, batch: n)
-        let w = needInput ? saved ?? gemmWeight(weight, g) : nil
-        let workspace = ColumnsWorkspace(g, tile: tile)
+        // A shifted copy's input gradient is itself a shifted-copy convolution of dY, with the
+        // weight's channels swapped and its kernel rotated: no dcols, no col2im.
+        let transposed = needInput && g.isShiftedCopy ? transposedGeometry(g, outChannels: cout) : nil
+        let w = !needInput ? nil : transposed != nil ? flippedWeight(weight, g) : saved ?? gemmWeight(weight, g)
+        let workspace = ColumnsWorkspace(g, tile: tile, needsColumns: needWeight || transposed == nil)
         let cols = workspace.columns
-        let dyRows = AlignedBuffer(count: tile * g.outPixels * cout)
+        // dY as channel rows, with the margins a shifted copy reads past its ends.
+        let dyMargin = transposed == nil ? 0 : workspace.margin
+        let dyBuffer = AlignedBuffer(count: tile * g.outPixels * cout + 2 * dyMargin)
+        let dyRows = dyBuffer.pointer + dyMargin
         // dWᵀ[K, Cout], accumulated over the tiles and transposed into dW at the end.
         let dwT = Tensor(uninitializedShape: needWeight ? [k, cout] : [0])
-        defer { workspace.free(); dyRows.free() }
+        defer { workspace.free(); dyBuffer.free() }
         var s0 = 0
         while s0 < n {
             let t = Swift.min(tile, n - s0), p = t * g.outPixels
-            Kernels.nchwToChannelRows(grad.pointer + s0 * cout * g.outPixels, samples: t, pixels: g.outPixels, channels: cout, dyRows.pointer)
+            Kernels.nchwToChannelRows(grad.pointer + s0 * cout * g.outPixels, samples: t, pixels: g.outPixels, channels: cout, dyRows)
             if needWeight {
                 // dWᵀ[K, Cout] += cols[K, P] • dYᵀ[P, Cout]
                 workspace.fillColumns(from: input.pointer + s0 * g.channels * g.inPixels, samples: t)
                 Kernels.sgemm(transA: false, transB: true, m: k, n: cout, k: p, a: cols, lda: p,
-                              b: dyRows.pointer, ldb: p, beta: s0 == 0 ? 0 : 1, c: dwT.pointer, ldc: cout)
+                              b: dyRows, ldb: p, beta: s0 == 0 ? 0 : 1, c: dwT.pointer, ldc: cout)
             }
             if let dx, let w {
-                // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.
-                Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: w.pointer, lda: k,
-                              b: dyRows.pointer, ldb: p, c: cols, ldc: p)
-                workspace.scatterColumns(samples: t, into: dx.pointer + s0 * g.channels * g.inPixels)
+                let dxTile = dx.pointer + s0 * g.channels * g.inPixels
+                if let transposed {
+                    Kernels.shiftedConvolution(weight: w.pointer, outChannels: g.channels, rows: dyRows, samples: t,
+                                               transposed, workspace.channelRows)
+                    Kernels.channelRowsToNCHW(workspace.channelRows, samples: t, pixels: g.inPixels, channels: g.channels,
+                                              bias: nil, dxTile)
+                } else {
+                    // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.
+                    Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: w.pointer, lda: k,
+                                  b: dyRows, ldb: p, c: cols, ldc: p)
+                    workspace.scatterColumns(samples: t, into: dxTile)
+                }
             }
             s0 += t
         }

@@ -28,6 +28,11 @@ extension Tensor {
 
     private func maxPooled(_ g: PoolGeometry) -> Tensor {
         let result = Tensor(uninitializedShape: [shape[0], shape[1], g.outH, g.outW])
+        // The winners' positions serve only the backward pass.
+        guard GradMode.isEnabled, gradientRecord?.requiresGrad == true else {
+            Kernels.maxPool(pointer, planes: shape[0] * shape[1], g, result.pointer, argmax: nil)
+            return result
+        }
         var argmax = [Int32](repeating: 0, count: result.count)
         argmax.withUnsafeMutableBufferPointer { Kernels.maxPool(pointer, planes: shape[0] * shape[1], g, result.pointer, argmax: $0.baseAddress!) }
         return result.recorded(.maxPool(geometry: g, argmax: argmax), self)

@@ -138,6 +138,31 @@ final class ConvolutionTests: XCTestCase {
         assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-3)
     }
 
+    func testShiftedCopiesCrossEveryGEMMBlock() {
+        // Same-size convolutions run as GEMMs that pack their columns from the channel rows, and
+        // dX as the convolution of dY with the rotated weight: depths past one 256-deep block
+        // (30·9 forward, 40·9 for dX), outputs past 12-row panels, pixels past one 512-column
+        // block with a partial 32-column panel, a non-square image.
+        let g = RandomGenerator(seed: 12)
+        for (k, padding) in [(3, 1), (5, 2)] {
+            let x = Tensor.randn([9, 30, 9, 7], generator: g), w = Tensor.randn([40, 30, k, k], generator: g) * 0.1
+            let geometry = Tensor.convolutionGeometry(x, w, stride: (1, 1), padding: (padding, padding))
+            XCTAssertTrue(geometry.isShiftedCopy)
+            let y = Tensor.conv2d(x, weight: w, stride: (1, 1), padding: (padding, padding))
+            assertClose(y, naiveConv(x, w, nil, stride: 1, padding: padding), rtol: 1e-4, atol: 1e-4, "kernel \(k)")
+            let dy = Tensor.randn(y.shape, generator: g)
+            let (dx, dw, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (1, 1), padding: (padding, padding),
+                                                    needInput: true, needWeight: true, needBias: false)
+            let (ndx, ndw) = naiveConvBackward(x, w, dy, stride: 1, padding: padding)
+            assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "dx, kernel \(k)")
+            assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-3, "dw, kernel \(k)")
+            // Only the input's gradient asked for: no columns are built at all.
+            let (dxOnly, _, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (1, 1), padding: (padding, padding),
+                                                       needInput: true, needWeight: false, needBias: false)
+            XCTAssertEqual(dxOnly!, dx!, "kernel \(k)")
+        }
+    }
+
     func testPoolingByHand() {
         let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
         XCTAssertEqual(x.maxPool2d(kernel: (2, 2)), Tensor(shape: [1, 1, 2, 2], scalars: [5, 7, 13, 15]))

@@ -258,7 +258,7 @@ extension Kernels {
 
     /// Runs the micro-kernel over every (A panel, B panel) pair of one block.
     @inline(__always)
-    private static func macroKernel(depth kc: Int, a: APanels, panels: Range<Int>, rows: Int,
+    static func macroKernel(depth kc: Int, a: APanels, panels: Range<Int>, rows: Int,
                                     b: BPanels, columns: Int, alpha: Float, overwrite: Bool,
                                     c: UnsafeMutablePointer<Float>, ldc: Int) {
         let bPanels = (columns + nr - 1) / nr

@@ -303,6 +303,27 @@ extension Kernels {
         }
     }
 
+    /// `out[c, o·T + j] = weight[o, c, kernel - 1 - taps[j]]`: the `[C, Cout·T]` weight of the
+    /// convolution that gives a shifted-copy convolution's input gradient from its output
+    /// gradient (channels swapped, kernel rotated by 180°, which maps the used taps onto themselves).
+    package static func gatherFlippedTaps(_ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
+                                          taps: [Int], _ out: UnsafeMutablePointer<Float>) {
+        let t = taps.count
+        let shared = UncheckedSendable((weight, out))
+        let parts = min(Threads.count, max(1, outChannels * channels * kernel / elementwiseParallelThreshold), channels)
+        taps.withUnsafeBufferPointer { tapList in
+            parallelFor(chunks: parts) { part in
+                let (weight, out) = shared.value
+                for c in splitRange(channels, parts: parts, part: part) {
+                    for o in 0..<outChannels {
+                        let src = weight + (o * channels + c) * kernel + kernel - 1, dst = out + (c * outChannels + o) * t
+                        for j in 0..<t { dst[j] = src[-tapList[j]] }
+                    }
+                }
+            }
+        }
+    }
+
     /// `out[o, c, taps[j]] = src[c·T + j, o]`, zero at the other taps: the weight gradient the
     /// GEMM gives as `dWᵀ[C·T, Cout]`, transposed back to the weight's `[Cout, C, kh·kw]`.
     package static func scatterTransposedTaps(_ src: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,

@@ -32,63 +32,98 @@ package struct PoolGeometry: Sendable, Equatable {
 }
 
 extension Kernels {
-    /// Calls `body(plane, output index, rows, columns)` for every output pixel of `planes`
-    /// pooled planes, the planes split over threads when there are enough of them.
+    /// Calls `body(planes, rowSpans, columnSpans)` on ranges of the `planes` pooled planes, split
+    /// over threads when there are enough of them, with every output row's and column's window
+    /// span worked out once (`PoolGeometry.span`).
     @inline(__always)
-    private static func forEachWindow(planes: Int, _ g: PoolGeometry,
-                                      _ body: (Int, Int, (lo: Int, hi: Int, size: Int), (lo: Int, hi: Int, size: Int)) -> Void) {
+    private static func forEachPlanes(_ planes: Int, _ g: PoolGeometry,
+                                      _ body: (Range<Int>, UnsafePointer<Span>, UnsafePointer<Span>) -> Void) {
+        let rowSpans = (0..<g.outH).map { g.span($0, axis: 0) }, columnSpans = (0..<g.outW).map { g.span($0, axis: 1) }
         let parts = channelParts(planes * g.height * g.width, units: planes)
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            parallelFor(chunks: parts) { part in
-                for p in splitRange(planes, parts: parts, part: part) {
-                    for oh in 0..<g.outH {
-                        let rows = g.span(oh, axis: 0)
-                        for ow in 0..<g.outW { shared.value(p, (p * g.outH + oh) * g.outW + ow, rows, g.span(ow, axis: 1)) }
+        rowSpans.withUnsafeBufferPointer { rows in
+            columnSpans.withUnsafeBufferPointer { columns in
+                withoutActuallyEscaping(body) { body in
+                    let shared = UncheckedSendable((body, rows.baseAddress!, columns.baseAddress!))
+                    parallelFor(chunks: parts) { part in
+                        let (body, rows, columns) = shared.value
+                        body(splitRange(planes, parts: parts, part: part), rows, columns)
                     }
                 }
             }
         }
     }
 
-    /// Max pooling of `planes` planes; `argmax` receives, per output, the flat index of the
-    /// winning input pixel within its plane (NaN wins, as in PyTorch).
+    /// A window's extent along one axis: input indices `lo..<hi`, and the divisor an average uses.
+    typealias Span = (lo: Int, hi: Int, size: Int)
+
+    /// Max pooling of `planes` planes; `argmax`, when given, receives per output the flat index
+    /// of the winning input pixel within its plane (NaN wins, as in PyTorch).
     package static func maxPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
-                                _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        forEachWindow(planes: planes, g) { p, o, rows, cols in
-            let plane = x + p * g.height * g.width
-            var best = -Float.infinity, bestIndex = rows.lo * g.width + cols.lo
-            search: for h in rows.lo..<rows.hi {
-                for w in cols.lo..<cols.hi {
-                    let v = plane[h * g.width + w]
-                    if v > best || v.isNaN {
-                        best = v; bestIndex = h * g.width + w
-                        if v.isNaN { break search }
+                                _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
+        forEachPlanes(planes, g) { range, rowSpans, columnSpans in
+            for p in range {
+                let plane = x + p * g.height * g.width
+                var o = p * g.outH * g.outW
+                for oh in 0..<g.outH {
+                    let rows = rowSpans[oh]
+                    for ow in 0..<g.outW {
+                        let cols = columnSpans[ow]
+                        var best = -Float.infinity, bestIndex = rows.lo * g.width + cols.lo
+                        search: for h in rows.lo..<rows.hi {
+                            for w in cols.lo..<cols.hi {
+                                let v = plane[h * g.width + w]
+                                if v > best || v.isNaN {
+                                    best = v; bestIndex = h * g.width + w
+                                    if v.isNaN { break search }
+                                }
+                            }
+                        }
+                        out[o] = best
+                        argmax?[o] = Int32(truncatingIfNeeded: bestIndex)
+                        o += 1
                     }
                 }
             }
-            out[o] = best
-            argmax[o] = Int32(bestIndex)
         }
     }
 
     /// Average pooling of `planes` planes.
     package static func avgPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ out: UnsafeMutablePointer<Float>) {
-        forEachWindow(planes: planes, g) { p, o, rows, cols in
-            let plane = x + p * g.height * g.width
-            var sum: Float = 0
-            for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { sum += plane[h * g.width + w] } }
-            out[o] = sum / Float(rows.size * cols.size)
+        forEachPlanes(planes, g) { range, rowSpans, columnSpans in
+            for p in range {
+                let plane = x + p * g.height * g.width
+                var o = p * g.outH * g.outW
+                for oh in 0..<g.outH {
+                    let rows = rowSpans[oh]
+                    for ow in 0..<g.outW {
+                        let cols = columnSpans[ow]
+                        var sum: Float = 0
+                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { sum += plane[h * g.width + w] } }
+                        out[o] = sum / Float(rows.size * cols.size)
+                        o += 1
+                    }
+                }
+            }
         }
     }
 
     /// The adjoint of `avgPool`: each output's gradient spread evenly over its window. Threads
     /// split the planes, so no two write the same element.
     package static func avgPoolBackward(_ grad: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ dx: UnsafeMutablePointer<Float>) {
-        forEachWindow(planes: planes, g) { p, o, rows, cols in
-            let plane = dx + p * g.height * g.width
-            let share = grad[o] / Float(rows.size * cols.size)
-            for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { plane[h * g.width + w] += share } }
+        forEachPlanes(planes, g) { range, rowSpans, columnSpans in
+            for p in range {
+                let plane = dx + p * g.height * g.width
+                var o = p * g.outH * g.outW
+                for oh in 0..<g.outH {
+                    let rows = rowSpans[oh]
+                    for ow in 0..<g.outW {
+                        let cols = columnSpans[ow]
+                        let share = grad[o] / Float(rows.size * cols.size)
+                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { plane[h * g.width + w] += share } }
+                        o += 1
+                    }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,113 @@
+// A convolution that keeps its input's size (stride 1, "same" padding) as a GEMM whose B operand
+// is never materialised: `Y[Cout, P] = W[Cout, C·T] • cols[C·T, P]`, where row c·T + t of cols is
+// the input's channel row c shifted by tap t's offset and masked where the window hangs over the
+// padding. Each thread packs its B panels straight from the channel rows into an L1/L2-sized
+// buffer, so the K × P im2col matrix (9 times the input) never travels through memory.
+
+extension Kernels {
+    /// `y[Cout, P] = w[Cout, C·T] • cols[C·T, P]` with cols implicit (see `im2colShifted`).
+    ///
+    /// - Parameters:
+    ///   - w: the weight as the GEMM uses it, `[outChannels, g.patchSize]` (taps in use only).
+    ///   - rows: the input as channel rows `[C, samples·H·W]`, with `g.shiftMargin` readable floats
+    ///     before and after it.
+    ///   - g: a shifted-copy geometry (`g.isShiftedCopy`).
+    ///   - y: the result `[outChannels, samples·H·W]`, overwritten.
+    package static func shiftedConvolution(weight w: UnsafePointer<Float>, outChannels m: Int,
+                                           rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
+                                           _ y: UnsafeMutablePointer<Float>) {
+        precondition(g.isShiftedCopy, "shiftedConvolution: the geometry is not a shifted copy")
+        let p = samples * g.inPixels, k = g.patchSize
+        if m == 0 || p == 0 { return }
+        if k == 0 {
+            y.update(repeating: 0, count: m * p)
+            return
+        }
+        let masks = g.shiftMasks(samples: samples, forward: true)
+        let shifts = g.taps.indices.map { g.shift(tap: $0) }
+        let source = ShiftedColumns(rows: rows, pixels: p, taps: g.taps.count)
+
+        // The weight is packed once for every depth block, shared by the threads.
+        let aPanels = (m + mr - 1) / mr
+        let packedA = AlignedBuffer(count: aPanels * mr * k)
+        defer { packedA.free() }
+        let depthBlocks = (k + depthBlock - 1) / depthBlock
+        let packParts = min(Threads.count, max(1, m * k / elementwiseParallelThreshold), depthBlocks)
+        let shared = UncheckedSendable((w: w, y: y, packedA: packedA))
+        parallelFor(chunks: packParts) { part in
+            for block in splitRange(depthBlocks, parts: packParts, part: part) {
+                let p0 = block * depthBlock, kb = min(depthBlock, k - p0)
+                packA(transA: false, a: shared.value.w, lda: k, row0: 0, rows: m, depth0: p0, depth: kb,
+                      panels: 0..<aPanels, into: shared.value.packedA.pointer + aPanels * mr * p0)
+            }
+        }
+
+        let columnPanels = (p + nr - 1) / nr
+        let parts = min(threadsFor(work: m * p * k, threshold: 1 << 21), columnPanels)
+        masks.withUnsafeBufferPointer { maskTable in
+            shifts.withUnsafeBufferPointer { shiftTable in
+                let tables = UncheckedSendable((maskTable.baseAddress!, shiftTable.baseAddress!))
+                parallelFor(chunks: parts) { part in
+                    let columns = splitRange(p, parts: parts, part: part, granule: nr)
+                    if columns.isEmpty { return }
+                    let (masks, shifts) = tables.value
+                    let packedB = AlignedBuffer(count: min(columnBlock, columns.count + nr) * min(depthBlock, k))
+                    defer { packedB.free() }
+                    // Column blocks outside, depth inside: a block of C stays in L2 while the
+                    // depth blocks accumulate into it.
+                    var j0 = columns.lowerBound
+                    while j0 < columns.upperBound {
+                        let nb = min(columnBlock, columns.upperBound - j0)
+                        var p0 = 0
+                        while p0 < k {
+                            let kb = min(depthBlock, k - p0)
+                            source.pack(depth0: p0, depth: kb, column0: j0, columns: nb, masks: masks, shifts: shifts,
+                                        into: packedB.pointer)
+                            let a = APanels(packed: UnsafePointer(shared.value.packedA.pointer + aPanels * mr * p0), depth: kb)
+                            let b = BPanels(base: UnsafePointer(packedB.pointer), rowStride: nr, panelStep: nr * kb,
+                                            tail: nil, tailIndex: -1)
+                            macroKernel(depth: kb, a: a, panels: 0..<aPanels, rows: m, b: b, columns: nb, alpha: 1,
+                                        overwrite: p0 == 0, c: shared.value.y + j0, ldc: p)
+                            p0 += kb
+                        }
+                        j0 += nb
+                    }
+                }
+            }
+        }
+    }
+
+    /// The implicit im2col matrix of a shifted-copy convolution, packed panel by panel.
+    struct ShiftedColumns {
+        let rows: UnsafePointer<Float>
+        /// Columns of the matrix (samples·H·W), also the channel rows' length.
+        let pixels: Int
+        let taps: Int
+
+        /// Packs `cols[depth0 ..< depth0+depth, column0 ..< column0+columns]` into panels of `nr`
+        /// columns (zero-padded), laid out as `packB` lays them out.
+        @inline(__always)
+        func pack(depth0: Int, depth kb: Int, column0: Int, columns: Int,
+                  masks: UnsafePointer<UInt32>, shifts: UnsafePointer<Int>, into packed: UnsafeMutablePointer<Float>) {
+            let fullPanels = columns / nr
+            for d in 0..<kb {
+                let row = depth0 + d, c = row / taps, t = row % taps
+                let src = rows + c * pixels + shifts[t] + column0
+                let mask = masks + t * pixels + column0
+                var dst = packed + d * nr
+                for panel in 0..<fullPanels {
+                    let q = panel * nr
+                    Kernels.store(Kernels.masked(Kernels.load(src, q), mask, q), dst, 0)
+                    Kernels.store(Kernels.masked(Kernels.load(src, q + 16), mask, q + 16), dst, 16)
+                    dst += nr * kb
+                }
+                let rest = columns - fullPanels * nr
+                if rest > 0 {
+                    let q = fullPanels * nr
+                    for j in 0..<rest { dst[j] = mask[q + j] != 0 ? src[q + j] : 0 }
+                    for j in rest..<nr { dst[j] = 0 }
+                }
+            }
+        }
+    }
+}
