@@ -155,6 +155,13 @@ extension Module {
     /// optimizer holding them sees the new values). Throws, listing every missing, unexpected
     /// and mis-shaped name, and changes nothing, when `state` does not fit.
     public func loadStateDict(_ state: [String: Tensor]) throws {
+        let problems = stateMismatches(state)
+        guard problems.isEmpty else { throw ModelStateMismatch(problems: problems) }
+        for (name, t) in namedParameters + namedBuffers { t.overwrite(with: state[name]!) }
+    }
+
+    /// What keeps `loadStateDict(state)` from loading, one line per tensor (empty when it fits).
+    public func stateMismatches(_ state: [String: Tensor]) -> [String] {
         let own = namedParameters + namedBuffers
         var problems: [String] = []
         let names = Set(own.map(\.name))
@@ -163,8 +170,7 @@ extension Module {
             if saved.shape != t.shape { problems.append("\(name): checkpoint has \(saved.shape), model has \(t.shape)") }
         }
         for name in state.keys.sorted() where !names.contains(name) { problems.append("\(name): not in the model") }
-        guard problems.isEmpty else { throw ModelStateMismatch(problems: problems) }
-        for (name, t) in own { t.overwrite(with: state[name]!) }
+        return problems
     }
 }
 

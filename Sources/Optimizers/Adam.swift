@@ -38,10 +38,34 @@ public final class Adam: Optimizer {
 
     public func loadStateDict(_ state: [String: Tensor]) throws {
         let tensors = state.filter { !$0.key.hasSuffix(".step") }
-        let loaded = try loadState(tensors, names: ["exp_avg", "exp_avg_sq"], parameters: parameters)
+        // Step counts: one whole, non-negative number per parameter that has state.
+        var problems: [String] = []
+        var loadedSteps = parameters.map { _ in 0 }
+        for (key, t) in state where key.hasSuffix(".step") {
+            guard let i = Int(key.dropLast(5)), parameters.indices.contains(i) else {
+                problems.append("optimizer state \(key): not expected by this optimizer"); continue
+            }
+            guard t.count == 1 else { problems.append("optimizer state \(key): a step count must be one number, got shape \(t.shape)"); continue }
+            let value = t.scalars[0]
+            guard value.isFinite, value >= 0, value == value.rounded(), value < 1e15 else {
+                problems.append("optimizer state \(key): \(value) is not a step count"); continue
+            }
+            loadedSteps[i] = Int(value)
+        }
+        let loaded: [String: [Tensor?]]
+        do {
+            loaded = try loadState(tensors, names: ["exp_avg", "exp_avg_sq"], parameters: parameters)
+        } catch let mismatch as StateMismatch {
+            throw StateMismatch(mismatch.problems + problems)
+        }
+        for i in parameters.indices where (loaded["exp_avg"]![i] == nil) != (loaded["exp_avg_sq"]![i] == nil)
+            || (loaded["exp_avg"]![i] != nil) != (loadedSteps[i] > 0) {
+            problems.append("optimizer state \(i): exp_avg, exp_avg_sq and a positive step must be saved together")
+        }
+        if !problems.isEmpty { throw StateMismatch(problems) }
         averages = loaded["exp_avg"]!
         squareAverages = loaded["exp_avg_sq"]!
-        steps = parameters.indices.map { i in state["\(i).step"].map { Int($0.item()) } ?? 0 }
+        steps = loadedSteps
     }
 
     public func step() {

@@ -54,11 +54,19 @@ extension Tensor {
     }
 
     /// The weight of `transposedGeometry`'s convolution: `[C, Cout·T]`, channels swapped and the
-    /// kernel rotated by 180°.
-    static func flippedWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
-        let result = Tensor(uninitializedShape: [g.channels, weight.shape[0] * g.taps.count])
-        Kernels.gatherFlippedTaps(weight.pointer, outChannels: weight.shape[0], channels: g.channels,
-                                  kernel: g.kernelH * g.kernelW, taps: g.taps, result.pointer)
+    /// kernel rotated by 180°; read from the forward pass's gathered weight when there is one
+    /// (the full weight of a 1×1 map is 9 times larger).
+    static func flippedWeight(_ weight: Tensor, gathered: Tensor?, _ g: ConvGeometry) -> Tensor {
+        let (cout, t) = (weight.shape[0], g.taps.count)
+        let result = Tensor(uninitializedShape: [g.channels, cout * t])
+        if let gathered {
+            Kernels.gatherFlippedTaps(gathered.pointer, outChannels: cout, channels: g.channels, kernel: t,
+                                      flipped: (0..<t).map { t - 1 - $0 }, result.pointer)
+        } else {
+            let kernel = g.kernelH * g.kernelW
+            Kernels.gatherFlippedTaps(weight.pointer, outChannels: cout, channels: g.channels, kernel: kernel,
+                                      flipped: g.taps.map { kernel - 1 - $0 }, result.pointer)
+        }
         return result
     }
 
@@ -155,7 +163,7 @@ extension Tensor {
             s0 += t
         }
         let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1],
-                                         gemmWeight: g.prunesTaps && !g.isShiftedCopy ? w : nil)
+                                         gemmWeight: g.prunesTaps ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
     }
 
@@ -173,7 +181,7 @@ extension Tensor {
         // A shifted copy's input gradient is itself a shifted-copy convolution of dY, with the
         // weight's channels swapped and its kernel rotated: no dcols, no col2im.
         let transposed = needInput && g.isShiftedCopy ? transposedGeometry(g, outChannels: cout) : nil
-        let w = !needInput ? nil : transposed != nil ? flippedWeight(weight, g) : saved ?? gemmWeight(weight, g)
+        let w = !needInput ? nil : transposed != nil ? flippedWeight(weight, gathered: saved, g) : saved ?? gemmWeight(weight, g)
         let workspace = ColumnsWorkspace(g, tile: tile, needsColumns: needWeight || transposed == nil)
         let cols = workspace.columns
         // dY as channel rows, with the margins a shifted copy reads past its ends.

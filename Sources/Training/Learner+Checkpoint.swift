@@ -25,20 +25,34 @@ extension Learner {
     }
 
     /// Loads a checkpoint written by `save(_:)` into the model (in place) and, when it holds
-    /// optimizer state, into the optimizer. Throws, listing every mismatch, when the names or
-    /// shapes do not fit; nothing is changed then.
+    /// optimizer state, into the optimizer. Throws, listing every mismatch, when the names,
+    /// shapes or values do not fit; nothing is changed then (model, optimizer or neither).
     public func load(_ name: String) throws {
         let (tensors, _) = try SafeTensors.read(checkpointFile(name))
         var modelState: [String: Tensor] = [:], optState: [String: Tensor] = [:]
+        var unknown: [String] = []
         for (key, t) in tensors {
             if key.hasPrefix("model.") { modelState[String(key.dropFirst(6))] = t }
             else if key.hasPrefix("opt.") { optState[String(key.dropFirst(4))] = t }
+            else { unknown.append("\(key): neither model. nor opt. state") }
         }
-        try model.loadStateDict(modelState)
+        if !unknown.isEmpty { throw StateMismatch(unknown.sorted()) }
+        // Every mismatch, model and optimizer, is listed before anything changes: the optimizer's
+        // state is first tried on a throwaway optimizer of the same kind.
+        var problems = model.stateMismatches(modelState)
+        if !optState.isEmpty {
+            do {
+                try optimizerFactory.make(model.parameters, 1e-3).loadStateDict(optState)
+            } catch let mismatch as StateMismatch {
+                problems += mismatch.problems
+            }
+        }
+        guard problems.isEmpty else { throw StateMismatch(problems) }
         if !optState.isEmpty {
             if opt == nil { makeOptimizer(lr: 1e-3) }
             try opt!.loadStateDict(optState)
         }
+        try model.loadStateDict(modelState)
     }
 
     /// Saves what prediction needs (fastai's `learn.export`): the weights, the vocab, and, for a
@@ -91,12 +105,34 @@ public func loadLearner(_ file: URL, model: Module? = nil) throws -> InferenceLe
     let target: Module
     if let model {
         target = model
-    } else if let name = metadata["arch"], let arch = Architecture(name: name), let channels = metadata["in_channels"].flatMap(Int.init),
-              let classes = vocab?.count {
-        target = arch.model(inChannels: channels, classes: classes)
+    } else if let name = metadata["arch"] {
+        target = try exportedModel(file, arch: name, channels: metadata["in_channels"], vocab: vocab, tensors: tensors)
     } else {
         throw LearnerError("\(file.path) is not a visionLearner export: pass the model to load the weights into (loadLearner(file, model:))")
     }
     try target.loadStateDict(tensors)
     return InferenceLearner(model: target, vocab: vocab)
+}
+
+/// The model a `visionLearner` export describes, checked against the tensors it holds before
+/// anything is built (so its metadata cannot ask for an absurd model): the stem's weight
+/// `[64, in_channels, 7, 7]` and the head's last weight `[classes, 512]` must be in the file.
+func exportedModel(_ file: URL, arch name: String, channels: String?, vocab: [String]?, tensors: [String: Tensor]) throws -> Module {
+    guard let arch = Architecture(name: name) else {
+        throw LearnerError("\(file.path): unknown architecture '\(name)' in the export (known: resnet18, resnet34)")
+    }
+    guard let text = channels, let inChannels = Int(text), inChannels > 0 else {
+        throw LearnerError("\(file.path): the export's in_channels is \(channels.map { "'\($0)'" } ?? "missing"); it must be a positive whole number")
+    }
+    guard let vocab, !vocab.isEmpty else {
+        throw LearnerError("\(file.path): the export has \(vocab == nil ? "no readable vocab" : "an empty vocab"); a visionLearner export lists its classes")
+    }
+    let shapes = Set(tensors.values.map(\.shape))
+    guard shapes.contains([64, inChannels, 7, 7]) else {
+        throw LearnerError("\(file.path): the export says in_channels \(inChannels), but holds no stem weight of shape [64, \(inChannels), 7, 7]")
+    }
+    guard shapes.contains([vocab.count, 512]) else {
+        throw LearnerError("\(file.path): the export's vocab has \(vocab.count) classes, but it holds no head weight of shape [\(vocab.count), 512]")
+    }
+    return arch.model(inChannels: inChannels, classes: vocab.count)
 }

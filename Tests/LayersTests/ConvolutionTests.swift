@@ -109,6 +109,20 @@ final class ConvolutionTests: XCTestCase {
             assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "dx, size \(size) stride \(stride)")
             assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-4, "dw, size \(size) stride \(stride)")
         }
+        // Shifted copies with pruned taps: dX from the forward pass's gathered weight equals dX
+        // from the full one (a 5x5 kernel over 2x2 uses its middle 3x3 taps; over 3x1, 3x1 of them).
+        for (h, w, k, padding) in [(1, 1, 3, 1), (2, 2, 5, 2), (3, 1, 5, 2)] {
+            let x = Tensor.randn([2, 6, h, w], generator: g), weight = Tensor.randn([7, 6, k, k], generator: g)
+            let geometry = Tensor.convolutionGeometry(x, weight, stride: (1, 1), padding: (padding, padding))
+            XCTAssertTrue(geometry.isShiftedCopy && geometry.prunesTaps)
+            let dy = Tensor.randn([2, 7, h, w], generator: g)
+            let (ndx, _) = naiveConvBackward(x, weight, dy, stride: 1, padding: padding)
+            for saved in [nil, Tensor.gemmWeight(weight, geometry)] {
+                let (dx, _, _) = Tensor.conv2dBackward(dy, input: x, weight: weight, stride: (1, 1), padding: (padding, padding),
+                                                       gemmWeight: saved, needInput: true, needWeight: false, needBias: false)
+                assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "\(h)x\(w) kernel \(k), gathered weight \(saved != nil)")
+            }
+        }
     }
 
     func testLargeBatchIsTiledTheSame() {

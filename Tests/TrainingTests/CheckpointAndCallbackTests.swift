@@ -64,6 +64,82 @@ final class CheckpointAndCallbackTests: XCTestCase {
         XCTAssertEqual(other.model.stateDict()["0.weight"], before["0.weight"], "nothing changed")
     }
 
+    func testAFailedLoadChangesNothing() throws {
+        // An Adam checkpoint into an SGD-momentum Learner: refused before the weights are touched.
+        let adam = makeLearner()
+        try adam.fit(epochs: 1, lr: 0.01)
+        try adam.save("adam")
+        let sgd = makeLearner(opt: .sgd(momentum: 0.9))
+        try sgd.fit(epochs: 1, lr: 0.01)
+        let before = sgd.model.stateDict().mapValues { $0.clone() }, optBefore = sgd.opt!.stateDict()
+        XCTAssertThrowsError(try sgd.load("adam")) { error in
+            XCTAssertTrue("\(error)".contains("optimizer state 0.exp_avg: not expected by this optimizer"), "\(error)")
+        }
+        XCTAssertEqual(sgd.model.stateDict(), before, "the weights are unchanged")
+        XCTAssertEqual(sgd.opt!.stateDict(), optBefore, "the optimizer is unchanged")
+
+        // Step counts that are not one whole non-negative number are named, and change nothing.
+        let file = adam.checkpointFile("adam")
+        let (tensors, metadata) = try SafeTensors.read(file)
+        for (bad, reason) in [(Tensor([1, 2]), "a step count must be one number, got shape [2]"),
+                              (Tensor(Float.nan), "nan is not a step count"), (Tensor(-3), "-3.0 is not a step count"),
+                              (Tensor(2.5), "2.5 is not a step count")] {
+            var broken = tensors
+            broken["opt.0.step"] = bad
+            try SafeTensors.write(broken, metadata: metadata, to: adam.checkpointFile("broken"))
+            let fresh = makeLearner()
+            let weights = fresh.model.stateDict().mapValues { $0.clone() }
+            XCTAssertThrowsError(try fresh.load("broken")) { error in
+                XCTAssertTrue("\(error)".contains("optimizer state 0.step: \(reason)"), "\(error)")
+            }
+            XCTAssertEqual(fresh.model.stateDict(), weights)
+            XCTAssertNil(fresh.opt, "no optimizer was made")
+        }
+        // A model mismatch after a good optimizer state: the optimizer made for it is dropped too.
+        var wrongModel = tensors
+        wrongModel["model.0.weight"] = Tensor.zeros([2, 2])
+        try SafeTensors.write(wrongModel, metadata: metadata, to: adam.checkpointFile("wrong"))
+        let fresh = makeLearner()
+        XCTAssertThrowsError(try fresh.load("wrong")) { XCTAssertTrue("\($0)".contains("0.weight: checkpoint has [2, 2]"), "\($0)") }
+        XCTAssertNil(fresh.opt)
+    }
+
+    func testExportRefusesToReplaceAFolder() throws {
+        let learn = makeLearner()
+        let target = folder.appendingPathComponent("results")
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: target.appendingPathComponent("thesis.txt"))
+        XCTAssertThrowsError(try learn.export(target)) { error in
+            XCTAssertTrue("\(error)".contains("is a folder; refusing to replace it"), "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOf: target.appendingPathComponent("thesis.txt"), encoding: .utf8), "keep me")
+    }
+
+    func testLoadLearnerChecksAnExportsMetadataAgainstItsTensors() throws {
+        seed(4)
+        let x = Tensor.rand([8, 1, 16, 16]), y = Tensor((0..<8).map { Float($0 % 2) })
+        let dl = DataLoader(TensorDataset(x, y), batchSize: 4)
+        let learn = visionLearner(DataLoaders(dl, dl, vocab: ["no", "yes"]), arch: .resnet18, loss: crossEntropy)
+        learn.path = folder
+        let file = try learn.export()
+        let (tensors, metadata) = try SafeTensors.read(file)
+        for (key, value, reason) in [("in_channels", "0", "the export's in_channels is '0'"),
+                                     ("in_channels", "-3", "the export's in_channels is '-3'"),
+                                     ("in_channels", "1000000000000", "holds no stem weight of shape [64, 1000000000000, 7, 7]"),
+                                     ("vocab", "[]", "an empty vocab"), ("vocab", "{", "no readable vocab"),
+                                     ("vocab", #"["a","b","c"]"#, "the export's vocab has 3 classes, but it holds no head weight of shape [3, 512]"),
+                                     ("arch", "resnet9000", "unknown architecture 'resnet9000'")] {
+            var changed = metadata
+            changed[key] = value
+            let broken = folder.appendingPathComponent("broken.safetensors")
+            try SafeTensors.write(tensors, metadata: changed, to: broken)
+            XCTAssertThrowsError(try loadLearner(broken)) { error in
+                XCTAssertTrue(error is LearnerError, "\(error)")
+                XCTAssertTrue("\(error)".contains(reason), "\(key)=\(value): \(error)")
+            }
+        }
+    }
+
     func testExportAndLoadLearner() throws {
         let learn = makeLearner()
         try learn.fit(epochs: 2, lr: 0.01)

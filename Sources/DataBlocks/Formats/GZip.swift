@@ -1,8 +1,9 @@
 /// gzip files (RFC 1952): one or more members, each a header, DEFLATE data, a CRC-32 and the size.
 public enum GZip {
     /// The decompressed contents of a gzip file (all members, concatenated), checked against
-    /// each member's CRC-32 and size. `source` names the file in errors; `limit` caps the output.
-    public static func decompress(_ bytes: [UInt8], source: String, limit: Int = 1 << 32) throws -> [UInt8] {
+    /// each member's CRC-32 and size. `source` names the file in errors; `limit` caps the output
+    /// (`DataLimits.decompressedBytes` by default), checked as it is produced.
+    public static func decompress(_ bytes: [UInt8], source: String, limit: Int = DataLimits.decompressedBytes) throws -> [UInt8] {
         var result: [UInt8] = []
         var offset = 0
         repeat {

@@ -16,7 +16,11 @@ public enum IDX {
         guard rank >= 1 && rank <= 4 else { throw DataError(source, "unsupported IDX rank \(rank)") }
         var shape: [Int] = []
         for d in 0..<rank { shape.append(Int(try reader.uint32BigEndian("size \(d) of the IDX header"))) }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            count = overflow ? Int.max : product
+        }
         guard count == reader.remaining else {
             throw DataError(source, "the IDX header declares \(shape) = \(count) values but the file holds \(reader.remaining)")
         }

@@ -5,10 +5,6 @@
 /// filters. Interlaced and 16-bit images, and low-bit grayscale, are refused with a clear error.
 public enum PNG {
     static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
-    /// Images larger than this many pixels are refused before any allocation (a corrupt header
-    /// must not make us allocate gigabytes).
-    public static let maximumPixels = 1 << 28
-
     /// Decodes a PNG file. `source` names it in errors.
     public static func decode(_ bytes: [UInt8], source: String) throws -> Image {
         guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw DataError(source, "not a PNG file (bad signature)") }
@@ -36,8 +32,9 @@ public enum PNG {
                 let depth = Int(try h.byte("IHDR")), colour = Int(try h.byte("IHDR"))
                 let method = try h.byte("IHDR"), filter = try h.byte("IHDR"), interlace = try h.byte("IHDR")
                 guard width > 0, height > 0 else { throw DataError(source, "corrupt PNG: size \(width)x\(height)") }
-                guard width * height <= maximumPixels else {
-                    throw DataError(source, "PNG of \(width)x\(height) pixels is larger than the \(maximumPixels) allowed")
+                let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+                guard !overflow, pixels <= DataLimits.pixels else {
+                    throw DataError(source, "PNG of \(width)x\(height) pixels is larger than the \(DataLimits.pixels) allowed (DataLimits.pixels)")
                 }
                 guard method == 0, filter == 0 else { throw DataError(source, "corrupt PNG: unknown compression or filter method") }
                 guard interlace == 0 else { throw DataError(source, "unsupported PNG: interlaced (Adam7) images are not supported") }
@@ -46,6 +43,13 @@ public enum PNG {
                 case (0, 1), (0, 2), (0, 4): throw DataError(source, "unsupported PNG: \(depth)-bit grayscale (only 8-bit)")
                 case (_, 16): throw DataError(source, "unsupported PNG: 16-bit samples (only 8-bit)")
                 default: throw DataError(source, "corrupt PNG: colour type \(colour) with bit depth \(depth) is not valid")
+                }
+                // Decoded, filtered and as pixels (palettes expand to 3 or 4 channels): each
+                // within the byte limit, before any of it is allocated.
+                let channels = [0: 1, 2: 3, 3: 4, 4: 2, 6: 4][colour]!
+                let (decoded, tooMany) = pixels.multipliedReportingOverflow(by: channels)
+                guard !tooMany, decoded + height <= DataLimits.decompressedBytes else {
+                    throw DataError(source, "PNG of \(width)x\(height) pixels would decode to more than the \(DataLimits.decompressedBytes) bytes allowed (DataLimits.decompressedBytes)")
                 }
                 header = (width, height, depth, colour)
             case "PLTE":

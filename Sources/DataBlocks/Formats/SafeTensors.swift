@@ -29,30 +29,64 @@ public enum SafeTensors {
                 }
             }
         }
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString).tmp")
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try out.write(to: temporary)
-        if FileManager.default.fileExists(atPath: file.path) { try FileManager.default.removeItem(at: file) }
-        try FileManager.default.moveItem(at: temporary, to: file)
+        try writeReplacing(file, with: out)
     }
 
-    /// The tensors and metadata in a safetensors file; throws, naming the file, when it is
-    /// truncated, its header is malformed, or a tensor's dtype or byte range is wrong.
+    /// Writes `bytes` to `file` through a temporary file in the same folder and an atomic
+    /// rename: a reader sees the old file or the new one, never a part. Refuses to replace a
+    /// folder (or anything that is not a regular file) and leaves it untouched.
+    static func writeReplacing(_ file: URL, with bytes: Data) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder) {
+            let type = try? FileManager.default.attributesOfItem(atPath: file.path)[.type] as? FileAttributeType
+            guard !isFolder.boolValue, type == .typeRegular || type == .typeSymbolicLink else {
+                throw DataError(file.path, isFolder.boolValue
+                    ? "is a folder; refusing to replace it with a file (choose a file name inside it)"
+                    : "is not a regular file; refusing to replace it")
+            }
+        }
+        let folder = file.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let temporary = folder.appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString).tmp")
+        try bytes.write(to: temporary)
+        guard rename(temporary.path, file.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw DataError(file.path, "could not be written: \(reason)")
+        }
+    }
+
+    /// The largest header accepted (the reference implementation's limit).
+    public static let maxHeaderBytes = 100_000_000
+
+    /// The tensors and metadata in a safetensors file. Validated as strictly as the reference
+    /// implementation before anything is allocated for the tensors: the header is a JSON object
+    /// of at most `maxHeaderBytes`; each entry has a dtype, a shape of non-negative sizes and two
+    /// byte offsets whose span is exactly the shape's bytes (overflow-checked); the entries,
+    /// in offset order, tile the data with no gap, overlap or trailing bytes. Throws, naming the
+    /// file and the tensor, otherwise; FastSwift reads `F32` tensors only.
     public static func read(_ file: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         let data = try [UInt8](Data(contentsOf: file))
         let source = file.path
         guard data.count >= 8 else { throw DataError(source, "truncated safetensors file: no header length") }
         let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[$1]) << (8 * UInt64($1)) }
         guard length <= UInt64(data.count - 8) else { throw DataError(source, "corrupt safetensors file: header length \(length) runs past the end") }
+        guard length <= UInt64(maxHeaderBytes) else {
+            throw DataError(source, "corrupt safetensors file: header length \(length) exceeds the \(maxHeaderBytes)-byte limit")
+        }
         let start = 8 + Int(length)
         guard let header = try? JSONSerialization.jsonObject(with: Data(data[8..<start])) as? [String: Any] else {
             throw DataError(source, "corrupt safetensors file: the header is not a JSON object")
         }
-        var tensors: [String: Tensor] = [:]
+        struct Entry { let name: String, shape: [Int], begin: Int, end: Int }
+        var entries: [Entry] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
-                metadata = (value as? [String: String]) ?? [:]
+                guard let strings = value as? [String: String] else {
+                    throw DataError(source, "corrupt safetensors file: __metadata__ must map strings to strings")
+                }
+                metadata = strings
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
@@ -60,18 +94,52 @@ public enum SafeTensors {
                 throw DataError(source, "corrupt safetensors file: malformed header entry for '\(name)'")
             }
             guard dtype == "F32" else { throw DataError(source, "unsupported dtype \(dtype) for '\(name)' (FastSwift reads F32)") }
-            let count = shape.reduce(1, *)
-            guard offsets[0] >= 0, offsets[1] - offsets[0] == count * 4, start + offsets[1] <= data.count else {
-                throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) has byte range \(offsets)")
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw DataError(source, "corrupt safetensors file: '\(name)' has a negative size in its shape \(shape)")
             }
-            var values = [Float](repeating: 0, count: count)
-            let base = start + offsets[0]
-            for i in 0..<count {
-                let o = base + 4 * i
-                let bits = UInt32(data[o]) | UInt32(data[o + 1]) << 8 | UInt32(data[o + 2]) << 16 | UInt32(data[o + 3]) << 24
-                values[i] = Float(bitPattern: bits)
+            var bytes = 4
+            for size in shape {
+                let (product, overflow) = bytes.multipliedReportingOverflow(by: size)
+                guard !overflow else { throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) has more bytes than can be addressed") }
+                bytes = product
             }
-            tensors[name] = Tensor(shape: shape, scalars: values)
+            guard offsets[0] >= 0, offsets[1] >= offsets[0] else {
+                throw DataError(source, "corrupt safetensors file: '\(name)' has byte range \(offsets)")
+            }
+            guard offsets[1] - offsets[0] == bytes else {
+                throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) needs \(bytes) bytes, its byte range \(offsets) holds \(offsets[1] - offsets[0])")
+            }
+            entries.append(Entry(name: name, shape: shape, begin: offsets[0], end: offsets[1]))
+        }
+        // Offset order must tile the data exactly: no gap, no overlap, nothing left over.
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var expected = 0
+        for e in entries {
+            guard e.begin == expected else {
+                throw DataError(source, e.begin < expected
+                    ? "corrupt safetensors file: '\(e.name)' (bytes \(e.begin)..<\(e.end)) overlaps the tensor before it"
+                    : "corrupt safetensors file: a gap of \(e.begin - expected) bytes before '\(e.name)'")
+            }
+            expected = e.end
+        }
+        guard expected == data.count - start else {
+            throw DataError(source, expected > data.count - start
+                ? "truncated safetensors file: the header describes \(expected) bytes of data, the file holds \(data.count - start)"
+                : "corrupt safetensors file: \(data.count - start - expected) bytes after the last tensor")
+        }
+        var tensors: [String: Tensor] = [:]
+        for e in entries {
+            let count = (e.end - e.begin) / 4
+            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                data.withUnsafeBytes { raw in
+                    let base = start + e.begin
+                    for i in 0..<count {
+                        buffer[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)))
+                    }
+                }
+                initialized = count
+            }
+            tensors[e.name] = Tensor(shape: e.shape, scalars: values)
         }
         return (tensors, metadata)
     }

@@ -28,7 +28,7 @@ public enum Tar {
             let size = try octal(header, 124, 12, "size", source: source, at: offset)
             let type = header[header.startIndex + 156]
             let dataStart = offset + 512
-            guard size >= 0, dataStart + size <= bytes.count else {
+            guard size >= 0, size <= bytes.count - dataStart else {
                 throw DataError(source, "truncated tar archive: a member of \(size) bytes at byte \(offset) runs past the end")
             }
             let contents = bytes[dataStart..<(dataStart + size)]
@@ -65,8 +65,18 @@ public enum Tar {
     private static func octal(_ header: ArraySlice<UInt8>, _ at: Int, _ length: Int, _ field: String, source: String, at offset: Int) throws -> Int {
         let raw = header[(header.startIndex + at)..<(header.startIndex + at + length)]
         if let first = raw.first, first & 0x80 != 0 {
-            // GNU base-256 for large values.
-            return raw.dropFirst().reduce(Int(first & 0x7F)) { $0 << 8 | Int($1) }
+            // GNU base-256 for large values (a set top bit of the first byte marks it).
+            guard first & 0x40 == 0 else {
+                throw DataError(source, "corrupt tar archive: the \(field) field at byte \(offset) is a negative base-256 number")
+            }
+            var value = Int(first & 0x3F)
+            for b in raw.dropFirst() {
+                guard value < Int.max >> 8 else {
+                    throw DataError(source, "corrupt tar archive: the \(field) field at byte \(offset) is too large")
+                }
+                value = value << 8 | Int(b)
+            }
+            return value
         }
         let digits = raw.prefix { $0 != 0 && $0 != 32 }.drop { $0 == 32 }
         var value = 0

@@ -303,21 +303,23 @@ extension Kernels {
         }
     }
 
-    /// `out[c, o·T + j] = weight[o, c, kernel - 1 - taps[j]]`: the `[C, Cout·T]` weight of the
-    /// convolution that gives a shifted-copy convolution's input gradient from its output
-    /// gradient (channels swapped, kernel rotated by 180°, which maps the used taps onto themselves).
+    /// `out[c, o·T + j] = weight[o, c, flipped[j]]` for a `[Cout, C, kernel]` weight: the
+    /// `[C, Cout·T]` weight of the convolution that gives a shifted-copy convolution's input
+    /// gradient from its output gradient (channels swapped, the T taps in use rotated by 180°).
+    /// `flipped[j]` is the position in a weight row of the tap that tap j becomes: from the full
+    /// weight `kernel - 1 - taps[j]`, from the gathered `[Cout, C·T]` one `T - 1 - j`.
     package static func gatherFlippedTaps(_ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
-                                          taps: [Int], _ out: UnsafeMutablePointer<Float>) {
-        let t = taps.count
+                                          flipped: [Int], _ out: UnsafeMutablePointer<Float>) {
+        let t = flipped.count
         let shared = UncheckedSendable((weight, out))
         let parts = min(Threads.count, max(1, outChannels * channels * kernel / elementwiseParallelThreshold), channels)
-        taps.withUnsafeBufferPointer { tapList in
+        flipped.withUnsafeBufferPointer { tapList in
             parallelFor(chunks: parts) { part in
                 let (weight, out) = shared.value
                 for c in splitRange(channels, parts: parts, part: part) {
                     for o in 0..<outChannels {
-                        let src = weight + (o * channels + c) * kernel + kernel - 1, dst = out + (c * outChannels + o) * t
-                        for j in 0..<t { dst[j] = src[-tapList[j]] }
+                        let src = weight + (o * channels + c) * kernel, dst = out + (c * outChannels + o) * t
+                        for j in 0..<t { dst[j] = src[tapList[j]] }
                     }
                 }
             }

@@ -1,0 +1,20 @@
+import Synchronization
+
+/// The sizes every decoder checks, with overflow-checked arithmetic, before it allocates: a
+/// corrupt or hostile file (a gzip bomb, a PNG header declaring 60000×60000 pixels) is refused
+/// with a `DataError` instead of exhausting memory. Raise them for unusually large data.
+public enum DataLimits {
+    private static let values = Mutex((decompressedBytes: 1 << 30, pixels: 1 << 28))
+
+    /// The most bytes one file may decompress to (a gzip file, a PNG's image data): 1 GiB by default.
+    public static var decompressedBytes: Int {
+        get { values.withLock { $0.decompressedBytes } }
+        set { values.withLock { $0.decompressedBytes = newValue } }
+    }
+
+    /// The most pixels one image may declare: 256 megapixels by default.
+    public static var pixels: Int {
+        get { values.withLock { $0.pixels } }
+        set { values.withLock { $0.pixels = newValue } }
+    }
+}
