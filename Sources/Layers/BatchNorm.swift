@@ -37,6 +37,13 @@ public class BatchNorm: Module {
         Module.isObservingForward ? self(input).relu() : normalize(input, relu: true)
     }
 
+    /// This layer in inference mode as a per-channel affine map `y = x·scale + shift` (`[C]`
+    /// each), from its running statistics: what a preceding convolution can apply as it writes.
+    package func inferenceAffine() -> (scale: Tensor, shift: Tensor) {
+        let (scale, shift, _) = Tensor.batchNormAffine(weight: weight, bias: bias, mean: runningMean, variance: runningVar, eps: eps)
+        return (scale, shift)
+    }
+
     private func normalize(_ input: Tensor, relu: Bool) -> Tensor {
         guard ranks.contains(input.rank), input.shape[1] == features else {
             fatalError("\(type(of: self))(\(features)): expected input with \(features) channels on axis 1 and rank \(ranks.sorted()), got \(input.shape)")

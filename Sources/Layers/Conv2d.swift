@@ -34,6 +34,19 @@ public final class Conv2d: Module {
         return Tensor.conv2d(input, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding))
     }
 
+    /// `norm(self(input))` (+ `residual`) (ReLU) in one pass over the output, for inference:
+    /// valid only when `fusesForInference` says so (nothing records, `norm` uses its running
+    /// statistics). Bit-identical to the separate layers.
+    package func inference(_ input: Tensor, _ norm: BatchNorm, residual: Tensor? = nil, relu: Bool) -> Tensor {
+        guard input.rank == 4, input.shape[1] == inChannels else {
+            fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")
+        }
+        var (scale, shift) = norm.inferenceAffine()
+        if let bias { shift = shift + bias.detach() * scale }
+        return Tensor.conv2dInference(input, weight: weight, stride: (stride, stride), padding: (padding, padding),
+                                      scale: scale, shift: shift, residual: residual, relu: relu)
+    }
+
     public override var extraDescription: String {
         "\(inChannels), \(outChannels), kernel_size=(\(kernelSize), \(kernelSize)), stride=(\(stride), \(stride))"
             + (padding > 0 ? ", padding=(\(padding), \(padding))" : "") + (bias == nil ? ", bias=False" : "")

@@ -178,6 +178,10 @@ extension Module {
 nonisolated(unsafe) var forwardObserver: ((Module, Tensor) -> Void)?
 
 extension Module {
+    /// True when layers may be fused for inference: in eval mode, nothing recorded for
+    /// gradients (`noGrad`), and no `summary()` observing each layer.
+    package var fusesForInference: Bool { !isTraining && !GradMode.isEnabled && !Module.isObservingForward }
+
     /// True while `observingForward` runs: every leaf module must then run on its own.
     static var isObservingForward: Bool { forwardObserver != nil }
 

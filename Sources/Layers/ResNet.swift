@@ -17,6 +17,18 @@ public final class BasicBlock: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
+        if fusesForInference {
+            // Each convolution applies its batch norm (and the residual and ReLUs) as it writes.
+            let h = conv1.inference(x, bn1, relu: true)
+            let identity: Tensor
+            if let downsample, downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d,
+               let norm = downsample.layers[1] as? BatchNorm {
+                identity = conv.inference(x, norm, relu: false)
+            } else {
+                identity = downsample?(x) ?? x
+            }
+            return conv2.inference(h, bn2, residual: identity, relu: true)
+        }
         let out = bn2(conv2(bn1.forwardReLU(conv1(x))))
         return (out + (downsample?(x) ?? x)).relu()
     }
@@ -54,7 +66,8 @@ public final class ResNet: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let stem = maxpool(Module.isObservingForward ? relu(bn1(conv1(x))) : bn1.forwardReLU(conv1(x)))
+        let stem = maxpool(fusesForInference ? conv1.inference(x, bn1, relu: true)
+                           : Module.isObservingForward ? relu(bn1(conv1(x))) : bn1.forwardReLU(conv1(x)))
         return fc(flatten(avgpool(layer4(layer3(layer2(layer1(stem)))))))
     }
 

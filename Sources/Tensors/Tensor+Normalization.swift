@@ -34,15 +34,21 @@ extension Tensor {
             Kernels.channelStatistics(x.pointer, outer: outer, channels: channels, inner: inner,
                                       mean: mean.pointer, variance: variance.pointer)
         }
-        let invStd = (variance + eps).detach().mapped(RightScalarOp(op: PowOp(), scalar: Vec(repeating: -0.5)))
-        // y = x·scale + shift with scale = γ/σ and shift = β - μ·scale, in one pass.
-        let scale = weight.detach() * invStd
-        let shift = bias.detach() - mean * scale
+        let (scale, shift, invStd) = batchNormAffine(weight: weight, bias: bias, mean: mean, variance: variance, eps: eps)
         let result = Tensor(uninitializedShape: x.shape)
         Kernels.channelAffine(x.pointer, nil, outer: outer, channels: channels, inner: inner, scale: scale.pointer,
                               bScale: nil, shift: shift.pointer, relu: relu, result.pointer)
         let recorded = result.recorded(.batchNorm(mean: mean, invStd: invStd, training: training, relu: relu), x, weight, bias)
         return (recorded, mean, variance)
+    }
+
+    /// Batch norm as the per-channel affine map it is for given statistics: `y = x·scale + shift`
+    /// with `scale = γ/σ`, `shift = β - μ·scale`, `σ = √(variance + eps)`; also `1/σ`. All `[C]`.
+    package static func batchNormAffine(weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor,
+                                        eps: Float) -> (scale: Tensor, shift: Tensor, invStd: Tensor) {
+        let invStd = (variance.detach() + eps).mapped(RightScalarOp(op: PowOp(), scalar: Vec(repeating: -0.5)))
+        let scale = weight.detach() * invStd
+        return (scale, bias.detach() - mean.detach() * scale, invStd)
     }
 
     /// The gradients of `batchNorm` for its input, weight and bias. With a fused ReLU, `reluOutput`

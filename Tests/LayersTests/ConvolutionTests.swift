@@ -152,6 +152,25 @@ final class ConvolutionTests: XCTestCase {
         assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-3)
     }
 
+    func testMaxPoolingWithoutGradientsEqualsTheWindowedSearch() {
+        // Without gradients max pooling runs separably (rows, then columns); with them it keeps
+        // each winner's position. Same values, NaN included, over widths past one vector.
+        let g = RandomGenerator(seed: 13)
+        for (h, w, k, s, p) in [(14, 14, 3, 2, 1), (9, 37, 3, 2, 1), (8, 20, 2, 2, 0), (5, 19, 3, 1, 1), (7, 33, 5, 3, 2)] {
+            var x = Tensor.randn([2, 3, h, w], generator: g)
+            x.withUnsafeMutableBufferPointer { $0[17] = .nan; $0[w * h + 40] = -.infinity }
+            let plain = x.maxPool2d(kernel: (k, k), stride: (s, s), padding: (p, p))
+            var tracked = x
+            tracked.requiresGrad = true
+            let searched = tracked.maxPool2d(kernel: (k, k), stride: (s, s), padding: (p, p)).detach()
+            XCTAssertEqual(plain.shape, searched.shape)
+            for (a, b) in zip(plain.scalars, searched.scalars) {
+                XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(h)x\(w) kernel \(k) stride \(s): \(a) vs \(b)")
+            }
+            XCTAssertTrue(plain.scalars.contains { $0.isNaN }, "the NaN reaches the output")
+        }
+    }
+
     func testShiftedCopiesCrossEveryGEMMBlock() {
         // Same-size convolutions run as GEMMs that pack their columns from the channel rows, and
         // dX as the convolution of dY with the rotated weight: depths past one 256-deep block
@@ -286,6 +305,28 @@ final class ConvolutionTests: XCTestCase {
         let fused = model(x)
         let parts = model.layers[4](model.layers[3](model.layers[2](model.layers[1](model.layers[0](x)))))
         XCTAssertEqual(fused, parts)
+    }
+
+    func testInferenceFusesConvolutionBatchNormResidualAndReLUBitForBit() {
+        // In eval mode under noGrad each convolution applies its batch norm, the residual and
+        // the ReLU as it writes; with gradients on, the layers run apart. Trained running
+        // statistics (not 0 and 1), so the affine maps are not the identity.
+        seed(6)
+        let model = resnet18(inChannels: 1, classes: 10)
+        for _ in 0..<3 { _ = noGrad { model(Tensor.randn([8, 1, 20, 20]) * 3 + 1) } }   // training mode: statistics move
+        model.eval()
+        for x in [Tensor.randn([3, 1, 20, 20]), Tensor.randn([2, 1, 28, 28])] {
+            let fused = noGrad { model(x) }
+            let apart = model(x)
+            XCTAssertEqual(fused, apart.detach())
+        }
+        // A convolution with a bias folds it into the shift (close, not bit-identical).
+        let conv = Conv2d(3, 5, kernelSize: 3, padding: 1), norm = BatchNorm2d(5)
+        norm.runningMean = Tensor.randn([5]); norm.runningVar = Tensor.rand([5]) + 0.5
+        norm.eval()
+        let x = Tensor.randn([2, 3, 6, 6]), residual = Tensor.randn([2, 5, 6, 6])
+        let fused = noGrad { conv.inference(x, norm, residual: residual, relu: true) }
+        assertClose(fused, noGrad { (norm(conv(x)) + residual).relu() }, rtol: 1e-5, atol: 1e-5)
     }
 
     func testResNet18MatchesTorchvision() {

@@ -253,18 +253,56 @@ extension Kernels {
         return unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & bits, to: Vec.self)
     }
 
-    /// `out[s, c, q] = rows[c, s·Q + q] + bias[c]`: a `[C, samples·Q]` GEMM result to NCHW.
+    /// What a convolution does to each output value as its GEMM result is laid out as NCHW:
+    /// `v·scale[c] + shift[c]` (a bias is a shift alone), then `+ residual` (NCHW, same shape as
+    /// the output), then ReLU. Each part is optional; with none, a plain copy.
+    package struct ChannelEpilogue {
+        var scale: UnsafePointer<Float>? = nil
+        var shift: UnsafePointer<Float>? = nil
+        var residual: UnsafePointer<Float>? = nil
+        var relu = false
+
+        /// Adds a per-channel bias, when there is one.
+        package static func bias(_ bias: UnsafePointer<Float>?) -> ChannelEpilogue { ChannelEpilogue(shift: bias) }
+
+        package init(scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil,
+                     residual: UnsafePointer<Float>? = nil, relu: Bool = false) {
+            self.scale = scale; self.shift = shift; self.residual = residual; self.relu = relu
+        }
+    }
+
+    /// `out[s, c, q] = epilogue(rows[c, s·Q + q])`: a `[C, samples·Q]` GEMM result to NCHW. The
+    /// arithmetic is `channelAffine`'s (a fused multiply-add per vector, multiply then add in the
+    /// tail), so an epilogue gives the bits the separate batch-norm pass would.
     package static func channelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
-                                          bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((rows, out))
+                                          epilogue: ChannelEpilogue = ChannelEpilogue(), _ out: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((rows, out, epilogue))
         let parts = channelParts(samples * pixels * channels, units: channels)
+        let plainCopy = epilogue.scale == nil && epilogue.shift == nil && epilogue.residual == nil && !epilogue.relu
         parallelFor(chunks: parts) { part in
-            let (rows, out) = shared.value
+            let (rows, out, e) = shared.value
             for c in splitRange(channels, parts: parts, part: part) {
-                let b = bias?[c] ?? 0
+                let scale = e.scale?[c] ?? 1, shift = e.shift?[c] ?? 0
+                let vScale = Vec(repeating: scale), vShift = Vec(repeating: shift)
                 for s in 0..<samples {
                     let src = rows + c * samples * pixels + s * pixels, dst = out + (s * channels + c) * pixels
-                    if bias == nil { copyFloats(src, dst, pixels) } else { for q in 0..<pixels { dst[q] = src[q] + b } }
+                    if plainCopy { copyFloats(src, dst, pixels); continue }
+                    let residual = e.residual.map { $0 + (s * channels + c) * pixels }
+                    var q = 0
+                    while q + 16 <= pixels {
+                        var v = e.scale == nil ? load(src, q) + vShift : vShift.addingProduct(vScale, load(src, q))
+                        if let residual { v += load(residual, q) }
+                        if e.relu { v = v.replacing(with: 0, where: v .< 0) }
+                        store(v, dst, q)
+                        q += 16
+                    }
+                    while q < pixels {
+                        var v = e.scale == nil ? src[q] + shift : shift + scale * src[q]
+                        if let residual { v += residual[q] }
+                        if e.relu && v < 0 { v = 0 }
+                        dst[q] = v
+                        q += 1
+                    }
                 }
             }
         }

@@ -60,6 +60,7 @@ extension Kernels {
     /// of the winning input pixel within its plane (NaN wins, as in PyTorch).
     package static func maxPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
                                 _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
+        if argmax == nil { return maxPoolSeparable(x, planes: planes, g, out) }
         forEachPlanes(planes, g) { range, rowSpans, columnSpans in
             for p in range {
                 let plane = x + p * g.height * g.width
@@ -81,6 +82,49 @@ extension Kernels {
                         out[o] = best
                         argmax?[o] = Int32(truncatingIfNeeded: bestIndex)
                         o += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Max pooling without winners' positions, in two passes per output row: the maximum of the
+    /// window's input rows, element by element in vectors, then of each window's columns in that
+    /// row. A NaN anywhere in a window gives NaN, as in PyTorch.
+    private static func maxPoolSeparable(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
+                                         _ out: UnsafeMutablePointer<Float>) {
+        @inline(__always) func larger(_ a: Float, _ b: Float) -> Float { a > b || a.isNaN ? a : b }
+        forEachPlanes(planes, g) { range, rowSpans, columnSpans in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.width) { buffer in
+                let rowMax = buffer.baseAddress!
+                for p in range {
+                    let plane = x + p * g.height * g.width
+                    var o = p * g.outH * g.outW
+                    for oh in 0..<g.outH {
+                        let rows = rowSpans[oh]
+                        var w = 0
+                        while w + 16 <= g.width {
+                            var m = Vec(repeating: -.infinity)
+                            for h in rows.lo..<rows.hi {
+                                let v = load(plane + h * g.width, w)
+                                m = v.replacing(with: m, where: .!((v .> m) .| (v .!= v)))
+                            }
+                            store(m, rowMax, w)
+                            w += 16
+                        }
+                        while w < g.width {
+                            var m = -Float.infinity
+                            for h in rows.lo..<rows.hi { m = larger(plane[h * g.width + w], m) }
+                            rowMax[w] = m
+                            w += 1
+                        }
+                        for ow in 0..<g.outW {
+                            let cols = columnSpans[ow]
+                            var m = -Float.infinity
+                            for c in cols.lo..<cols.hi { m = larger(rowMax[c], m) }
+                            out[o] = m
+                            o += 1
+                        }
                     }
                 }
             }

@@ -42,8 +42,12 @@ extension Kernels {
             }
         }
 
+        // A few chunks of columns per thread, claimed by whichever thread is free: a thread slowed
+        // by the machine takes fewer. Packed A is shared and B is packed per chunk, so the extra
+        // chunks cost no repeated packing.
         let columnPanels = (p + nr - 1) / nr
-        let parts = min(threadsFor(work: m * p * k, threshold: 1 << 21), columnPanels)
+        let threads = threadsFor(work: m * p * k, threshold: 1 << 21)
+        let parts = min(threads == 1 ? 1 : 4 * threads, columnPanels)
         masks.withUnsafeBufferPointer { maskTable in
             shifts.withUnsafeBufferPointer { shiftTable in
                 let tables = UncheckedSendable((maskTable.baseAddress!, shiftTable.baseAddress!))
