@@ -21,7 +21,7 @@ func runDataSuite(_ options: BenchmarkOptions) throws {
             reporter.report(BenchmarkResult(suite: "data", name: "decode mnist_png.tgz (\(images) images)", threads: threads,
                                             seconds: seconds, fields: [("images_per_s", Double(images) / seconds)]))
             let train = splits["training"]!
-            let loader = DataLoader(TensorDataset(train.images, train.labels), batchSize: 64, shuffle: true)
+            let loader = try DataLoader(TensorDataset(train.images, train.labels), batchSize: 64, shuffle: true)
             let pass = measure(minSeconds: options.minSeconds) { for _ in loader {} }
             reporter.report(BenchmarkResult(suite: "data", name: "DataLoader pass", threads: threads, seconds: pass,
                                             fields: [("images_per_s", Double(train.labels.count) / pass),

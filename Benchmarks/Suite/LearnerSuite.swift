@@ -12,11 +12,11 @@ func runLearnerSuite(_ options: BenchmarkOptions) throws {
         try withThreads(threads) {
             seed(0)
             let batch = 64, trainCount = 6_400, validCount = 1_280
-            func loader(_ count: Int, shuffle: Bool) -> DataLoader<(Tensor, Tensor)> {
+            func loader(_ count: Int, shuffle: Bool) throws -> DataLoader<(Tensor, Tensor)> {
                 let x = Tensor.rand([count, 1, 28, 28]), y = Tensor((0..<count).map { Float($0 % 10) })
-                return DataLoader(TensorDataset(x, y), batchSize: batch, shuffle: shuffle)
+                return try DataLoader(TensorDataset(x, y), batchSize: batch, shuffle: shuffle)
             }
-            let dls = DataLoaders(loader(trainCount, shuffle: true), loader(validCount, shuffle: false),
+            let dls = DataLoaders(try loader(trainCount, shuffle: true), try loader(validCount, shuffle: false),
                                   vocab: (0..<10).map(String.init))
             let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
             learn.progress.show = false

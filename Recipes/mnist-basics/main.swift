@@ -58,7 +58,7 @@ runRecipe {
         ((predictions.sigmoid() .> 0.5) .== targets).mean().item()
     }
     // The chapter's `dl = DataLoader(dset, batch_size=256, shuffle=True)`.
-    let dl = DataLoader(TensorDataset(trainX, trainY), batchSize: 256, shuffle: true)
+    let dl = try DataLoader(TensorDataset(trainX, trainY), batchSize: 256, shuffle: true)
     func validate(_ model: (Tensor) -> Tensor) -> Float { noGrad { batchAccuracy(model(validX), validY) } }
 
     var weights = initParams([28 * 28, 1]), bias = initParams([1])
@@ -98,7 +98,7 @@ runRecipe {
 
     // 5. The chapter's Learner form:
     //    Learner(dls, simple_net, opt_func=SGD, loss_func=mnist_loss, metrics=batch_accuracy).fit(20, lr=...)
-    let validDL = DataLoader(TensorDataset(validX, validY), batchSize: 256)
+    let validDL = try DataLoader(TensorDataset(validX, validY), batchSize: 256)
     let dls = DataLoaders(dl, validDL)
     let batchAccuracyMetric = Metric("batch_accuracy", batchAccuracy)
     let learn = Learner(dls: dls, model: Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1)), loss: mnistLoss,

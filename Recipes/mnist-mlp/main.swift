@@ -26,7 +26,7 @@ runRecipe {
     let model = Sequential(Linear(784, 128), ReLU(), Linear(128, 64), ReLU(), Linear(64, 10), LogSoftmax(dim: 1))
     print(model)
     let opt = SGD(model.parameters, lr: lr, momentum: momentum)
-    let train = DataLoader(TensorDataset(trainX, data.trainLabels), batchSize: batchSize, shuffle: true)
+    let train = try DataLoader(TensorDataset(trainX, data.trainLabels), batchSize: batchSize, shuffle: true)
 
     func testAccuracy() -> Float {
         model.eval()

@@ -39,7 +39,7 @@ runRecipe {
     }
 
     print("epoch  train_loss  valid_loss  accuracy  time")
-    let train = DataLoader(TensorDataset(trainX, data.trainLabels), batchSize: batchSize, shuffle: true, dropLast: true)
+    let train = try DataLoader(TensorDataset(trainX, data.trainLabels), batchSize: batchSize, shuffle: true, dropLast: true)
     for epoch in 0..<epochs {
         let start = Date()
         var total: Float = 0, batches = 0

@@ -236,7 +236,7 @@ public struct DataBlock {
             }
             // Each item is written straight into its row of the stacked tensor: a list of item
             // tensors and their stacked copy would double the peak memory (0.5 GB for MNIST).
-            guard let firstPosition = positions.first else { return TensorDataset(Tensor.zeros([0]), Tensor.zeros([0])) }
+            guard let firstPosition = positions.first else { return try TensorDataset(Tensor.zeros([0]), Tensor.zeros([0])) }
             let first = item(firstPosition)
             var stacked = Tensor.zeros([positions.count] + first.shape)
             let itemSize = first.count
@@ -249,7 +249,7 @@ public struct DataBlock {
                     t.withUnsafeBufferPointer { rows.baseAddress!.advanced(by: row * itemSize).update(from: $0.baseAddress!, count: itemSize) }
                 }
             }
-            return TensorDataset(stacked, try targets(positions))
+            return try TensorDataset(stacked, try targets(positions))
         }
         let transforms = batchTransforms
         func targets(_ positions: [Int]) throws -> Tensor {
@@ -266,20 +266,20 @@ public struct DataBlock {
                 return ByteImages(planes.flatMap(\.bytes), itemShape: planes.first?.shape ?? [], targets: try targets(positions))
             }
             let train = try byteDataset(trainIndex), valid = try byteDataset(validIndex)
-            func loader(_ d: ByteImages, training: Bool) -> DataLoader<(Tensor, Tensor)> {
-                DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
+            func loader(_ d: ByteImages, training: Bool) throws -> DataLoader<(Tensor, Tensor)> {
+                try DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
                     (transforms.reduce(d.batch(positions)) { $1($0) }, d.targets[positions])
                 }
             }
-            return DataLoaders(loader(train, training: true), loader(valid, training: false), vocab: categories.vocab)
+            return DataLoaders(try loader(train, training: true), try loader(valid, training: false), vocab: categories.vocab)
         }
         let train = try dataset(trainIndex), valid = try dataset(validIndex)
-        func loader(_ d: TensorDataset, training: Bool) -> DataLoader<(Tensor, Tensor)> {
-            DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
+        func loader(_ d: TensorDataset, training: Bool) throws -> DataLoader<(Tensor, Tensor)> {
+            try DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
                 (transforms.reduce(d.inputs[positions]) { $1($0) }, d.targets[positions])
             }
         }
-        return DataLoaders(loader(train, training: true), loader(valid, training: false), vocab: categories.vocab)
+        return DataLoaders(try loader(train, training: true), try loader(valid, training: false), vocab: categories.vocab)
     }
 
     /// Walks one item and one batch through every step and reports each, saying where it fails

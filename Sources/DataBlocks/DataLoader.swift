@@ -25,10 +25,12 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     private let makeBatch: @Sendable ([Int]) -> Batch
     private let generator: RandomGenerator
 
-    /// A loader whose batches are built by `makeBatch` from lists of item positions.
+    /// A loader whose batches are built by `makeBatch` from lists of item positions. Throws a
+    /// `DataError` when `batchSize` is not positive or `count` is negative.
     public init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
-                generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch) {
-        precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
+                generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch) throws {
+        guard batchSize > 0 else { throw DataError("DataLoader", "batchSize must be positive, got \(batchSize)") }
+        guard count >= 0 else { throw DataError("DataLoader", "the item count must not be negative, got \(count)") }
         itemCount = count
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -100,19 +102,19 @@ extension DataLoader {
     /// Batches of a collection's items, as arrays: `DataLoader(0..<15, batchSize: 5, shuffle: true)`
     /// or `DataLoader(Array("abcdefghijklmnopqrstuvwxyz".enumerated()), batchSize: 6, shuffle: true)`.
     public convenience init<C: Collection>(_ items: C, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                                           prefetch: Bool = true, generator: RandomGenerator? = nil)
+                                           prefetch: Bool = true, generator: RandomGenerator? = nil) throws
     where Batch == [C.Element] {
         let all = UncheckedItems(Array(items))
-        self.init(count: all.items.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+        try self.init(count: all.items.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
                   generator: generator) { positions in positions.map { all.items[$0] } }
     }
 
     /// Batches of `(x, y)` tensor pairs, each stacked into a pair of tensors: the seeds'
     /// `DataLoader(list(zip(x, y)), batch_size=256)`.
     public convenience init(_ pairs: [(Tensor, Tensor)], batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                            prefetch: Bool = true, generator: RandomGenerator? = nil) where Batch == (Tensor, Tensor) {
+                            prefetch: Bool = true, generator: RandomGenerator? = nil) throws where Batch == (Tensor, Tensor) {
         let all = UncheckedItems(pairs)
-        self.init(count: pairs.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+        try self.init(count: pairs.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
                   generator: generator) { positions in
             (Tensor.stack(positions.map { all.items[$0].0 }), Tensor.stack(positions.map { all.items[$0].1 }))
         }
@@ -120,8 +122,8 @@ extension DataLoader {
 
     /// Batches of a `TensorDataset`, gathered straight from its tensors.
     public convenience init(_ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                            prefetch: Bool = true, generator: RandomGenerator? = nil) where Batch == (Tensor, Tensor) {
-        self.init(count: dataset.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+                            prefetch: Bool = true, generator: RandomGenerator? = nil) throws where Batch == (Tensor, Tensor) {
+        try self.init(count: dataset.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
                   generator: generator) { positions in (dataset.inputs[positions], dataset.targets[positions]) }
     }
 }
@@ -137,10 +139,10 @@ private struct UncheckedItems<Element>: @unchecked Sendable {
 public struct TensorDataset: Sendable {
     public let inputs: Tensor, targets: Tensor
 
-    /// Traps when the tensors hold different numbers of items.
-    public init(_ inputs: Tensor, _ targets: Tensor) {
+    /// Throws a `DataError` when the tensors hold different numbers of items.
+    public init(_ inputs: Tensor, _ targets: Tensor) throws {
         guard inputs.rank >= 1, targets.rank >= 1, inputs.shape[0] == targets.shape[0] else {
-            fatalError("TensorDataset: inputs \(inputs.shape) and targets \(targets.shape) must hold the same number of items")
+            throw DataError("TensorDataset", "inputs \(inputs.shape) and targets \(targets.shape) must hold the same number of items")
         }
         self.inputs = inputs
         self.targets = targets

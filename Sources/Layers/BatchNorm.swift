@@ -30,6 +30,17 @@ public class BatchNorm: Module {
 
     public override func forward(_ input: Tensor) -> Tensor { normalize(input, relu: false) }
 
+    public override func outputShape(for input: [Int]) throws -> [Int]? {
+        guard ranks.contains(input.count), input[1] == features else {
+            throw LayerShapeError(self, "expected input with \(features) channels on axis 1 and rank \(ranks.sorted()), got \(input)")
+        }
+        if isTraining && input.reduce(1, *) / features <= 1 {
+            throw LayerShapeError(self, "expected more than 1 value per channel when training, got input \(input) "
+                                  + "(a batch of one: use a batch size above 1, or dropLast for the last partial batch)")
+        }
+        return input
+    }
+
     /// `self(input).relu()` in one pass forward and backward (what `Sequential` runs for a
     /// batch norm followed by a `ReLU`, and ResNet's blocks call). While `summary()` observes
     /// each layer, the two steps run apart so that the batch norm's output is seen.

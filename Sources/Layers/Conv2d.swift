@@ -27,6 +27,17 @@ public final class Conv2d: Module {
         }
     }
 
+    public override func outputShape(for input: [Int]) throws -> [Int]? {
+        guard input.count == 4, input[1] == inChannels else {
+            throw LayerShapeError(self, "expected input [N, \(inChannels), H, W], got \(input)")
+        }
+        let (h, w) = (input[2] + 2 * padding, input[3] + 2 * padding)
+        guard h >= kernelSize, w >= kernelSize else {
+            throw LayerShapeError(self, "the \(kernelSize)x\(kernelSize) kernel is larger than the padded input \(input)")
+        }
+        return [input[0], outChannels, (h - kernelSize) / stride + 1, (w - kernelSize) / stride + 1]
+    }
+
     public override func forward(_ input: Tensor) -> Tensor {
         guard input.rank == 4, input.shape[1] == inChannels else {
             fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")

@@ -11,6 +11,8 @@ public final class Dropout: Module {
         self.p = p
     }
 
+    public override func outputShape(for input: [Int]) throws -> [Int]? { input }
+
     public override func forward(_ input: Tensor) -> Tensor {
         guard isTraining, p > 0 else { return input }
         let keep = (Tensor.rand(input.shape) .>= p) * (1 / (1 - p))

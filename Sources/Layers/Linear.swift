@@ -24,6 +24,13 @@ public final class Linear: Module {
         }
     }
 
+    public override func outputShape(for input: [Int]) throws -> [Int]? {
+        guard let last = input.last, last == inFeatures else {
+            throw LayerShapeError(self, "input of shape \(input) does not end in \(inFeatures) features")
+        }
+        return input.dropLast() + [outFeatures]
+    }
+
     public override func forward(_ input: Tensor) -> Tensor {
         guard input.rank >= 1, input.shape[input.rank - 1] == inFeatures else {
             fatalError("Linear(\(inFeatures) → \(outFeatures)): input of shape \(input.shape) does not end in \(inFeatures) features")

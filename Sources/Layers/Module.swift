@@ -24,6 +24,13 @@ open class Module: CustomStringConvertible {
         fatalError("\(type(of: self)) must override forward(_:)")
     }
 
+    /// Checks that `forward` can take an input of shape `input`, without running it: the shape
+    /// of its output, or `nil` when this module cannot tell (a custom layer that does not
+    /// override this: then nothing after it is checked). Throws `LayerShapeError` naming the layer
+    /// and both shapes when the input does not fit, where `forward` would stop the program.
+    /// The Learner checks each new batch shape this way before it trains on it.
+    open func outputShape(for input: [Int]) throws -> [Int]? { nil }
+
     /// Runs the forward pass: `model(x)`.
     public final func callAsFunction(_ input: Tensor) -> Tensor {
         let output = forward(input)
@@ -171,6 +178,36 @@ extension Module {
         }
         for name in state.keys.sorted() where !names.contains(name) { problems.append("\(name): not in the model") }
         return problems
+    }
+}
+
+/// An input a layer cannot take, found before it runs (`Module.outputShape(for:)`): names the
+/// layer, the input's shape and what the layer needs.
+public struct LayerShapeError: Error, CustomStringConvertible {
+    /// The layer, as it prints itself (`Linear(in_features=784, out_features=10, bias=True)`).
+    public let layer: String
+    /// Where the layer sits in the model (`layer4.0.conv1`); empty for the model itself.
+    public var path: [String] = []
+    /// What does not fit.
+    public let reason: String
+
+    /// An error about `module`.
+    public init(_ module: Module, _ reason: String) {
+        layer = "\(type(of: module))(\(module.extraDescription))"
+        self.reason = reason
+    }
+
+    public var description: String { layer + (path.isEmpty ? "" : " at \(path.joined(separator: "."))") + ": " + reason }
+
+    /// Checks `child`, naming it `name` in the path of any error it throws.
+    public static func checking(_ name: String, _ child: Module, _ input: [Int]?) throws -> [Int]? {
+        guard let input else { return nil }
+        do {
+            return try child.outputShape(for: input)
+        } catch var error as LayerShapeError {
+            error.path.insert(name, at: 0)
+            throw error
+        }
     }
 }
 

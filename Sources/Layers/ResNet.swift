@@ -16,6 +16,18 @@ public final class BasicBlock: Module {
             ? Sequential(Conv2d(inPlanes, planes, kernelSize: 1, stride: stride, bias: false), BatchNorm2d(planes)) : nil
     }
 
+    public override func outputShape(for input: [Int]) throws -> [Int]? {
+        var shape: [Int]? = input
+        for (name, layer) in [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)] as [(String, Module)] {
+            shape = try LayerShapeError.checking(name, layer, shape)
+        }
+        let identity = try downsample.map { try LayerShapeError.checking("downsample", $0, input) } ?? input
+        if let shape, let identity, shape != identity {
+            throw LayerShapeError(self, "the residual branch gives \(shape) but the shortcut \(identity)")
+        }
+        return shape
+    }
+
     public override func forward(_ x: Tensor) -> Tensor {
         if fusesForInference {
             // Each convolution applies its batch norm (and the residual and ReLUs) as it writes.
@@ -63,6 +75,15 @@ public final class ResNet: Module {
             let fanOut = parameter.shape[0] * parameter.shape[2] * parameter.shape[3]
             noGrad { w.normalInPlace(mean: 0, std: (2 / Float(fanOut)).squareRoot()) }
         }
+    }
+
+    public override func outputShape(for input: [Int]) throws -> [Int]? {
+        var shape: [Int]? = input
+        for (name, layer) in [("conv1", conv1), ("bn1", bn1), ("maxpool", maxpool), ("layer1", layer1), ("layer2", layer2),
+                              ("layer3", layer3), ("layer4", layer4), ("avgpool", avgpool), ("flatten", flatten), ("fc", fc)] as [(String, Module)] {
+            shape = try LayerShapeError.checking(name, layer, shape)
+        }
+        return shape
     }
 
     public override func forward(_ x: Tensor) -> Tensor {

@@ -13,6 +13,12 @@ public final class Sequential: Module {
     /// A sequence of the modules in an array.
     public init(_ layers: [Module]) { self.layers = layers }
 
+    public override func outputShape(for input: [Int]) throws -> [Int]? {
+        var shape: [Int]? = input
+        for (i, layer) in layers.enumerated() { shape = try LayerShapeError.checking(String(i), layer, shape) }
+        return shape
+    }
+
     public override func forward(_ input: Tensor) -> Tensor {
         // A batch norm followed by a ReLU runs as one fused pass (the same values), except while
         // `summary()` observes each layer's output.

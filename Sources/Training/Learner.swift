@@ -53,6 +53,10 @@ public final class Learner {
 
     // State that callbacks read and may change.
     /// The optimizer (made on the first fit).
+    /// Input shapes (and modes) the model has been checked against.
+    private var checkedShapes: Set<CheckedShape> = []
+    private struct CheckedShape: Hashable { let shape: [Int]; let training: Bool }
+
     public private(set) var opt: Optimizer?
     public var epoch = 0, epochs = 0
     /// Training batches done in this fit.
@@ -164,8 +168,8 @@ public final class Learner {
         model.train()
         try withEvents("train", CancelTrain.self, before: { try $0.beforeTrain(self) },
                        cancel: { try $0.afterCancelTrain(self) }, after: { try $0.afterTrain(self) }) {
-            for batch in dls.train {
-                try oneBatch(batch)
+            for (i, batch) in dls.train.enumerated() {
+                try oneBatch(batch, index: i)
                 iteration += 1
             }
         }
@@ -178,16 +182,19 @@ public final class Learner {
         try noGrad {
             try withEvents("validate", CancelValidate.self, before: { try $0.beforeValidate(self) },
                            cancel: { try $0.afterCancelValidate(self) }, after: { try $0.afterValidate(self) }) {
-                for batch in dls.valid { try oneBatch(batch) }
+                for (i, batch) in dls.valid.enumerated() { try oneBatch(batch, index: i) }
             }
         }
     }
 
-    private func oneBatch(_ batch: (Tensor, Tensor)) throws {
+    private func oneBatch(_ batch: (Tensor, Tensor), index: Int) throws {
         (xb, yb) = batch
         try withEvents("batch", CancelBatch.self, before: { try $0.beforeBatch(self) },
                        cancel: { try $0.afterCancelBatch(self) }, after: { try $0.afterBatch(self) }) {
+            let set = training ? "training" : "validation"
+            try checkInput(xb.shape, batch: "\(set) batch \(index)")
             pred = model(xb)
+            try checkTargets(pred, yb, batch: "\(set) batch \(index)")
             try each { try $0.afterPred(self) }
             lossValue = loss(pred, yb)
             try each { try $0.afterLoss(self) }
@@ -233,12 +240,38 @@ public final class Learner {
         }
     }
 
+    /// Throws, naming the batch, the layer and both shapes, unless every layer of the model can
+    /// take inputs of `shape` in its current mode (`Module.outputShape(for:)`). Each shape is
+    /// checked once per mode.
+    private func checkInput(_ shape: [Int], batch: String) throws {
+        let key = CheckedShape(shape: shape, training: model.isTraining)
+        guard !checkedShapes.contains(key) else { return }
+        do {
+            _ = try model.outputShape(for: shape)
+        } catch let error as LayerShapeError {
+            throw LearnerError("the \(batch) of shape \(shape) does not fit the model: \(error)")
+        }
+        checkedShapes.insert(key)
+    }
+
+    /// Throws, naming the batch and the value, when the model outputs class scores `[n, C]` for
+    /// targets `[n]` and a target is not a class index in `0..<C` (which would stop the loss).
+    private func checkTargets(_ output: Tensor, _ targets: Tensor, batch: String) throws {
+        guard output.rank == 2, targets.rank == 1, output.shape[1] > 1, output.shape[0] == targets.shape[0] else { return }
+        let classes = output.shape[1]
+        if let bad = targets.scalars.first(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+            throw LearnerError("\(batch): a target is \(bad), but the model outputs \(classes) class scores (targets must be 0...\(classes - 1)); "
+                               + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
+        }
+    }
+
     /// Runs one batch through model, loss and metrics before training, and explains a
     /// mismatch instead of failing late.
     private func checkOneBatch() throws {
         let (x, y) = dls.valid.oneBatch()
-        // A layer that cannot take the inputs traps with its own name and both shapes.
-        let output = noGrad { model(x.narrow(dim: 0, start: 0, length: min(2, x.shape[0]))) }
+        let sample = [min(2, x.shape[0])] + Array(x.shape.dropFirst())
+        try checkInput(sample, batch: "first validation batch")
+        let output = noGrad { model(x.narrow(dim: 0, start: 0, length: sample[0])) }
         let yShape = [min(2, y.shape[0])] + Array(y.shape.dropFirst())
         let targets = y.narrow(dim: 0, start: 0, length: yShape[0])
         guard output.rank >= 1, output.shape[0] == yShape[0] else {

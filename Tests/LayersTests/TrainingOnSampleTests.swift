@@ -11,7 +11,7 @@ final class TrainingOnSampleTests: XCTestCase {
         seed(42)
         let train = try ImageFolder.load(BundledData.mnist, split: "training")
         let valid = try ImageFolder.load(BundledData.mnist, split: "testing", classes: train.classes)
-        let batches = DataLoader(TensorDataset(train.images.reshape([-1, 784]), train.labels), batchSize: 64, shuffle: true)
+        let batches = try DataLoader(TensorDataset(train.images.reshape([-1, 784]), train.labels), batchSize: 64, shuffle: true)
         let model = Sequential(Linear(784, 64), ReLU(), Linear(64, 10))
         let opt = SGD(model.parameters, lr: 0.1, momentum: 0.9)
         for _ in 0..<8 {

@@ -16,12 +16,12 @@ final class CheckpointAndCallbackTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
     func makeLearner(model: Module? = nil, opt: OptimizerFactory = .adam, loss: @escaping LossFunction = crossEntropy,
-                     cbs: [Callback] = [], shuffle: Bool = false) -> Learner {
+                     cbs: [Callback] = [], shuffle: Bool = false) throws -> Learner {
         seed(3)
         let x = Tensor.randn([32, 4]), y = Tensor((0..<32).map { Float($0 % 3) })
         let inputs = x + y.unsqueeze(1)
-        let train = DataLoader(TensorDataset(inputs[0..<24], y[0..<24]), batchSize: 8, shuffle: shuffle)
-        let valid = DataLoader(TensorDataset(inputs[24..<32], y[24..<32]), batchSize: 8)
+        let train = try DataLoader(TensorDataset(inputs[0..<24], y[0..<24]), batchSize: 8, shuffle: shuffle)
+        let valid = try DataLoader(TensorDataset(inputs[24..<32], y[24..<32]), batchSize: 8)
         let learn = Learner(dls: DataLoaders(train, valid, vocab: ["a", "b", "c"]),
                             model: model ?? Sequential(Linear(4, 8), BatchNorm1d(8), ReLU(), Linear(8, 3)),
                             loss: loss, opt: opt, metrics: [accuracy], cbs: cbs)
@@ -31,7 +31,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
     }
 
     func testSaveLoadRoundTripIsBitExactWithOptimizerState() throws {
-        let learn = makeLearner()
+        let learn = try makeLearner()
         try learn.fit(epochs: 1, lr: 0.01)
         let file = try learn.save("stage1")
         XCTAssertTrue(FileManager.default.fileExists(atPath: file.path))
@@ -49,10 +49,10 @@ final class CheckpointAndCallbackTests: XCTestCase {
     }
 
     func testLoadingAMismatchedCheckpointListsEveryMismatch() throws {
-        let learn = makeLearner()
+        let learn = try makeLearner()
         try learn.fit(epochs: 1, lr: 0.01)
         try learn.save("small")
-        let other = makeLearner(model: Sequential(Linear(4, 5), BatchNorm1d(5), ReLU(), Linear(5, 3), ReLU(), Linear(3, 3)))
+        let other = try makeLearner(model: Sequential(Linear(4, 5), BatchNorm1d(5), ReLU(), Linear(5, 3), ReLU(), Linear(3, 3)))
         other.path = folder
         let before = other.model.stateDict()
         XCTAssertThrowsError(try other.load("small")) { error in
@@ -66,10 +66,10 @@ final class CheckpointAndCallbackTests: XCTestCase {
 
     func testAFailedLoadChangesNothing() throws {
         // An Adam checkpoint into an SGD-momentum Learner: refused before the weights are touched.
-        let adam = makeLearner()
+        let adam = try makeLearner()
         try adam.fit(epochs: 1, lr: 0.01)
         try adam.save("adam")
-        let sgd = makeLearner(opt: .sgd(momentum: 0.9))
+        let sgd = try makeLearner(opt: .sgd(momentum: 0.9))
         try sgd.fit(epochs: 1, lr: 0.01)
         let before = sgd.model.stateDict().mapValues { $0.clone() }, optBefore = sgd.opt!.stateDict()
         XCTAssertThrowsError(try sgd.load("adam")) { error in
@@ -87,7 +87,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
             var broken = tensors
             broken["opt.0.step"] = bad
             try SafeTensors.write(broken, metadata: metadata, to: adam.checkpointFile("broken"))
-            let fresh = makeLearner()
+            let fresh = try makeLearner()
             let weights = fresh.model.stateDict().mapValues { $0.clone() }
             XCTAssertThrowsError(try fresh.load("broken")) { error in
                 XCTAssertTrue("\(error)".contains("optimizer state 0.step: \(reason)"), "\(error)")
@@ -99,13 +99,13 @@ final class CheckpointAndCallbackTests: XCTestCase {
         var wrongModel = tensors
         wrongModel["model.0.weight"] = Tensor.zeros([2, 2])
         try SafeTensors.write(wrongModel, metadata: metadata, to: adam.checkpointFile("wrong"))
-        let fresh = makeLearner()
+        let fresh = try makeLearner()
         XCTAssertThrowsError(try fresh.load("wrong")) { XCTAssertTrue("\($0)".contains("0.weight: checkpoint has [2, 2]"), "\($0)") }
         XCTAssertNil(fresh.opt)
     }
 
     func testExportRefusesToReplaceAFolder() throws {
-        let learn = makeLearner()
+        let learn = try makeLearner()
         let target = folder.appendingPathComponent("results")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: target.appendingPathComponent("thesis.txt"))
@@ -118,7 +118,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
     func testLoadLearnerChecksAnExportsMetadataAgainstItsTensors() throws {
         seed(4)
         let x = Tensor.rand([8, 1, 16, 16]), y = Tensor((0..<8).map { Float($0 % 2) })
-        let dl = DataLoader(TensorDataset(x, y), batchSize: 4)
+        let dl = try DataLoader(TensorDataset(x, y), batchSize: 4)
         let learn = visionLearner(DataLoaders(dl, dl, vocab: ["no", "yes"]), arch: .resnet18, loss: crossEntropy)
         learn.path = folder
         let file = try learn.export()
@@ -141,7 +141,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
     }
 
     func testExportAndLoadLearner() throws {
-        let learn = makeLearner()
+        let learn = try makeLearner()
         try learn.fit(epochs: 2, lr: 0.01)
         let file = try learn.export()
         let item = learn.dls.valid.oneBatch().0[0]
@@ -159,7 +159,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
     func testVisionLearnerExportRebuildsItsModel() throws {
         seed(4)
         let x = Tensor.rand([8, 1, 16, 16]), y = Tensor((0..<8).map { Float($0 % 2) })
-        let dl = DataLoader(TensorDataset(x, y), batchSize: 4)
+        let dl = try DataLoader(TensorDataset(x, y), batchSize: 4)
         let learn = visionLearner(DataLoaders(dl, dl, vocab: ["no", "yes"]), arch: .resnet18, loss: crossEntropy)
         learn.progress.show = false
         learn.path = folder
@@ -174,7 +174,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
         seed(5)
         let x = Tensor.randn([256, 3]), w = Tensor([[1.5], [-2], [0.5]])
         let y = x • w
-        let dl = DataLoader(TensorDataset(x, y), batchSize: 32, shuffle: true)
+        let dl = try DataLoader(TensorDataset(x, y), batchSize: 32, shuffle: true)
         let learn = Learner(dls: DataLoaders(dl, dl), model: Linear(3, 1), loss: mse, opt: .sgd)
         learn.progress.show = false
         let before = learn.model.stateDict()
@@ -196,14 +196,14 @@ final class CheckpointAndCallbackTests: XCTestCase {
 
     func testEarlyStoppingTerminateOnNaNAndGradientClip() throws {
         // lr 0: the validation loss never improves, so training stops after `patience` epochs.
-        let early = makeLearner(cbs: [EarlyStopping(monitor: "valid_loss", patience: 2)])
+        let early = try makeLearner(cbs: [EarlyStopping(monitor: "valid_loss", patience: 2)])
         try early.fit(epochs: 10, lr: 0)
         XCTAssertEqual(early.recorder.values.count, 3)
         // A loss that turns NaN on the third training batch ends the fit there (call 1 is the
         // Learner's check before training; TerminateOnNaN runs before the Recorder).
         final class Counter { var n = 0 }
         let counter = Counter()
-        let nan = makeLearner(loss: { p, y in
+        let nan = try makeLearner(loss: { p, y in
             counter.n += 1
             return counter.n == 4 ? crossEntropy(p, y) * Float.nan : crossEntropy(p, y)
         }, cbs: [TerminateOnNaN()])
@@ -219,14 +219,14 @@ final class CheckpointAndCallbackTests: XCTestCase {
             }
         }
         let probe = NormProbe()
-        let clipped = makeLearner(cbs: [GradientClip(maxNorm: 0.1), probe])
+        let clipped = try makeLearner(cbs: [GradientClip(maxNorm: 0.1), probe])
         try clipped.fit(epochs: 1, lr: 0.01)
         XCTAssertEqual(probe.norms.count, 3)
         XCTAssertTrue(probe.norms.allSatisfy { $0 <= 0.1 + 1e-4 }, "\(probe.norms)")
     }
 
     func testSaveModelKeepsTheBestAndSummaryDescribesTheModel() throws {
-        let learn = makeLearner(cbs: [SaveModel(monitor: "accuracy", fileName: "best")])
+        let learn = try makeLearner(cbs: [SaveModel(monitor: "accuracy", fileName: "best")])
         try learn.fit(epochs: 3, lr: 0.05)
         XCTAssertTrue(FileManager.default.fileExists(atPath: learn.checkpointFile("best").path))
         let summary = learn.summary()

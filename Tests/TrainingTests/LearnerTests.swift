@@ -45,12 +45,12 @@ final class EventLog: Callback {
 final class LearnerTests: XCTestCase {
     /// A tiny linearly separable problem: 10 training items (batches 4, 4, 2 → 2 kept with
     /// dropLast) and 6 validation items (batches 4 and 2).
-    func makeLearner(metrics: [Metric] = [], cbs: [Callback] = [], opt: OptimizerFactory = .sgd) -> Learner {
+    func makeLearner(metrics: [Metric] = [], cbs: [Callback] = [], opt: OptimizerFactory = .sgd) throws -> Learner {
         seed(1)
         let x = Tensor.randn([16, 2]), y = Tensor((0..<16).map { Float($0 % 2) })
         let inputs = x + y.unsqueeze(1) * 3
-        let train = DataLoader(TensorDataset(inputs[0..<10], y[0..<10]), batchSize: 4, shuffle: true, dropLast: true)
-        let valid = DataLoader(TensorDataset(inputs[10..<16], y[10..<16]), batchSize: 4)
+        let train = try DataLoader(TensorDataset(inputs[0..<10], y[0..<10]), batchSize: 4, shuffle: true, dropLast: true)
+        let valid = try DataLoader(TensorDataset(inputs[10..<16], y[10..<16]), batchSize: 4)
         let learn = Learner(dls: DataLoaders(train, valid, vocab: ["a", "b"]), model: Sequential(Linear(2, 2)), loss: crossEntropy,
                             opt: opt, metrics: metrics, cbs: cbs)
         learn.progress.show = false
@@ -79,7 +79,7 @@ final class LearnerTests: XCTestCase {
         for (event, error, cancelEvent, next) in cases {
             let log = EventLog()
             log.cancelAt = (event, error)
-            let learn = makeLearner(cbs: [log])
+            let learn = try makeLearner(cbs: [log])
             XCTAssertNoThrow(try learn.fit(epochs: 1, lr: 0.1), "\(event)")
             let i = log.events.firstIndex(of: event)!
             XCTAssertEqual(log.events[i + 1], cancelEvent, "\(event) → \(error)")
@@ -90,7 +90,7 @@ final class LearnerTests: XCTestCase {
         final class NoSteps: Callback {
             override func beforeStep(_ learn: Learner) throws { throw CancelStep() }
         }
-        let learn = makeLearner(cbs: [NoSteps()])
+        let learn = try makeLearner(cbs: [NoSteps()])
         let before = learn.model.parameters.map(\.scalars)
         try learn.fit(epochs: 1, lr: 0.1)
         XCTAssertEqual(learn.model.parameters.map(\.scalars), before)
@@ -106,7 +106,7 @@ final class LearnerTests: XCTestCase {
         XCTAssertEqual(mom(0.25), 0.85, accuracy: 1e-12)
         XCTAssertEqual(mom(1), 0.95, accuracy: 1e-12)
         // Through the Learner: the first batch runs at lrMax/25 with momentum 0.95.
-        let learn = makeLearner(opt: .sgd(momentum: 0.9))
+        let learn = try makeLearner(opt: .sgd(momentum: 0.9))
         try learn.fitOneCycle(epochs: 4, lrMax: 0.1)
         XCTAssertEqual(learn.recorder.lrs.count, 8)
         XCTAssertEqual(learn.recorder.lrs[0], 0.004, accuracy: 1e-7)
@@ -119,7 +119,7 @@ final class LearnerTests: XCTestCase {
         // Batches of 4 and 2: a metric that is 1 on the first batch and 0 on the second
         // averages to 4/6, not 1/2.
         let firstBatch = Metric("first") { _, y in y.count == 4 ? 1 : 0 }
-        let learn = makeLearner(metrics: [firstBatch, accuracy])
+        let learn = try makeLearner(metrics: [firstBatch, accuracy])
         try learn.fit(epochs: 1, lr: 0.1)
         XCTAssertEqual(learn.recorder.values[0][2], 4.0 / 6, accuracy: 1e-6)
         let (preds, targets) = learn.getPreds()
@@ -130,7 +130,7 @@ final class LearnerTests: XCTestCase {
     }
 
     func testTableFormatAndRecorder() throws {
-        let learn = makeLearner(metrics: [accuracy])
+        let learn = try makeLearner(metrics: [accuracy])
         try learn.fit(epochs: 2, lr: 0.5)
         let lines = learn.progress.lines
         XCTAssertEqual(lines[0], "epoch     train_loss  valid_loss  accuracy  time      ")
@@ -152,10 +152,10 @@ final class LearnerTests: XCTestCase {
         XCTAssertTrue(try String(contentsOf: folder.appendingPathComponent("fastswift-loss.svg"), encoding: .utf8).contains("<polyline"))
     }
 
-    func testAMismatchedModelIsReportedBeforeTraining() {
+    func testAMismatchedModelIsReportedBeforeTraining() throws {
         seed(2)
         let x = Tensor.randn([8, 2]), y = Tensor((0..<8).map { Float($0 % 5) })
-        let dl = DataLoader(TensorDataset(x, y), batchSize: 4)
+        let dl = try DataLoader(TensorDataset(x, y), batchSize: 4)
         let learn = Learner(dls: DataLoaders(dl, dl), model: Linear(2, 3), loss: crossEntropy)
         learn.progress.show = false
         XCTAssertThrowsError(try learn.fit(epochs: 1, lr: 0.1)) { error in
@@ -164,13 +164,67 @@ final class LearnerTests: XCTestCase {
         XCTAssertTrue(learn.recorder.losses.isEmpty, "nothing was trained")
     }
 
-    func testATrainingSetWithoutAFullBatchIsAnErrorNotAHangOrAnEmptyFit() {
+    func testInputsLabelsAndBatchesThatDoNotFitAreThrownNotTrapped() throws {
+        // An input the first layer cannot take: named with the layer and both shapes, before training.
+        seed(5)
+        let images = Tensor.randn([8, 1, 28, 28]), digits = Tensor((0..<8).map { Float($0 % 10) })
+        let imageDL = try DataLoader(TensorDataset(images, digits), batchSize: 4)
+        let flat = Learner(dls: DataLoaders(imageDL, imageDL), model: Sequential(Linear(784, 10)), loss: crossEntropy)
+        flat.progress.show = false
+        XCTAssertThrowsError(try flat.fit(epochs: 1, lr: 0.1)) { error in
+            XCTAssertTrue(error is LearnerError, "\(error)")
+            XCTAssertTrue("\(error)".contains("the first validation batch of shape [2, 1, 28, 28] does not fit the model: Linear("), "\(error)")
+            XCTAssertTrue("\(error)".contains(" at 0: input of shape [2, 1, 28, 28] does not end in 784 features"), "\(error)")
+        }
+
+        // A label past the model's outputs in a later training batch stops the fit there.
+        let x = Tensor.randn([12, 2]), y = Tensor((0..<12).map { Float($0 == 9 ? 7 : $0 % 3) })
+        let train = try DataLoader(TensorDataset(x, y), batchSize: 4)
+        let valid = try DataLoader(TensorDataset(x[0..<4], y[0..<4]), batchSize: 4)
+        let labels = Learner(dls: DataLoaders(train, valid), model: Linear(2, 3), loss: crossEntropy)
+        labels.progress.show = false
+        XCTAssertThrowsError(try labels.fit(epochs: 1, lr: 0.1)) { error in
+            XCTAssertEqual("\(error)", "training batch 2: a target is 7.0, but the model outputs 3 class scores (targets must be 0...2); "
+                           + "the last layer must have as many outputs as the vocab (0)")
+        }
+        XCTAssertEqual(labels.recorder.losses.count, 2, "the two good batches trained")
+
+        // A last training batch of one item cannot go through batch norm in training mode.
+        let nine = try DataLoader(TensorDataset(x[0..<9], Tensor((0..<9).map { Float($0 % 2) })), batchSize: 4)
+        let binary = try DataLoader(TensorDataset(x[0..<4], Tensor([0, 1, 1, 0])), batchSize: 4)
+        let norm = Learner(dls: DataLoaders(nine, binary), model: Sequential(Linear(2, 4), BatchNorm1d(4), ReLU(), Linear(4, 2)),
+                           loss: crossEntropy)
+        norm.progress.show = false
+        XCTAssertThrowsError(try norm.fit(epochs: 1, lr: 0.1)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("the training batch 2 of shape [1, 2] does not fit the model: BatchNorm1d("), "\(error)")
+            XCTAssertTrue("\(error)".contains(" at 1: expected more than 1 value per channel when training"), "\(error)")
+        }
+    }
+
+    func testLayersReportTheShapesTheyGiveAndWhereAnInputStopsFitting() throws {
+        let model = resnet18(inChannels: 1, classes: 10)
+        XCTAssertEqual(try model.outputShape(for: [5, 1, 28, 28]), [5, 10])
+        XCTAssertEqual(try model.outputShape(for: [5, 1, 64, 48]), [5, 10])
+        XCTAssertThrowsError(try model.outputShape(for: [5, 3, 28, 28])) { error in
+            XCTAssertEqual("\(error)", "Conv2d(1, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False) at conv1: "
+                           + "expected input [N, 1, H, W], got [5, 3, 28, 28]")
+        }
+        let head = Sequential(createHead(512, 4), Softmax())
+        XCTAssertEqual(try head.outputShape(for: [6, 512, 3, 3]), [6, 4])
+        XCTAssertThrowsError(try head.outputShape(for: [6, 256, 3, 3])) { error in
+            XCTAssertTrue("\(error)".contains(" at 0.2: expected input with 1024 channels on axis 1"), "\(error)")
+        }
+        // A layer that cannot tell ends the check without an error.
+        XCTAssertNil(try Sequential(Lambda { $0 }, Linear(3, 2)).outputShape(for: [2, 5]))
+    }
+
+    func testATrainingSetWithoutAFullBatchIsAnErrorNotAHangOrAnEmptyFit() throws {
         // 3 items, batch 4, last partial batch dropped: no batch at all. lrFind used to loop
         // forever here, and fit to "train" zero steps.
         seed(3)
         let x = Tensor.randn([3, 2]), y = Tensor([0, 1, 0])
-        let train = DataLoader(TensorDataset(x, y), batchSize: 4, shuffle: true, dropLast: true)
-        let learn = Learner(dls: DataLoaders(train, DataLoader(TensorDataset(x, y), batchSize: 4)), model: Linear(2, 2),
+        let train = try DataLoader(TensorDataset(x, y), batchSize: 4, shuffle: true, dropLast: true)
+        let learn = Learner(dls: DataLoaders(train, try DataLoader(TensorDataset(x, y), batchSize: 4)), model: Linear(2, 2),
                             loss: crossEntropy)
         learn.progress.show = false
         for attempt in [{ try learn.fit(epochs: 1, lr: 0.1) }, { _ = try learn.lrFind() }] {
@@ -185,7 +239,7 @@ final class LearnerTests: XCTestCase {
     }
 
     func testPredictDecodesTheLabel() throws {
-        let learn = makeLearner()
+        let learn = try makeLearner()
         try learn.fit(epochs: 5, lr: 0.5)
         let (label, index, probabilities) = learn.predict(Tensor([0, 3]))
         XCTAssertEqual(probabilities.shape, [2])
