@@ -228,9 +228,10 @@ public struct DataBlock {
         let labels = items.map(getY)
         let categories = Categories(blocks.1.vocab ?? Set(trainIndex.map { labels[$0] }).sorted())
         let images = try ImageFolder.decodeAll(items)
+        let channels = try Image.channels(for: images, wanted: blocks.0.channels, source: source.path)
         func dataset(_ positions: [Int]) throws -> TensorDataset {
             func item(_ i: Int) -> Tensor {
-                var t = images[i].tensor(channels: blocks.0.channels)
+                var t = images[i].tensor(channels: channels)
                 for transform in itemTransforms { t = transform(t) }
                 return t
             }
@@ -259,7 +260,7 @@ public struct DataBlock {
             // Without item transforms the images stay bytes (a quarter of the memory of floats)
             // and each batch is scaled to 0...1 as it is made: the same values.
             func byteDataset(_ positions: [Int]) throws -> ByteImages {
-                let planes = positions.map { images[$0].planes(channels: blocks.0.channels) }
+                let planes = positions.map { images[$0].planes(channels: channels) }
                 if let first = planes.first, let bad = planes.firstIndex(where: { $0.shape != first.shape }) {
                     throw DataError(items[positions[bad]].path, "image is \(planes[bad].shape) but \(items[positions[0]].lastPathComponent) is \(first.shape): resize them to one size with an item transform")
                 }
@@ -313,7 +314,8 @@ public struct DataBlock {
         }
         && step("ImageBlock: decoding \(items[split.train[0]].lastPathComponent)") {
             let file = items[split.train[0]]
-            image = try PNG.decode([UInt8](Data(contentsOf: file)), source: file.path).tensor(channels: blocks.0.channels)
+            let decoded = try PNG.decode([UInt8](Data(contentsOf: file)), source: file.path)
+            image = decoded.tensor(channels: try Image.channels(for: [decoded], wanted: blocks.0.channels, source: file.path))
             return "tensor of shape \(image.shape)"
         }
         && step("CategoryBlock: encoding '\(label)'") {

@@ -55,7 +55,8 @@ public enum ImageFolder {
         for (i, image) in images.enumerated() where image.width != first.width || image.height != first.height {
             throw DataError(files[i].0.path, "image is \(image.width)x\(image.height) but \(files[0].0.lastPathComponent) is \(first.width)x\(first.height); resize them to one size")
         }
-        let tensors = images.map { $0.tensor(channels: channels) }
+        let c = try Image.channels(for: images, wanted: channels, source: folder.path)
+        let tensors = images.map { $0.tensor(channels: c) }
         return Split(images: Tensor.stack(tensors), labels: Tensor(files.map { Float($0.1) }), classes: vocab, files: files.map(\.0))
     }
 }
@@ -103,6 +104,7 @@ extension ImageFolder {
         guard !members.isEmpty else { throw DataError(file.path, "no PNG images in <split>/<label>/ folders inside the archive") }
         let vocab = Set(members.map(\.label)).sorted()
         let images = try decodeAll(members.map { (Array($0.contents), file.path + ":" + $0.path) })
+        let c = try Image.channels(for: images, wanted: channels, source: file.path)
         var result: [String: Split] = [:]
         for split in Set(members.map(\.split)) {
             let indices = members.indices.filter { members[$0].split == split }
@@ -110,7 +112,7 @@ extension ImageFolder {
             for i in indices where images[i].width != first.width || images[i].height != first.height {
                 throw DataError(file.path + ":" + members[i].path, "image is \(images[i].width)x\(images[i].height) but the split's first is \(first.width)x\(first.height)")
             }
-            let tensors = indices.map { images[$0].tensor(channels: channels) }
+            let tensors = indices.map { images[$0].tensor(channels: c) }
             result[split] = Split(images: Tensor.stack(tensors), labels: Tensor(indices.map { Float(vocab.firstIndex(of: members[$0].label)!) }),
                                   classes: vocab, files: indices.map { URL(fileURLWithPath: members[$0].path) })
         }

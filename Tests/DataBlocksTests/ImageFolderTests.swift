@@ -14,6 +14,31 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertEqual(valid.files[0].pathComponents.suffix(3).first, "testing")
     }
 
+    func testMixedGrayAndColourLoadAsRGBAndABadChannelCountThrows() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-mixed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for label in ["cat", "dog"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("training/\(label)"), withIntermediateDirectories: true)
+        }
+        let gray = Image(width: 2, height: 1, channels: 1, pixels: [0, 255])
+        let colour = Image(width: 2, height: 1, channels: 3, pixels: [255, 0, 0, 0, 0, 255])
+        try Data(PNG.encode(gray)).write(to: root.appendingPathComponent("training/cat/a.png"))
+        try Data(PNG.encode(colour)).write(to: root.appendingPathComponent("training/dog/b.png"))
+        let split = try ImageFolder.load(root, split: "training")
+        XCTAssertEqual(split.images.shape, [2, 3, 1, 2], "the gray image is repeated into RGB")
+        XCTAssertEqual(split.images[0].scalars, [0, 1, 0, 1, 0, 1])
+        XCTAssertEqual(split.images[1].scalars, [1, 0, 0, 0, 0, 1])
+        XCTAssertEqual(try ImageFolder.load(root, split: "training", channels: 1).images.shape, [2, 1, 1, 2])
+        XCTAssertThrowsError(try ImageFolder.load(root, split: "training", channels: 2)) { error in
+            XCTAssertEqual("\(error)", "\(root.appendingPathComponent("training").path): channels must be 1 (gray) or 3 (RGB), got 2")
+        }
+        let block = DataBlock(blocks: (ImageBlock(channels: 2), CategoryBlock()), getItems: getImageFiles,
+                              splitter: RandomSplitter(validPct: 0.5, seed: 1), getY: parentLabel)
+        XCTAssertThrowsError(try block.dataLoaders(root, batchSize: 1)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("channels must be 1 (gray) or 3 (RGB), got 2"), "\(error)")
+        }
+    }
+
     func testErrorsSayWhatAndWhere() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-folder-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

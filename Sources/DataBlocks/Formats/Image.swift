@@ -25,11 +25,25 @@ public struct Image: Equatable, Sendable {
         return Tensor(pixels: planes, shape: shape)
     }
 
+    /// The channel count a set of images is loaded with: `wanted` (1 or 3) when given,
+    /// otherwise 3 if any image has colour (the gray ones repeated into RGB) and 1 if none has,
+    /// so a folder of mixed gray and colour images stacks into one tensor. Throws for another
+    /// `wanted`, naming `source`.
+    public static func channels(for images: [Image], wanted: Int?, source: String) throws -> Int {
+        if let wanted {
+            guard wanted == 1 || wanted == 3 else {
+                throw DataError(source, "channels must be 1 (gray) or 3 (RGB), got \(wanted)")
+            }
+            return wanted
+        }
+        return images.contains { $0.channels >= 3 } ? 3 : 1
+    }
+
     /// The image's bytes as `[C, H, W]` planes (what `tensor(channels:)` scales to 0...1).
     func planes(channels wanted: Int? = nil) -> (bytes: [UInt8], shape: [Int]) {
         let colour = channels >= 3 ? 3 : 1
         let c = wanted ?? colour
-        precondition(c == 1 || c == 3, "Image.tensor: channels must be 1 or 3, got \(c)")
+        precondition(c == 1 || c == 3, "Image.tensor: channels must be 1 or 3, got \(c)")   // callers check with channels(for:)
         var planes = [UInt8](repeating: 0, count: c * width * height)
         let plane = width * height
         for p in 0..<plane {
