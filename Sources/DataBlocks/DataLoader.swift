@@ -40,6 +40,13 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
         self.generator = generator ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
     }
 
+    /// The state of the generator that shuffles this loader (`RandomGenerator.state`), saved in
+    /// checkpoints so a resumed run sees the same order of items.
+    public var randomState: [UInt64] {
+        get { generator.state }
+        set { generator.state = newValue }
+    }
+
     /// The number of batches in one pass.
     public var count: Int { dropLast ? itemCount / batchSize : (itemCount + batchSize - 1) / batchSize }
 

@@ -29,6 +29,18 @@ public final class RandomGenerator: @unchecked Sendable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The generator's whole state, to save and restore (a resumed run draws what the
+    /// interrupted one would have): the four state words, then 1 and a spare normal sample's
+    /// bits, or 0 and 0. Setting a malformed state (not six words) leaves the generator as it is.
+    public var state: [UInt64] {
+        get { [s0, s1, s2, s3, spareNormal == nil ? 0 : 1, UInt64(spareNormal?.bitPattern ?? 0)] }
+        set {
+            guard newValue.count == 6 else { return }
+            (s0, s1, s2, s3) = (newValue[0], newValue[1], newValue[2], newValue[3])
+            spareNormal = newValue[4] == 0 ? nil : Float(bitPattern: UInt32(truncatingIfNeeded: newValue[5]))
+        }
+    }
+
     /// The next 64 random bits.
     @inline(__always)
     public func next() -> UInt64 {

@@ -13,14 +13,23 @@ extension Learner {
 
     /// Saves the model's weights and buffers and the optimizer's state (fastai's `learn.save`)
     /// in the safetensors format: `model.<name>` and `opt.<name>` entries. Written to a
-    /// temporary name and renamed. Returns the file.
+    /// temporary name and renamed. Returns the file. Saved at the end of an epoch of a fit
+    /// (as `SaveModel(everyEpoch: true)` does), it also records where the fit stands and its
+    /// random generators, so `fit(…, resume: file)` can continue it exactly.
     @discardableResult
     public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
         var tensors: [String: Tensor] = [:]
         for (key, t) in model.stateDict() { tensors["model." + key] = t }
         if withOptimizer, let opt { for (key, t) in opt.stateDict() { tensors["opt." + key] = t } }
+        var metadata = ["format": "fastswift-checkpoint"]
+        if withOptimizer, isFitting, iteration == completedEpochs * iterationsPerEpoch {
+            let state = ResumeState(completedEpochs: completedEpochs, epochs: epochs, iteration: iteration,
+                                    iterationsPerEpoch: iterationsPerEpoch, globalRandom: Random.withGlobal { $0.state },
+                                    trainRandom: dls.train.randomState, validRandom: dls.valid.randomState)
+            metadata[ResumeState.key] = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        }
         let file = checkpointFile(name)
-        try SafeTensors.write(tensors, metadata: ["format": "fastswift-checkpoint"], to: file)
+        try SafeTensors.write(tensors, metadata: metadata, to: file)
         return file
     }
 
@@ -28,7 +37,12 @@ extension Learner {
     /// optimizer state, into the optimizer. Throws, listing every mismatch, when the names,
     /// shapes or values do not fit; nothing is changed then (model, optimizer or neither).
     public func load(_ name: String) throws {
-        let (tensors, _) = try SafeTensors.read(checkpointFile(name))
+        try load(from: checkpointFile(name))
+    }
+
+    /// `load(_:)` from a checkpoint file anywhere.
+    public func load(from file: URL) throws {
+        let (tensors, _) = try SafeTensors.read(file)
         var modelState: [String: Tensor] = [:], optState: [String: Tensor] = [:]
         var unknown: [String] = []
         for (key, t) in tensors {
@@ -53,6 +67,34 @@ extension Learner {
             try opt!.loadStateDict(optState)
         }
         try model.loadStateDict(modelState)
+    }
+
+    /// Restores a fit from a checkpoint saved at the end of one of its epochs: model, optimizer,
+    /// position in the schedule and random generators. Returns the epochs already done.
+    func resumeState(from file: URL) throws -> Int {
+        let (_, metadata) = try SafeTensors.read(file)
+        guard let text = metadata[ResumeState.key] else {
+            throw LearnerError("\(file.path) cannot resume a fit: it was not saved at the end of an epoch of one "
+                               + "(use SaveModel(everyEpoch: true))")
+        }
+        guard let state = try? JSONDecoder().decode(ResumeState.self, from: Data(text.utf8)) else {
+            throw LearnerError("\(file.path): the saved training state is malformed")
+        }
+        guard state.epochs == epochs, state.iterationsPerEpoch == iterationsPerEpoch,
+              (0...epochs).contains(state.completedEpochs), state.iteration == state.completedEpochs * iterationsPerEpoch else {
+            throw LearnerError("\(file.path) was saved after epoch \(state.completedEpochs) of a fit of \(state.epochs) epochs of "
+                               + "\(state.iterationsPerEpoch) batches; this fit has \(epochs) epochs of \(iterationsPerEpoch) batches. "
+                               + "Resume with the same epochs, data and batch size")
+        }
+        for (name, words) in [("global", state.globalRandom), ("train", state.trainRandom), ("valid", state.validRandom)] where words.count != 6 {
+            throw LearnerError("\(file.path): the saved \(name) random state has \(words.count) words, not 6")
+        }
+        try load(from: file)
+        Random.withGlobal { $0.state = state.globalRandom }
+        dls.train.randomState = state.trainRandom
+        dls.valid.randomState = state.validRandom
+        iteration = state.iteration
+        return state.completedEpochs
     }
 
     /// Saves what prediction needs (fastai's `learn.export`): the weights, the vocab, and, for a
@@ -135,4 +177,12 @@ func exportedModel(_ file: URL, arch name: String, channels: String?, vocab: [St
         throw LearnerError("\(file.path): the export's vocab has \(vocab.count) classes, but it holds no head weight of shape [\(vocab.count), 512]")
     }
     return arch.model(inChannels: inChannels, classes: vocab.count)
+}
+
+/// Where a fit stood when a checkpoint was saved at the end of an epoch, stored as JSON in the
+/// checkpoint's metadata.
+struct ResumeState: Codable {
+    static let key = "fastswift_training_state"
+    let completedEpochs: Int, epochs: Int, iteration: Int, iterationsPerEpoch: Int
+    let globalRandom: [UInt64], trainRandom: [UInt64], validRandom: [UInt64]
 }

@@ -52,11 +52,13 @@ public final class Learner {
     public internal(set) var architecture: (Architecture, Int)?
 
     // State that callbacks read and may change.
-    /// The optimizer (made on the first fit).
     /// Input shapes (and modes) the model has been checked against.
     private var checkedShapes: Set<CheckedShape> = []
     private struct CheckedShape: Hashable { let shape: [Int]; let training: Bool }
+    /// True while `fit` runs; `completedEpochs` counts its epochs done, validation included.
+    var isFitting = false, completedEpochs = 0
 
+    /// The optimizer (made on the first fit).
     public private(set) var opt: Optimizer?
     public var epoch = 0, epochs = 0
     /// Training batches done in this fit.
@@ -100,7 +102,16 @@ public final class Learner {
     }
 
     /// Trains for `epochs` epochs at a constant learning rate.
-    public func fit(epochs: Int, lr: Float, cbs: [Callback] = []) throws {
+    ///
+    /// - Parameters:
+    ///   - epochs: passes over the training set, each followed by validation.
+    ///   - lr: the learning rate.
+    ///   - cbs: callbacks for this fit only, besides the Learner's own.
+    ///   - resume: a checkpoint written at the end of an epoch of this same fit (by
+    ///     `SaveModel(everyEpoch: true)`): the run continues after that epoch with the model,
+    ///     optimizer, schedule position and random generators it had, and ends with the weights
+    ///     the uninterrupted run would have (same seed and thread count).
+    public func fit(epochs: Int, lr: Float, cbs: [Callback] = [], resume: URL? = nil) throws {
         let saved = callbacks
         add(cbs)
         defer { callbacks = saved }
@@ -112,14 +123,19 @@ public final class Learner {
         self.epochs = epochs
         iteration = 0
         iterationsPerEpoch = dls.train.count
+        completedEpochs = 0
+        if let resume { completedEpochs = try resumeState(from: resume) }
+        isFitting = true
+        defer { isFitting = false }
         try withEvents("fit", CancelFit.self, before: { try $0.beforeFit(self) }, cancel: { try $0.afterCancelFit(self) },
                        after: { try $0.afterFit(self) }) {
-            for e in 0..<epochs {
+            for e in completedEpochs..<epochs {
                 epoch = e
                 try withEvents("epoch", CancelEpoch.self, before: { try $0.beforeEpoch(self) },
                                cancel: { try $0.afterCancelEpoch(self) }, after: { try $0.afterEpoch(self) }) {
                     try trainEpoch()
                     try validateEpoch()
+                    completedEpochs = e + 1
                 }
             }
         }
@@ -129,11 +145,11 @@ public final class Learner {
     /// `lrMax` over the first `pctStart` of the steps, then falls to `lrMax / divFinal`;
     /// momentum goes 0.95 → 0.85 → 0.95 (SGD momentum or Adam's β1).
     public func fitOneCycle(epochs: Int, lrMax: Float, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-                            moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = []) throws {
+                            moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil) throws {
         let lr = Double(lrMax)
         let scheduler = ParamScheduler(["lr": combinedCos(pctStart: pctStart, lr / div, lr, lr / divFinal),
                                         "mom": combinedCos(pctStart: pctStart, moms.0, moms.1, moms.2)])
-        try fit(epochs: epochs, lr: Float(lr / div), cbs: [scheduler] + cbs)
+        try fit(epochs: epochs, lr: Float(lr / div), cbs: [scheduler] + cbs, resume: resume)
     }
 
     /// The validation loss and metrics, averaged over the validation set.
@@ -271,7 +287,11 @@ public final class Learner {
         let (x, y) = dls.valid.oneBatch()
         let sample = [min(2, x.shape[0])] + Array(x.shape.dropFirst())
         try checkInput(sample, batch: "first validation batch")
+        // In eval mode: the check must not move batch-norm statistics or draw dropout masks.
+        let wasTraining = model.isTraining
+        model.eval()
         let output = noGrad { model(x.narrow(dim: 0, start: 0, length: sample[0])) }
+        if wasTraining { model.train() }
         let yShape = [min(2, y.shape[0])] + Array(y.shape.dropFirst())
         let targets = y.narrow(dim: 0, start: 0, length: yShape[0])
         guard output.rank >= 1, output.shape[0] == yShape[0] else {
