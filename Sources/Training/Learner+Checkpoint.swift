@@ -25,7 +25,8 @@ extension Learner {
         if withOptimizer, isFitting, iteration == completedEpochs * iterationsPerEpoch {
             let state = ResumeState(completedEpochs: completedEpochs, epochs: epochs, iteration: iteration,
                                     iterationsPerEpoch: iterationsPerEpoch, globalRandom: Random.withGlobal { $0.state },
-                                    trainRandom: dls.train.randomState, validRandom: dls.valid.randomState)
+                                    trainRandom: dls.train.randomState, validRandom: dls.valid.randomState,
+                                    smoothedLoss: recorder.smoothing.average, smoothedBatches: recorder.smoothing.count)
             metadata[ResumeState.key] = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         }
         let file = checkpointFile(name)
@@ -94,6 +95,7 @@ extension Learner {
         dls.train.randomState = state.trainRandom
         dls.valid.randomState = state.validRandom
         iteration = state.iteration
+        resumedSmoothing = (state.smoothedLoss, state.smoothedBatches)
         return state.completedEpochs
     }
 
@@ -185,4 +187,5 @@ struct ResumeState: Codable {
     static let key = "fastswift_training_state"
     let completedEpochs: Int, epochs: Int, iteration: Int, iterationsPerEpoch: Int
     let globalRandom: [UInt64], trainRandom: [UInt64], validRandom: [UInt64]
+    let smoothedLoss: Double, smoothedBatches: Int
 }

@@ -57,6 +57,8 @@ public final class Learner {
     private struct CheckedShape: Hashable { let shape: [Int]; let training: Bool }
     /// True while `fit` runs; `completedEpochs` counts its epochs done, validation included.
     var isFitting = false, completedEpochs = 0
+    /// The recorder's loss smoothing when the fit resumes a checkpoint (read as the fit starts).
+    var resumedSmoothing: (average: Double, count: Int)?
 
     /// The optimizer (made on the first fit).
     public private(set) var opt: Optimizer?
@@ -126,7 +128,7 @@ public final class Learner {
         completedEpochs = 0
         if let resume { completedEpochs = try resumeState(from: resume) }
         isFitting = true
-        defer { isFitting = false }
+        defer { isFitting = false; resumedSmoothing = nil }
         try withEvents("fit", CancelFit.self, before: { try $0.beforeFit(self) }, cancel: { try $0.afterCancelFit(self) },
                        after: { try $0.afterFit(self) }) {
             for e in completedEpochs..<epochs {

@@ -28,11 +28,15 @@ public final class Recorder: Callback {
 
     public override func beforeFit(_ learn: Learner) throws {
         losses = []; smoothLosses = []; lrs = []; moms = []; values = []
-        average = 0; count = 0
+        (average, count) = learn.resumedSmoothing ?? (0, 0)
         metricNames = ["train_loss", "valid_loss"] + learn.metrics.map(\.name)
     }
 
     public override func beforeTrain(_ learn: Learner) throws { trainTotal = 0; trainCount = 0 }
+
+    /// The running average behind the smoothed training loss, and the batches in it: saved in
+    /// checkpoints so a resumed fit prints the losses the uninterrupted one would.
+    var smoothing: (average: Double, count: Int) { (average, count) }
 
     public override func afterBatch(_ learn: Learner) throws {
         let n = learn.yb.shape.first ?? 1
