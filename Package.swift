@@ -27,6 +27,12 @@ let isDependency = packageDirectory.contains("/.build/checkouts/")
 let wantsNativeFlags = !isDependency && environment["FASTSWIFT_PORTABLE"] != "1"
 
 var kernelSettings: [SwiftSetting] = []
+// Without the flags, the kernels take their portable path (multiply and add instead of FMA, a
+// GEMM micro-kernel for 16 registers) and say once how to get the native one. A dependent
+// package that passes -march=native itself sets FASTSWIFT_NATIVE=1 to keep the native path.
+if !wantsNativeFlags && environment["FASTSWIFT_NATIVE"] != "1" {
+    kernelSettings.append(.define("FASTSWIFT_PORTABLE"))
+}
 if wantsNativeFlags {
     #if arch(x86_64)
     let march = environment["FASTSWIFT_MARCH"] ?? "native"

@@ -30,7 +30,7 @@ public enum GZip {
             let size = sizeBytes.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             guard Checksum.crc32(member) == crc else { throw DataError(source, "corrupt gzip data: CRC-32 mismatch") }
             guard UInt32(truncatingIfNeeded: member.count) == size else { throw DataError(source, "corrupt gzip data: size mismatch") }
-            result += member
+            if result.isEmpty { result = member } else { result += member }   // one member (the usual case): no copy
             offset = trailer.offset
             // Some writers pad with zeros after the last member.
         } while offset < bytes.count && bytes[offset...].contains(where: { $0 != 0 })

@@ -34,7 +34,7 @@ extension Kernels {
                 for o in 0..<outer {
                     let row = x + (o * channels + c) * inner
                     var s1 = Vec(), s2 = Vec(), i = 0
-                    while i + 16 <= inner { let d = load(row, i) - vs; s1 += d; s2 = s2.addingProduct(d, d); i += 16 }
+                    while i + 16 <= inner { let d = load(row, i) - vs; s1 += d; s2 = s2.plusProduct(d, d); i += 16 }
                     var t1: Float = 0, t2: Float = 0
                     while i < inner { let d = row[i] - shift; t1 += d; t2 += d * d; i += 1 }
                     sum += Double(s1.sum() + t1)
@@ -70,8 +70,8 @@ extension Kernels {
                 while i + 16 <= inner {
                     var av = load(src, i)
                     if let gateRow { av = Vec().replacing(with: av, where: load(gateRow, i) .> 0) }
-                    var v = vs.addingProduct(va, av)
-                    if let other { v = v.addingProduct(vb, load(other, i)) }
+                    var v = vs.plusProduct(va, av)
+                    if let other { v = v.plusProduct(vb, load(other, i)) }
                     if relu { v = v.replacing(with: 0, where: v .< 0) }
                     store(v, dst, i)
                     i += 16
@@ -108,7 +108,7 @@ extension Kernels {
                         var gv = load(gr, i)
                         if let gateRow { gv = Vec().replacing(with: gv, where: load(gateRow, i) .> 0) }
                         a1 += gv
-                        a2 = a2.addingProduct(gv, load(xr, i) - vm)
+                        a2 = a2.plusProduct(gv, load(xr, i) - vm)
                         i += 16
                     }
                     var t1: Float = 0, t2: Float = 0

@@ -10,10 +10,17 @@
 // Transposed operands are handled by the packing routines, which read them in place.
 
 extension Kernels {
+    #if FASTSWIFT_PORTABLE
+    /// Rows of the register tile (broadcast from packed A): 6 in a portable build (16 SSE registers).
+    static let mr = 6
+    /// Columns of the register tile: one 8-lane vector (two SSE registers) in a portable build.
+    static let nr = 8
+    #else
     /// Rows of the register tile (broadcast from packed A).
     static let mr = 12
     /// Columns of the register tile (two 16-lane vectors from packed B).
     static let nr = 32
+    #endif
     /// Depth of one packed slice of K.
     static let depthBlock = 256
     /// Columns of C one thread packs and sweeps at a time (its packed B fills about half of L2).
@@ -23,8 +30,13 @@ extension Kernels {
     /// Up to this many rows of A, a non-transposed B is read in place rather than packed: each
     /// packed element would serve too few rows to repay its copy (convolutions' Cout × pixels).
     static let directBRowLimit = 128
-    /// Up to this many columns of C, a non-transposed A is read in place rather than packed.
+    /// Up to this many columns of C, a non-transposed A is read in place rather than packed
+    /// (never in a portable build, whose micro-kernel reads A with constant strides).
+    #if FASTSWIFT_PORTABLE
+    static let directAColumnLimit = 0
+    #else
     static let directAColumnLimit = 256
+    #endif
 
     /// Single-precision matrix multiply: `C = alpha * op(A) * op(B) + beta * C`, row-major.
     ///
@@ -45,6 +57,7 @@ extension Kernels {
         precondition(lda >= (transA ? m : k) || (transA ? k : m) <= 1, "sgemm: lda=\(lda) is too small")
         precondition(ldb >= (transB ? k : n) || (transB ? n : k) <= 1, "sgemm: ldb=\(ldb) is too small")
         if m == 0 || n == 0 { return }
+        KernelBuild.noticeOnce
         let work = m * n * max(k, 1)
         let threadCount = max(1, threads ?? threadsFor(work: work, threshold: 1 << 21))
         let packed = k > 0 && alpha != 0 && n > 1 && m > 1
@@ -273,15 +286,15 @@ extension Kernels {
                 if aDepthStride == 1 {
                     // A read in place: only whole panels are (tileRows == mr).
                     if tileColumns == nr {
-                        microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
+                        microKernel(kc, aPanel, aRowStride, 1, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
                     } else {
-                        microKernel12x32(kc, aPanel, aRowStride, 1, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
+                        microKernel(kc, aPanel, aRowStride, 1, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
                         addEdge(edgeTile, rows: tileRows, columns: tileColumns, into: cTile, ldc: ldc, overwrite: overwrite)
                     }
                 } else if tileRows == mr && tileColumns == nr {
-                    microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
+                    microKernel(kc, aPanel, 1, mr, bPanel, bStride, cTile, ldc, alpha, overwrite: overwrite)
                 } else {
-                    microKernel12x32(kc, aPanel, 1, mr, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
+                    microKernel(kc, aPanel, 1, mr, bPanel, bStride, edgeTile, nr, alpha, overwrite: true)
                     addEdge(edgeTile, rows: tileRows, columns: tileColumns, into: cTile, ldc: ldc, overwrite: overwrite)
                 }
             }
@@ -296,7 +309,7 @@ extension Kernels {
         }
     }
 
-    /// Writes (or adds) the top-left `rows × columns` of a 12×32 edge tile into C.
+    /// Writes (or adds) the top-left `rows × columns` of an `mr × nr` edge tile into C.
     @inline(__always)
     private static func addEdge(_ edgeTile: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
                                 into cTile: UnsafeMutablePointer<Float>, ldc: Int, overwrite: Bool) {
@@ -386,10 +399,7 @@ extension Kernels {
                     let src = b + (depth0 + p) * ldb + first
                     let d = dst + p * nr
                     if count == nr {
-                        let raw = UnsafeRawPointer(src), out = UnsafeMutableRawPointer(d)
-                        out.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-                        out.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
-                                       toByteOffset: 64, as: SIMD16<Float>.self)
+                        copyFloats(src, d, nr)
                     } else {
                         for j in 0..<count { d[j] = src[j] }
                         for j in count..<nr { d[j] = 0 }
@@ -399,13 +409,46 @@ extension Kernels {
         }
     }
 
+    #if FASTSWIFT_PORTABLE
+    /// The micro-kernel of a portable build (16 SSE registers, no FMA): `C[0..<6, 0..<8] +=
+    /// alpha * Apanel · Bpanel`, the 6 accumulators in 12 registers, the B row in 2 and the
+    /// broadcast in 1. Strides as in the native kernel.
+    @inline(__always)
+    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+                            _ b: UnsafePointer<Float>, _ bStride: Int,
+                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
+        // A always comes packed here (`directAColumnLimit` is 0): constant strides, fewer
+        // address computations in the loop.
+        precondition(aRowStride == 1 && aDepthStride == mr, "portable micro-kernel: A must be packed")
+        var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>()
+        var c3 = SIMD8<Float>(), c4 = SIMD8<Float>(), c5 = SIMD8<Float>()
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let bv = UnsafeRawPointer(bp).loadUnaligned(as: SIMD8<Float>.self)
+            c0 = c0.plusProduct(SIMD8(repeating: ap[0]), bv)
+            c1 = c1.plusProduct(SIMD8(repeating: ap[1]), bv)
+            c2 = c2.plusProduct(SIMD8(repeating: ap[2]), bv)
+            c3 = c3.plusProduct(SIMD8(repeating: ap[3]), bv)
+            c4 = c4.plusProduct(SIMD8(repeating: ap[4]), bv)
+            c5 = c5.plusProduct(SIMD8(repeating: ap[5]), bv)
+            ap += 6; bp += bStride
+        }
+        let scale = SIMD8<Float>(repeating: alpha)
+        @inline(__always) func write(_ r: Int, _ v: SIMD8<Float>) {
+            let row = UnsafeMutableRawPointer(c + r * ldc)
+            let old = overwrite ? SIMD8<Float>() : row.loadUnaligned(as: SIMD8<Float>.self)
+            row.storeBytes(of: old.plusProduct(v, scale), as: SIMD8<Float>.self)
+        }
+        write(0, c0); write(1, c1); write(2, c2); write(3, c3); write(4, c4); write(5, c5)
+    }
+    #else
     /// The register-blocked micro-kernel: `C[0..<12, 0..<32] += alpha * Apanel · Bpanel` over
     /// `kc` depth steps (`=` with `overwrite`), with the 12×32 tile held in 24 AVX-512 registers.
     /// A's element (r, p) is at `r·aRowStride + p·aDepthStride`: (1, 12) in a packed panel,
     /// (lda, 1) when A is read in place. B's rows are `bStride` apart: 32 in a packed panel,
     /// `ldb` when B is read in place.
     @inline(__always)
-    static func microKernel12x32(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
                                  _ b: UnsafePointer<Float>, _ bStride: Int,
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
     let rs = aRowStride
@@ -426,29 +469,29 @@ extension Kernels {
         let b0 = UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Float>.self)
         let b1 = UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD16<Float>.self)
         let a0 = SIMD16<Float>(repeating: a[0 * rs])
-        c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
+        c00 = c00.plusProduct(a0, b0); c01 = c01.plusProduct(a0, b1)
         let a1 = SIMD16<Float>(repeating: a[1 * rs])
-        c10 = c10.addingProduct(a1, b0); c11 = c11.addingProduct(a1, b1)
+        c10 = c10.plusProduct(a1, b0); c11 = c11.plusProduct(a1, b1)
         let a2 = SIMD16<Float>(repeating: a[2 * rs])
-        c20 = c20.addingProduct(a2, b0); c21 = c21.addingProduct(a2, b1)
+        c20 = c20.plusProduct(a2, b0); c21 = c21.plusProduct(a2, b1)
         let a3 = SIMD16<Float>(repeating: a[3 * rs])
-        c30 = c30.addingProduct(a3, b0); c31 = c31.addingProduct(a3, b1)
+        c30 = c30.plusProduct(a3, b0); c31 = c31.plusProduct(a3, b1)
         let a4 = SIMD16<Float>(repeating: a[4 * rs])
-        c40 = c40.addingProduct(a4, b0); c41 = c41.addingProduct(a4, b1)
+        c40 = c40.plusProduct(a4, b0); c41 = c41.plusProduct(a4, b1)
         let a5 = SIMD16<Float>(repeating: a[5 * rs])
-        c50 = c50.addingProduct(a5, b0); c51 = c51.addingProduct(a5, b1)
+        c50 = c50.plusProduct(a5, b0); c51 = c51.plusProduct(a5, b1)
         let a6 = SIMD16<Float>(repeating: a[6 * rs])
-        c60 = c60.addingProduct(a6, b0); c61 = c61.addingProduct(a6, b1)
+        c60 = c60.plusProduct(a6, b0); c61 = c61.plusProduct(a6, b1)
         let a7 = SIMD16<Float>(repeating: a[7 * rs])
-        c70 = c70.addingProduct(a7, b0); c71 = c71.addingProduct(a7, b1)
+        c70 = c70.plusProduct(a7, b0); c71 = c71.plusProduct(a7, b1)
         let a8 = SIMD16<Float>(repeating: a[8 * rs])
-        c80 = c80.addingProduct(a8, b0); c81 = c81.addingProduct(a8, b1)
+        c80 = c80.plusProduct(a8, b0); c81 = c81.plusProduct(a8, b1)
         let a9 = SIMD16<Float>(repeating: a[9 * rs])
-        c90 = c90.addingProduct(a9, b0); c91 = c91.addingProduct(a9, b1)
+        c90 = c90.plusProduct(a9, b0); c91 = c91.plusProduct(a9, b1)
         let a10 = SIMD16<Float>(repeating: a[10 * rs])
-        c100 = c100.addingProduct(a10, b0); c101 = c101.addingProduct(a10, b1)
+        c100 = c100.plusProduct(a10, b0); c101 = c101.plusProduct(a10, b1)
         let a11 = SIMD16<Float>(repeating: a[11 * rs])
-        c110 = c110.addingProduct(a11, b0); c111 = c111.addingProduct(a11, b1)
+        c110 = c110.plusProduct(a11, b0); c111 = c111.plusProduct(a11, b1)
         a += aDepthStride; b += bStride
     }
     let scale = SIMD16<Float>(repeating: alpha)
@@ -465,6 +508,7 @@ extension Kernels {
     accumulate(c + 10 * ldc, c100, c101, scale, overwrite)
     accumulate(c + 11 * ldc, c110, c111, scale, overwrite)
     }
+    #endif
 
     @inline(__always)
     private static func accumulate(_ c: UnsafeMutablePointer<Float>, _ low: SIMD16<Float>, _ high: SIMD16<Float>,
@@ -477,8 +521,8 @@ extension Kernels {
         }
         let c0 = raw.loadUnaligned(as: SIMD16<Float>.self)
         let c1 = raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-        raw.storeBytes(of: c0.addingProduct(low, scale), as: SIMD16<Float>.self)
-        raw.storeBytes(of: c1.addingProduct(high, scale), toByteOffset: 64, as: SIMD16<Float>.self)
+        raw.storeBytes(of: c0.plusProduct(low, scale), as: SIMD16<Float>.self)
+        raw.storeBytes(of: c1.plusProduct(high, scale), toByteOffset: 64, as: SIMD16<Float>.self)
     }
 }
 

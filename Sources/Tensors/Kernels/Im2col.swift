@@ -290,7 +290,7 @@ extension Kernels {
                     let residual = e.residual.map { $0 + (s * channels + c) * pixels }
                     var q = 0
                     while q + 16 <= pixels {
-                        var v = e.scale == nil ? load(src, q) + vShift : vShift.addingProduct(vScale, load(src, q))
+                        var v = e.scale == nil ? load(src, q) + vShift : vShift.plusProduct(vScale, load(src, q))
                         if let residual { v += load(residual, q) }
                         if e.relu { v = v.replacing(with: 0, where: v .< 0) }
                         store(v, dst, q)

@@ -48,10 +48,10 @@ extension Kernels {
         let keep = Vec(repeating: firstStep ? 0 : momentum)
         var i = 0
         @inline(__always) func update(_ pv: Vec, _ gv: Vec, _ bv: Vec) -> (Vec, Vec) {
-            let g = gv.addingProduct(vwd, pv)
+            let g = gv.plusProduct(vwd, pv)
             guard velocity != nil else { return (pv - vlr * g, bv) }
-            let buf = (keep * bv).addingProduct(vd, g)
-            let step = nesterov ? g.addingProduct(vm, buf) : buf
+            let buf = (keep * bv).plusProduct(vd, g)
+            let step = nesterov ? g.plusProduct(vm, buf) : buf
             return (pv - vlr * step, buf)
         }
         while i + 16 <= count {
@@ -81,9 +81,9 @@ extension Kernels {
         let decay = Vec(repeating: decoupled ? 1 - lr * weightDecay : 1), l2 = Vec(repeating: decoupled ? 0 : weightDecay)
         let stepSize = Vec(repeating: lr / correction1), vc2 = Vec(repeating: 1 / correction2), veps = Vec(repeating: eps)
         @inline(__always) func update(_ pv: Vec, _ gv: Vec, _ mv: Vec, _ vv: Vec) -> (Vec, Vec, Vec) {
-            let g = gv.addingProduct(l2, pv)
-            let nm = (vb1 * mv).addingProduct(v1b1, g)
-            let nv = (vb2 * vv).addingProduct(v1b2, g * g)
+            let g = gv.plusProduct(l2, pv)
+            let nm = (vb1 * mv).plusProduct(v1b1, g)
+            let nv = (vb2 * vv).plusProduct(v1b2, g * g)
             let np = pv * decay - stepSize * nm / ((nv * vc2).squareRoot() + veps)
             return (np, nm, nv)
         }

@@ -101,8 +101,12 @@ extension Kernels {
                 var dst = packed + d * nr
                 for panel in 0..<fullPanels {
                     let q = panel * nr
-                    Kernels.store(Kernels.masked(Kernels.load(src, q), mask, q), dst, 0)
-                    Kernels.store(Kernels.masked(Kernels.load(src, q + 16), mask, q + 16), dst, 16)
+                    var j = 0
+                    while j + 16 <= nr {
+                        Kernels.store(Kernels.masked(Kernels.load(src, q + j), mask, q + j), dst, j)
+                        j += 16
+                    }
+                    while j < nr { dst[j] = mask[q + j] != 0 ? src[q + j] : 0; j += 1 }
                     dst += nr * kb
                 }
                 let rest = columns - fullPanels * nr

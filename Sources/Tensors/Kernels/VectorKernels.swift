@@ -11,18 +11,18 @@ extension Kernels {
         var i = 0
         while i + 64 <= count {
             let o = i * 4
-            s0 = s0.addingProduct(ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self),
+            s0 = s0.plusProduct(ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self),
                                   rb.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
-            s1 = s1.addingProduct(ra.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self),
+            s1 = s1.plusProduct(ra.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self),
                                   rb.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self))
-            s2 = s2.addingProduct(ra.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self),
+            s2 = s2.plusProduct(ra.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self),
                                   rb.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self))
-            s3 = s3.addingProduct(ra.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self),
+            s3 = s3.plusProduct(ra.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self),
                                   rb.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self))
             i += 64
         }
         while i + 16 <= count {
-            s0 = s0.addingProduct(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self),
+            s0 = s0.plusProduct(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self),
                                   rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
             i += 16
         }
@@ -40,7 +40,7 @@ extension Kernels {
         while i + 16 <= count {
             let o = i * 4
             let v = ry.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
-                .addingProduct(va, rx.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+                .plusProduct(va, rx.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
             ry.storeBytes(of: v, toByteOffset: o, as: SIMD16<Float>.self)
             i += 16
         }

@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+@testable import Tensors
+
+/// FastSwift as other people use it: a package that depends on it by version. SwiftPM refuses
+/// `unsafeFlags` in such a dependency, so FastSwift's manifest must leave them out and the
+/// kernels take their portable path (saying so once); with the flag and FASTSWIFT_NATIVE=1 the
+/// client gets the native kernels. Builds two throwaway client packages (a few minutes);
+/// FASTSWIFT_SKIP_CLIENT_TEST=1 skips it in a local edit-test loop, CI always runs it.
+final class ClientPackageTests: XCTestCase {
+    /// This repository's root (the test file is at Tests/TrainingTests/).
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @discardableResult
+    func run(_ arguments: [String], in folder: URL, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testAPackageDependingOnFastSwiftByVersionBuildsAndTrains() throws {
+        if ProcessInfo.processInfo.environment["FASTSWIFT_SKIP_CLIENT_TEST"] == "1" { throw XCTSkip("FASTSWIFT_SKIP_CLIENT_TEST=1") }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-client-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+
+        // A tagged git repository of FastSwift's committed sources, as a file URL.
+        let release = root.appendingPathComponent("fastswift")
+        let clone = try run(["git", "clone", "--quiet", "--no-hardlinks", repository.path, release.path], in: root)
+        XCTAssertEqual(clone.status, 0, clone.output)
+        let tag = try run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "tag", "0.1.0"], in: release)
+        XCTAssertEqual(tag.status, 0, tag.output)
+
+        func client(_ name: String) throws -> URL {
+            let folder = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("Sources/Client"), withIntermediateDirectories: true)
+            try """
+            // swift-tools-version:6.0
+            import PackageDescription
+            let package = Package(
+                name: "Client",
+                dependencies: [.package(url: "\(release.absoluteString)", from: "0.1.0")],
+                targets: [.executableTarget(name: "Client", dependencies: [.product(name: "FastSwift", package: "fastswift")])]
+            )
+            """.write(to: folder.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+            try """
+            import FastSwift
+            seed(1)
+            let x = Tensor.randn([256, 8]), y = Tensor((0..<256).map { Float($0 % 2) })
+            let model = Sequential(Linear(8, 32), ReLU(), Linear(32, 2))
+            let opt = Adam(model.parameters, lr: 0.01)
+            let inputs = x + y.unsqueeze(1)
+            var losses: [Float] = []
+            for _ in 0..<30 {
+                let loss = crossEntropy(model(inputs), y)
+                losses.append(loss.item())
+                loss.backward(); opt.step(); opt.zeroGrad()
+            }
+            print("native:", KernelBuild.isNative, "first:", losses[0], "last:", losses[29])
+            """.write(to: folder.appendingPathComponent("Sources/Client/main.swift"), atomically: true, encoding: .utf8)
+            return folder
+        }
+
+        // Without flags: it resolves (no unsafe-flags error), builds, trains, and says once how to go faster.
+        let portable = try client("portable")
+        let built = try run(["swift", "build", "-c", "release"], in: portable)
+        XCTAssertEqual(built.status, 0, built.output)
+        XCTAssertFalse(built.output.contains("unsafeFlags"), built.output)
+        let ran = try run([portable.appendingPathComponent(".build/release/Client").path], in: portable)
+        XCTAssertEqual(ran.status, 0, ran.output)
+        XCTAssertTrue(ran.output.contains("native: false"), ran.output)
+        XCTAssertTrue(ran.output.contains("FASTSWIFT_NATIVE=1 swift build -c release -Xswiftc -Xcc -Xswiftc -march=native"), ran.output)
+        let quiet = try run([portable.appendingPathComponent(".build/release/Client").path], in: portable, environment: ["FASTSWIFT_QUIET": "1"])
+        XCTAssertFalse(quiet.output.contains("FastSwift:"), quiet.output)
+        let numbers = ran.output.split(separator: "\n").last!.split(separator: " ")
+        let (first, last) = (Float(numbers[3])!, Float(numbers[5])!)
+        XCTAssertLessThan(last, first * 0.5, "the client trains: \(ran.output)")
+
+        // With the flag (and FASTSWIFT_NATIVE=1): the native kernels, and no notice.
+        #if arch(x86_64)
+        let native = try client("native")
+        let nativeBuild = try run(["swift", "build", "-c", "release", "-Xswiftc", "-Xcc", "-Xswiftc", "-march=native"], in: native,
+                                  environment: ["FASTSWIFT_NATIVE": "1"])
+        XCTAssertEqual(nativeBuild.status, 0, nativeBuild.output)
+        let nativeRun = try run([native.appendingPathComponent(".build/release/Client").path], in: native)
+        XCTAssertTrue(nativeRun.output.hasPrefix("native: true"), nativeRun.output)
+        #endif
+    }
+}
