@@ -42,7 +42,7 @@ extension Tensor {
         guard g.prunesTaps else { return weight.detach() }
         let result = Tensor(uninitializedShape: [weight.shape[0], g.patchSize])
         Kernels.gatherTaps(weight.pointer, outChannels: weight.shape[0], channels: g.channels, kernel: g.kernelH * g.kernelW,
-                           taps: g.taps, result.pointer)
+                           positions: g.taps, result.pointer)
         return result
     }
 
@@ -60,12 +60,12 @@ extension Tensor {
         let (cout, t) = (weight.shape[0], g.taps.count)
         let result = Tensor(uninitializedShape: [g.channels, cout * t])
         if let gathered {
-            Kernels.gatherFlippedTaps(gathered.pointer, outChannels: cout, channels: g.channels, kernel: t,
-                                      flipped: (0..<t).map { t - 1 - $0 }, result.pointer)
+            Kernels.gatherTaps(gathered.pointer, outChannels: cout, channels: g.channels, kernel: t,
+                               positions: (0..<t).map { t - 1 - $0 }, swapChannels: true, result.pointer)
         } else {
             let kernel = g.kernelH * g.kernelW
-            Kernels.gatherFlippedTaps(weight.pointer, outChannels: cout, channels: g.channels, kernel: kernel,
-                                      flipped: g.taps.map { kernel - 1 - $0 }, result.pointer)
+            Kernels.gatherTaps(weight.pointer, outChannels: cout, channels: g.channels, kernel: kernel,
+                               positions: g.taps.map { kernel - 1 - $0 }, swapChannels: true, result.pointer)
         }
         return result
     }

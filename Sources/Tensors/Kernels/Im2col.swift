@@ -323,40 +323,27 @@ extension Kernels {
         }
     }
 
-    /// `out[o, c·T + j] = weight[o, c, taps[j]]`: a `[Cout, C, kh·kw]` weight with only the T
-    /// kernel taps a convolution uses, as the `[Cout, C·T]` matrix its GEMM multiplies.
+    /// Gathers T of a `[Cout, C, kernel]` weight's taps (`positions[j]` in each weight row) into
+    /// the matrix a convolution's GEMM multiplies: `out[o, c·T + j] = weight[o, c, positions[j]]`
+    /// (`[Cout, C·T]`, the taps in use), or with `swapChannels`
+    /// `out[c, o·T + j] = weight[o, c, positions[j]]` (`[C, Cout·T]`: with the positions of the
+    /// taps rotated by 180°, the weight that maps a shifted-copy convolution's output gradient
+    /// to its input gradient).
     package static func gatherTaps(_ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
-                                   taps: [Int], _ out: UnsafeMutablePointer<Float>) {
-        let t = taps.count
+                                   positions: [Int], swapChannels: Bool = false, _ out: UnsafeMutablePointer<Float>) {
+        let t = positions.count
         let shared = UncheckedSendable((weight, out))
-        let parts = min(Threads.count, max(1, outChannels * channels * kernel / elementwiseParallelThreshold), outChannels)
-        taps.withUnsafeBufferPointer { tapList in
+        let units = swapChannels ? channels : outChannels
+        let parts = min(Threads.count, max(1, outChannels * channels * kernel / elementwiseParallelThreshold), units)
+        positions.withUnsafeBufferPointer { tapList in
             parallelFor(chunks: parts) { part in
                 let (weight, out) = shared.value
-                for row in splitRange(outChannels * channels, parts: parts, part: part, granule: channels) {
-                    let src = weight + row * kernel, dst = out + row * t
-                    for j in 0..<t { dst[j] = src[tapList[j]] }
-                }
-            }
-        }
-    }
-
-    /// `out[c, o·T + j] = weight[o, c, flipped[j]]` for a `[Cout, C, kernel]` weight: the
-    /// `[C, Cout·T]` weight of the convolution that gives a shifted-copy convolution's input
-    /// gradient from its output gradient (channels swapped, the T taps in use rotated by 180°).
-    /// `flipped[j]` is the position in a weight row of the tap that tap j becomes: from the full
-    /// weight `kernel - 1 - taps[j]`, from the gathered `[Cout, C·T]` one `T - 1 - j`.
-    package static func gatherFlippedTaps(_ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
-                                          flipped: [Int], _ out: UnsafeMutablePointer<Float>) {
-        let t = flipped.count
-        let shared = UncheckedSendable((weight, out))
-        let parts = min(Threads.count, max(1, outChannels * channels * kernel / elementwiseParallelThreshold), channels)
-        flipped.withUnsafeBufferPointer { tapList in
-            parallelFor(chunks: parts) { part in
-                let (weight, out) = shared.value
-                for c in splitRange(channels, parts: parts, part: part) {
-                    for o in 0..<outChannels {
-                        let src = weight + (o * channels + c) * kernel, dst = out + (c * outChannels + o) * t
+                // Each thread writes whole rows of `out`.
+                for row in splitRange(units, parts: parts, part: part) {
+                    for other in 0..<(swapChannels ? outChannels : channels) {
+                        let (o, c) = swapChannels ? (other, row) : (row, other)
+                        let src = weight + (o * channels + c) * kernel
+                        let dst = out + (swapChannels ? c * outChannels + o : o * channels + c) * t
                         for j in 0..<t { dst[j] = src[tapList[j]] }
                     }
                 }

@@ -56,34 +56,43 @@ extension Kernels {
     /// A window's extent along one axis: input indices `lo..<hi`, and the divisor an average uses.
     typealias Span = (lo: Int, hi: Int, size: Int)
 
+    /// Calls `body(plane, output index, rows, columns)` for every output pixel of the planes in
+    /// `range`, in order. Inlined into each kernel's chunk, so no closure runs per pixel.
+    @inline(__always)
+    private static func forEachWindow(_ range: Range<Int>, _ g: PoolGeometry, _ rowSpans: UnsafePointer<Span>,
+                                      _ columnSpans: UnsafePointer<Span>, _ body: (Int, Int, Span, Span) -> Void) {
+        for p in range {
+            var o = p * g.outH * g.outW
+            for oh in 0..<g.outH {
+                let rows = rowSpans[oh]
+                for ow in 0..<g.outW {
+                    body(p, o, rows, columnSpans[ow])
+                    o += 1
+                }
+            }
+        }
+    }
+
     /// Max pooling of `planes` planes; `argmax`, when given, receives per output the flat index
     /// of the winning input pixel within its plane (NaN wins, as in PyTorch).
     package static func maxPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
                                 _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
         if argmax == nil { return maxPoolSeparable(x, planes: planes, g, out) }
         forEachPlanes(planes, g) { range, rowSpans, columnSpans in
-            for p in range {
+            forEachWindow(range, g, rowSpans, columnSpans) { p, o, rows, cols in
                 let plane = x + p * g.height * g.width
-                var o = p * g.outH * g.outW
-                for oh in 0..<g.outH {
-                    let rows = rowSpans[oh]
-                    for ow in 0..<g.outW {
-                        let cols = columnSpans[ow]
-                        var best = -Float.infinity, bestIndex = rows.lo * g.width + cols.lo
-                        search: for h in rows.lo..<rows.hi {
-                            for w in cols.lo..<cols.hi {
-                                let v = plane[h * g.width + w]
-                                if v > best || v.isNaN {
-                                    best = v; bestIndex = h * g.width + w
-                                    if v.isNaN { break search }
-                                }
-                            }
+                var best = -Float.infinity, bestIndex = rows.lo * g.width + cols.lo
+                search: for h in rows.lo..<rows.hi {
+                    for w in cols.lo..<cols.hi {
+                        let v = plane[h * g.width + w]
+                        if v > best || v.isNaN {
+                            best = v; bestIndex = h * g.width + w
+                            if v.isNaN { break search }
                         }
-                        out[o] = best
-                        argmax?[o] = Int32(truncatingIfNeeded: bestIndex)
-                        o += 1
                     }
                 }
+                out[o] = best
+                argmax?[o] = Int32(truncatingIfNeeded: bestIndex)
             }
         }
     }
@@ -138,19 +147,11 @@ extension Kernels {
     /// Average pooling of `planes` planes.
     package static func avgPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ out: UnsafeMutablePointer<Float>) {
         forEachPlanes(planes, g) { range, rowSpans, columnSpans in
-            for p in range {
+            forEachWindow(range, g, rowSpans, columnSpans) { p, o, rows, cols in
                 let plane = x + p * g.height * g.width
-                var o = p * g.outH * g.outW
-                for oh in 0..<g.outH {
-                    let rows = rowSpans[oh]
-                    for ow in 0..<g.outW {
-                        let cols = columnSpans[ow]
-                        var sum: Float = 0
-                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { sum += plane[h * g.width + w] } }
-                        out[o] = sum / Float(rows.size * cols.size)
-                        o += 1
-                    }
-                }
+                var sum: Float = 0
+                for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { sum += plane[h * g.width + w] } }
+                out[o] = sum / Float(rows.size * cols.size)
             }
         }
     }
@@ -159,18 +160,10 @@ extension Kernels {
     /// split the planes, so no two write the same element.
     package static func avgPoolBackward(_ grad: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ dx: UnsafeMutablePointer<Float>) {
         forEachPlanes(planes, g) { range, rowSpans, columnSpans in
-            for p in range {
+            forEachWindow(range, g, rowSpans, columnSpans) { p, o, rows, cols in
                 let plane = dx + p * g.height * g.width
-                var o = p * g.outH * g.outW
-                for oh in 0..<g.outH {
-                    let rows = rowSpans[oh]
-                    for ow in 0..<g.outW {
-                        let cols = columnSpans[ow]
-                        let share = grad[o] / Float(rows.size * cols.size)
-                        for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { plane[h * g.width + w] += share } }
-                        o += 1
-                    }
-                }
+                let share = grad[o] / Float(rows.size * cols.size)
+                for h in rows.lo..<rows.hi { for w in cols.lo..<cols.hi { plane[h * g.width + w] += share } }
             }
         }
     }

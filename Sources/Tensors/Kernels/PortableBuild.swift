@@ -9,6 +9,8 @@
 
 import Foundation
 
+// One extension per concrete vector type, not one on `SIMD where Scalar == Float`: the
+// generic one is not specialised in `-enable-testing` builds and then goes lane by lane.
 extension SIMD16 where Scalar == Float {
     /// `self + a·b`: a fused multiply-add in a native build, a multiply then an add in a
     /// portable one.
