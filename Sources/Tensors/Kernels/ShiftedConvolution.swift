@@ -42,12 +42,12 @@ extension Kernels {
             }
         }
 
-        // A few chunks of columns per thread, claimed by whichever thread is free: a thread slowed
-        // by the machine takes fewer. Packed A is shared and B is packed per chunk, so the extra
-        // chunks cost no repeated packing.
+        // Up to four chunks of columns per thread, claimed by whichever thread is free (a thread
+        // slowed by the machine takes fewer), but each at least 8 panels wide where there are
+        // enough: every chunk streams all of packed A, which few columns would not repay.
         let columnPanels = (p + nr - 1) / nr
         let threads = threadsFor(work: m * p * k, threshold: 1 << 21)
-        let parts = min(threads == 1 ? 1 : 4 * threads, columnPanels)
+        let parts = threads == 1 ? 1 : min(columnPanels, 4 * threads, max(threads, columnPanels / 8))
         masks.withUnsafeBufferPointer { maskTable in
             shifts.withUnsafeBufferPointer { shiftTable in
                 let tables = UncheckedSendable((maskTable.baseAddress!, shiftTable.baseAddress!))
