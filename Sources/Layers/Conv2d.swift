@@ -47,7 +47,8 @@ public final class Conv2d: Module {
 
     /// `norm(self(input))` (+ `residual`) (ReLU) in one pass over the output, for inference:
     /// valid only when `fusesForInference` says so (nothing records, `norm` uses its running
-    /// statistics). Bit-identical to the separate layers.
+    /// statistics). Bit-identical to the separate layers when the convolution has no bias (as
+    /// in ResNet); a bias is folded into the shift, which rounds differently.
     package func inference(_ input: Tensor, _ norm: BatchNorm, residual: Tensor? = nil, relu: Bool) -> Tensor {
         guard input.rank == 4, input.shape[1] == inChannels else {
             fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")

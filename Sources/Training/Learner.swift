@@ -287,13 +287,14 @@ public final class Learner {
     /// mismatch instead of failing late.
     private func checkOneBatch() throws {
         let (x, y) = dls.valid.oneBatch()
-        let sample = [min(2, x.shape[0])] + Array(x.shape.dropFirst())
-        try checkInput(sample, batch: "first validation batch")
-        // In eval mode: the check must not move batch-norm statistics or draw dropout masks.
+        // In eval mode, as validation runs: the check must not move batch-norm statistics or
+        // draw dropout masks (and a one-item validation batch is fine there).
         let wasTraining = model.isTraining
         model.eval()
+        defer { if wasTraining { model.train() } }
+        let sample = [min(2, x.shape[0])] + Array(x.shape.dropFirst())
+        try checkInput(sample, batch: "first validation batch")
         let output = noGrad { model(x.narrow(dim: 0, start: 0, length: sample[0])) }
-        if wasTraining { model.train() }
         let yShape = [min(2, y.shape[0])] + Array(y.shape.dropFirst())
         let targets = y.narrow(dim: 0, start: 0, length: yShape[0])
         guard output.rank >= 1, output.shape[0] == yShape[0] else {
