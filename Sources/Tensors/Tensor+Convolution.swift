@@ -15,7 +15,7 @@ extension Tensor {
     static let convolutionColumnsBudget = 1 << 20
 
     /// The geometry of `weight` sliding over `input`; traps naming the shapes when they do not fit.
-    static func convolutionGeometry(_ input: Tensor, _ weight: Tensor, stride: (Int, Int), padding: (Int, Int)) -> ConvGeometry {
+    package static func convolutionGeometry(_ input: Tensor, _ weight: Tensor, stride: (Int, Int), padding: (Int, Int)) -> ConvGeometry {
         guard input.rank == 4, weight.rank == 4, input.shape[1] == weight.shape[1] else {
             fatalError(shapeMismatchMessage(op: "conv2d", input.shape, weight.shape,
                                             reason: "do not fit: expected input [N, C, H, W] and weight [Cout, C, kh, kw] with the same C"))
@@ -38,7 +38,7 @@ extension Tensor {
     }
 
     /// The weight as the GEMM uses it: `[Cout, C·T]` with only the taps in use.
-    static func gemmWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
+    package static func gemmWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
         guard g.prunesTaps else { return weight.detach() }
         let result = Tensor(uninitializedShape: [weight.shape[0], g.patchSize])
         Kernels.gatherTaps(weight.pointer, outChannels: weight.shape[0], channels: g.channels, kernel: g.kernelH * g.kernelW,
@@ -142,8 +142,11 @@ extension Tensor {
     /// `batchNormAffine` gives them), an optional residual `[N, Cout, Hout, Wout]` added, and an
     /// optional ReLU, all applied as the GEMM result is laid out: one pass instead of three.
     /// Bit-identical to running them apart. Records nothing: for inference (`noGrad`) only.
+    /// `gemmWeight`, when given, is `gemmWeight(weight, g)` made earlier (a layer may keep it
+    /// while its weight does not change).
     package static func conv2dInference(_ input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
-                                        scale: Tensor, shift: Tensor, residual: Tensor?, relu: Bool) -> Tensor {
+                                        scale: Tensor, shift: Tensor, residual: Tensor?, relu: Bool,
+                                        gemmWeight gathered: Tensor? = nil) -> Tensor {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let cout = weight.shape[0]
         precondition(scale.shape == [cout] && shift.shape == [cout], "conv2dInference: one scale and shift per output channel")
@@ -151,7 +154,7 @@ extension Tensor {
             fatalError(shapeMismatchMessage(op: "conv2d + residual", [input.shape[0], cout, g.outH, g.outW], residual.shape,
                                             reason: "do not fit: the residual must have the convolution's output shape"))
         }
-        return convolved(input, gemmWeight: gemmWeight(weight, g), outChannels: cout, g,
+        return convolved(input, gemmWeight: gathered ?? gemmWeight(weight, g), outChannels: cout, g,
                          Kernels.ChannelEpilogue(scale: scale.pointer, shift: shift.pointer,
                                                  residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
     }

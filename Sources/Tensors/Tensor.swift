@@ -83,10 +83,16 @@ public struct Tensor: Sendable {
     /// Parameters (leaves that require gradients) are the exception: like PyTorch tensors, all
     /// copies of a parameter are the same parameter, so an optimizer's in-place step, made on
     /// its own copy, changes the model's too.
+    /// Every in-place write goes through here, so it also marks the storage as changed.
     mutating func makeUnique() {
+        defer { storage.version &+= 1 }
         if let record = gradientRecord, record.isLeaf, record.requiresGrad { return }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
+
+    /// Which storage holds the values and how many writes it has seen: equal identities mean
+    /// equal values (a cache of something computed from a weight checks this).
+    package var contentIdentity: ContentIdentity { ContentIdentity(storage: ObjectIdentifier(storage), version: storage.version) }
 
     /// Read-only pointer to the elements; valid while `self` is alive and unmodified.
     var pointer: UnsafeMutablePointer<Float> { storage.pointer }
@@ -131,6 +137,7 @@ extension Tensor {
     package func overwrite(with values: Tensor) {
         precondition(values.shape == shape, "overwrite: shapes \(values.shape) and \(shape) differ")
         storage.pointer.update(from: values.storage.pointer, count: count)
+        storage.version &+= 1
     }
 
     /// A read-only pointer to the elements, for kernels in other layers; valid while `self` lives.
@@ -141,4 +148,10 @@ extension Tensor {
         makeUnique()
         return pointer
     }
+}
+
+/// A tensor's storage and its write count (`Tensor.contentIdentity`).
+package struct ContentIdentity: Equatable, Sendable {
+    let storage: ObjectIdentifier
+    let version: Int
 }

@@ -5,6 +5,9 @@
 final class TensorStorage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    /// Bumped by every write through a `Tensor` (`makeUnique`, `overwrite`): with the storage's
+    /// identity, it tells a cache derived from the values whether they may have changed.
+    var version = 0
 
     /// Allocates `count` uninitialised Floats; callers write every element before reading.
     init(uninitializedCount count: Int) {

@@ -2,6 +2,7 @@ import TestSupport
 import XCTest
 @testable import Autograd
 @testable import Layers
+import Optimizers
 @testable import Tensors
 
 final class ConvolutionTests: XCTestCase {
@@ -327,6 +328,30 @@ final class ConvolutionTests: XCTestCase {
         let x = Tensor.randn([2, 3, 6, 6]), residual = Tensor.randn([2, 5, 6, 6])
         let fused = noGrad { conv.inference(x, norm, residual: residual, relu: true) }
         assertClose(fused, noGrad { (norm(conv(x)) + residual).relu() }, rtol: 1e-5, atol: 1e-5)
+    }
+
+    func testInferenceKeepsTheGatheredWeightOnlyWhileTheWeightIsUnchanged() throws {
+        // A 3x3 convolution over 1x1 maps gathers 1 tap in 9; inference keeps that gathered
+        // weight between calls, and must notice every way the weight can change.
+        seed(8)
+        let conv = Conv2d(6, 5, kernelSize: 3, padding: 1, bias: false), norm = BatchNorm2d(5)
+        norm.eval()
+        let x = Tensor.randn([4, 6, 1, 1])
+        func check(_ label: String) {
+            let fused = noGrad { conv.inference(x, norm, relu: false) }
+            XCTAssertEqual(fused, noGrad { norm(conv(x)) }, label)
+        }
+        check("first call")
+        check("cached")
+        noGrad { conv.weight -= 0.5 }                                   // an in-place op
+        check("after -=")
+        conv(x).sum().backward()
+        SGD(conv.parameters, lr: 0.1).step()                           // an optimizer step
+        check("after an optimizer step")
+        try conv.loadStateDict(["weight": Tensor.randn([5, 6, 3, 3])])   // a checkpoint
+        check("after loadStateDict")
+        conv.weight = Tensor.randn([5, 6, 3, 3])                       // a new tensor
+        check("after assigning a new weight")
     }
 
     func testResNet18MatchesTorchvision() {
