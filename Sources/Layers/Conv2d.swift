@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Tensors
 
 /// A 2-D convolution over `[N, inChannels, H, W]`, as PyTorch's `nn.Conv2d`: `weight` is
@@ -10,7 +9,7 @@ public final class Conv2d: Module {
     public var bias: Tensor?
     public let inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, padding: Int
     /// The last gathered GEMM weight for inference, with the weight contents and taps it is for.
-    private let gatherCache = Mutex<(identity: ContentIdentity, taps: [Int], weight: Tensor)?>(nil)
+    private let gatherCache = GatherCache()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
@@ -69,13 +68,20 @@ public final class Conv2d: Module {
     private func gatheredWeight(for input: Tensor) -> Tensor? {
         let g = Tensor.convolutionGeometry(input, weight, stride: (stride, stride), padding: (padding, padding))
         guard g.prunesTaps else { return nil }
-        return gatherCache.withLock { cache in
-            let identity = weight.contentIdentity
-            if let cached = cache, cached.identity == identity, cached.taps == g.taps { return cached.weight }
-            let gathered = Tensor.gemmWeight(weight, g)
-            cache = (identity, g.taps, gathered)
-            return gathered
-        }
+        let identity = weight.contentIdentity
+        gatherCache.lock.lock()
+        defer { gatherCache.lock.unlock() }
+        if let cached = gatherCache.entry, cached.identity == identity, cached.taps == g.taps { return cached.weight }
+        let gathered = Tensor.gemmWeight(weight, g)
+        gatherCache.entry = (identity, g.taps, gathered)
+        return gathered
+    }
+
+    /// A class, not a `Mutex` stored in the module: modules find their parameters by reflecting
+    /// their stored properties, which must be copyable values.
+    private final class GatherCache: @unchecked Sendable {
+        let lock = NSLock()
+        var entry: (identity: ContentIdentity, taps: [Int], weight: Tensor)?
     }
 
     public override var extraDescription: String {
