@@ -41,9 +41,7 @@ public final class Conv2d: Module {
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
-        guard input.rank == 4, input.shape[1] == inChannels else {
-            fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")
-        }
+        requireInput(input)
         return Tensor.conv2d(input, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding))
     }
 
@@ -52,9 +50,7 @@ public final class Conv2d: Module {
     /// statistics). Bit-identical to the separate layers when the convolution has no bias (as
     /// in ResNet); a bias is folded into the shift, which rounds differently.
     package func inference(_ input: Tensor, _ norm: BatchNorm, residual: Tensor? = nil, relu: Bool) -> Tensor {
-        guard input.rank == 4, input.shape[1] == inChannels else {
-            fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")
-        }
+        requireInput(input)
         var (scale, shift) = norm.inferenceAffine()
         if let bias { shift = shift + bias.detach() * scale }
         return Tensor.conv2dInference(input, weight: weight, stride: (stride, stride), padding: (padding, padding),
@@ -82,6 +78,15 @@ public final class Conv2d: Module {
     private final class GatherCache: @unchecked Sendable {
         let lock = NSLock()
         var entry: (identity: ContentIdentity, taps: [Int], weight: Tensor)?
+    }
+
+    /// Traps, naming both shapes, unless `input` is `[N, inChannels, H, W]`: a programming
+    /// error in code that calls the layer itself (the Learner checks shapes with
+    /// `outputShape(for:)` and throws before a batch gets here).
+    private func requireInput(_ input: Tensor) {
+        guard input.rank == 4, input.shape[1] == inChannels else {
+            fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")
+        }
     }
 
     public override var extraDescription: String {

@@ -164,7 +164,9 @@ extension Module {
     public func loadStateDict(_ state: [String: Tensor]) throws {
         let problems = stateMismatches(state)
         guard problems.isEmpty else { throw ModelStateMismatch(problems: problems) }
-        for (name, t) in namedParameters + namedBuffers { t.overwrite(with: state[name]!) }
+        for (name, t) in namedParameters + namedBuffers {
+            if let saved = state[name] { t.overwrite(with: saved) }   // all present: checked above
+        }
     }
 
     /// What keeps `loadStateDict(state)` from loading, one line per tensor (empty when it fits).

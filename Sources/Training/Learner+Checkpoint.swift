@@ -43,7 +43,11 @@ extension Learner {
 
     /// `load(_:)` from a checkpoint file anywhere.
     public func load(from file: URL) throws {
-        let (tensors, _) = try SafeTensors.read(file)
+        try load(checkpoint: try SafeTensors.read(file).tensors)
+    }
+
+    /// Loads the tensors of a checkpoint file already read (`model.` and `opt.` entries).
+    private func load(checkpoint tensors: [String: Tensor]) throws {
         var modelState: [String: Tensor] = [:], optState: [String: Tensor] = [:]
         var unknown: [String] = []
         for (key, t) in tensors {
@@ -73,7 +77,7 @@ extension Learner {
     /// Restores a fit from a checkpoint saved at the end of one of its epochs: model, optimizer,
     /// position in the schedule and random generators. Returns the epochs already done.
     func resumeState(from file: URL) throws -> Int {
-        let (_, metadata) = try SafeTensors.read(file)
+        let (tensors, metadata) = try SafeTensors.read(file)
         guard let text = metadata[ResumeState.key] else {
             throw LearnerError("\(file.path) cannot resume a fit: it was not saved at the end of an epoch of one "
                                + "(use SaveModel(everyEpoch: true))")
@@ -90,7 +94,7 @@ extension Learner {
         for (name, words) in [("global", state.globalRandom), ("train", state.trainRandom), ("valid", state.validRandom)] where words.count != 6 {
             throw LearnerError("\(file.path): the saved \(name) random state has \(words.count) words, not 6")
         }
-        try load(from: file)
+        try load(checkpoint: tensors)
         Random.withGlobal { $0.state = state.globalRandom }
         dls.train.randomState = state.trainRandom
         dls.valid.randomState = state.validRandom

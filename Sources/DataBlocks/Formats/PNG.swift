@@ -46,7 +46,9 @@ public enum PNG {
                 }
                 // Decoded, filtered and as pixels (palettes expand to 3 or 4 channels): each
                 // within the byte limit, before any of it is allocated.
-                let channels = [0: 1, 2: 3, 3: 4, 4: 2, 6: 4][colour]!
+                guard let channels = [0: 1, 2: 3, 3: 4, 4: 2, 6: 4][colour] else {
+                    throw DataError(source, "corrupt PNG: colour type \(colour) is not valid")
+                }
                 let (decoded, tooMany) = pixels.multipliedReportingOverflow(by: channels)
                 guard !tooMany, decoded + height <= DataLimits.decompressedBytes else {
                     throw DataError(source, "PNG of \(width)x\(height) pixels would decode to more than the \(DataLimits.decompressedBytes) bytes allowed (DataLimits.decompressedBytes)")
