@@ -76,13 +76,35 @@ public struct Image: Equatable, Sendable {
 }
 
 extension Image {
-    /// Reads a PNG file (the seeds' `Image.open(path)`); throws naming the file when it cannot.
+    /// The file extensions `decode` reads (lower case).
+    public static let decodableExtensions: Set<String> = ["png", "jpg", "jpeg"]
+
+    /// Decodes a PNG or JPEG file's bytes, recognised by their signature whatever the file is
+    /// called. `source` names the file in errors.
+    public static func decode(_ bytes: [UInt8], source: String) throws -> Image {
+        if JPEG.isJPEG(bytes) { return try JPEG.decode(bytes, source: source) }
+        if bytes.starts(with: PNG.signature) { return try PNG.decode(bytes, source: source) }
+        throw DataError(source, "not a PNG or JPEG image (unrecognised signature)")
+    }
+
+    /// The width, height and channel count (1 gray, 3 colour; alpha left out) an image file
+    /// declares, read from its header without decoding the pixels.
+    public static func header(_ bytes: [UInt8], source: String) throws -> (width: Int, height: Int, channels: Int) {
+        if JPEG.isJPEG(bytes) { return try JPEG.header(bytes, source: source) }
+        if bytes.starts(with: PNG.signature) { return try PNG.header(bytes, source: source) }
+        throw DataError(source, "not a PNG or JPEG image (unrecognised signature)")
+    }
+
+    /// Reads a PNG or JPEG file (the seeds' `Image.open(path)`); throws naming the file when it cannot.
     public static func open(_ file: URL) throws -> Image {
-        let bytes: [UInt8]
-        do { bytes = try [UInt8](Data(contentsOf: file)) } catch {
+        try decode(readFile(file), source: file.path)
+    }
+
+    /// A file's bytes; a `DataError` naming it when it cannot be read.
+    static func readFile(_ file: URL) throws -> [UInt8] {
+        do { return try [UInt8](Data(contentsOf: file)) } catch {
             throw DataError(file.path, "cannot read the file: \(error.localizedDescription)")
         }
-        return try PNG.decode(bytes, source: file.path)
     }
 }
 

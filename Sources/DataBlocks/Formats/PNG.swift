@@ -1,15 +1,17 @@
 /// PNG images, decoded and encoded in pure Swift.
 ///
-/// Decodes 8-bit grayscale, gray+alpha, RGB and RGBA, and palette images of 1, 2, 4 or 8 bits
-/// (expanded to RGB, or RGBA where the palette has transparency), with all five scanline
-/// filters. Interlaced and 16-bit images, and low-bit grayscale, are refused with a clear error.
+/// Decodes every standard PNG: grayscale of 1, 2, 4, 8 or 16 bits, gray+alpha, RGB and RGBA of
+/// 8 or 16 bits, palette images of 1, 2, 4 or 8 bits (expanded to RGB, or RGBA where the palette
+/// has transparency), all five scanline filters, plain or Adam7-interlaced. Images come out with
+/// 8-bit samples: 16-bit samples keep their high byte (libpng's `strip_16`, what PIL gives for
+/// RGB), low-bit gray is scaled to 0...255.
 public enum PNG {
     static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
     /// Decodes a PNG file. `source` names it in errors.
     public static func decode(_ bytes: [UInt8], source: String) throws -> Image {
         guard bytes.count >= 8, Array(bytes[0..<8]) == signature else { throw DataError(source, "not a PNG file (bad signature)") }
         var reader = ByteReader(bytes, source: source, offset: 8)
-        var header: (width: Int, height: Int, depth: Int, colour: Int)?
+        var header: Header?
         var palette: [UInt8] = [], transparency: [UInt8] = []
         var compressed: [UInt8] = []
         var ended = false
@@ -26,34 +28,7 @@ public enum PNG {
             if header == nil && type != "IHDR" { throw DataError(source, "corrupt PNG: the first chunk is \(type), not IHDR") }
             switch type {
             case "IHDR":
-                guard length == 13 else { throw DataError(source, "corrupt PNG: IHDR is \(length) bytes, not 13") }
-                var h = ByteReader(Array(data), source: source)
-                let width = Int(try h.uint32BigEndian("IHDR")), height = Int(try h.uint32BigEndian("IHDR"))
-                let depth = Int(try h.byte("IHDR")), colour = Int(try h.byte("IHDR"))
-                let method = try h.byte("IHDR"), filter = try h.byte("IHDR"), interlace = try h.byte("IHDR")
-                guard width > 0, height > 0 else { throw DataError(source, "corrupt PNG: size \(width)x\(height)") }
-                let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-                guard !overflow, pixels <= DataLimits.pixels else {
-                    throw DataError(source, "PNG of \(width)x\(height) pixels is larger than the \(DataLimits.pixels) allowed (DataLimits.pixels)")
-                }
-                guard method == 0, filter == 0 else { throw DataError(source, "corrupt PNG: unknown compression or filter method") }
-                guard interlace == 0 else { throw DataError(source, "unsupported PNG: interlaced (Adam7) images are not supported") }
-                switch (colour, depth) {
-                case (0, 8), (2, 8), (4, 8), (6, 8), (3, 1), (3, 2), (3, 4), (3, 8): break
-                case (0, 1), (0, 2), (0, 4): throw DataError(source, "unsupported PNG: \(depth)-bit grayscale (only 8-bit)")
-                case (_, 16): throw DataError(source, "unsupported PNG: 16-bit samples (only 8-bit)")
-                default: throw DataError(source, "corrupt PNG: colour type \(colour) with bit depth \(depth) is not valid")
-                }
-                // Decoded, filtered and as pixels (palettes expand to 3 or 4 channels): each
-                // within the byte limit, before any of it is allocated.
-                guard let channels = [0: 1, 2: 3, 3: 4, 4: 2, 6: 4][colour] else {
-                    throw DataError(source, "corrupt PNG: colour type \(colour) is not valid")
-                }
-                let (decoded, tooMany) = pixels.multipliedReportingOverflow(by: channels)
-                guard !tooMany, decoded + height <= DataLimits.decompressedBytes else {
-                    throw DataError(source, "PNG of \(width)x\(height) pixels would decode to more than the \(DataLimits.decompressedBytes) bytes allowed (DataLimits.decompressedBytes)")
-                }
-                header = (width, height, depth, colour)
+                header = try parseHeader(Array(data), source: source)
             case "PLTE":
                 guard length % 3 == 0, length > 0, length <= 768 else { throw DataError(source, "corrupt PNG: palette of \(length) bytes") }
                 palette = Array(data)
@@ -72,20 +47,114 @@ public enum PNG {
         }
         guard let h = header else { throw DataError(source, "corrupt PNG: no IHDR chunk") }
         guard !compressed.isEmpty else { throw DataError(source, "corrupt PNG: no image data (IDAT)") }
-        let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][h.colour]!
-        let rowBytes = (h.width * samples * h.depth + 7) / 8
-        let expected = h.height * (rowBytes + 1)
+        let samples = h.samples
+        let passes = h.interlaced ? Self.adam7 : [(x: 0, y: 0, dx: 1, dy: 1)]
+        func passSize(_ p: (x: Int, y: Int, dx: Int, dy: Int)) -> (width: Int, height: Int) {
+            (h.width > p.x ? (h.width - p.x + p.dx - 1) / p.dx : 0, h.height > p.y ? (h.height - p.y + p.dy - 1) / p.dy : 0)
+        }
+        let expected = passes.reduce(0) { total, p in
+            let (w, rows) = passSize(p)
+            return w == 0 ? total : total + rows * ((w * samples * h.depth + 7) / 8 + 1)
+        }
         let raw = try zlibDecompress(compressed, source: source, expected: expected)
         guard raw.count == expected else {
             throw DataError(source, "corrupt PNG: image data holds \(raw.count) bytes, \(expected) expected for \(h.width)x\(h.height)")
         }
-        let rows = try unfilter(raw, rowBytes: rowBytes, height: h.height, bytesPerPixel: max(1, samples * h.depth / 8), source: source)
-        if h.colour != 3 {
-            return Image(width: h.width, height: h.height, channels: samples, pixels: rows)
+        if h.colour == 3 && palette.isEmpty { throw DataError(source, "corrupt PNG: palette image without a PLTE chunk") }
+        let channels = h.colour == 3 ? (transparency.isEmpty ? 3 : 4) : samples
+        var pixels = [UInt8](repeating: 0, count: h.width * h.height * channels)
+        var offset = 0
+        for p in passes {
+            let (w, rows) = passSize(p)
+            guard w > 0, rows > 0 else { continue }
+            let rowBytes = (w * samples * h.depth + 7) / 8
+            let length = rows * (rowBytes + 1)
+            let unfiltered = try unfilter(Array(raw[offset..<(offset + length)]), rowBytes: rowBytes, height: rows,
+                                          bytesPerPixel: max(1, samples * h.depth / 8), source: source)
+            offset += length
+            try place(unfiltered, rowBytes: rowBytes, width: w, height: rows, pass: p, header: h, channels: channels,
+                      palette: palette, transparency: transparency, into: &pixels, source: source)
         }
-        guard !palette.isEmpty else { throw DataError(source, "corrupt PNG: palette image without a PLTE chunk") }
-        return try expandPalette(rows, width: h.width, height: h.height, depth: h.depth, rowBytes: rowBytes,
-                                 palette: palette, transparency: transparency, source: source)
+        return Image(width: h.width, height: h.height, channels: channels, pixels: pixels)
+    }
+
+    /// What IHDR declares.
+    struct Header {
+        var width: Int, height: Int, depth: Int, colour: Int, interlaced: Bool
+        /// Samples per pixel as stored (a palette index is one).
+        var samples: Int { [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colour] ?? 1 }
+    }
+
+    /// Adam7's seven passes: the first pixel and the spacing of each.
+    static let adam7 = [(x: 0, y: 0, dx: 8, dy: 8), (x: 4, y: 0, dx: 8, dy: 8), (x: 0, y: 4, dx: 4, dy: 8), (x: 2, y: 0, dx: 4, dy: 4),
+                        (x: 0, y: 2, dx: 2, dy: 4), (x: 1, y: 0, dx: 2, dy: 2), (x: 0, y: 1, dx: 1, dy: 2)]
+
+    /// Checks IHDR: the size within `DataLimits` (before anything is allocated), a valid colour
+    /// type and depth.
+    static func parseHeader(_ data: [UInt8], source: String) throws -> Header {
+        guard data.count == 13 else { throw DataError(source, "corrupt PNG: IHDR is \(data.count) bytes, not 13") }
+        var h = ByteReader(data, source: source)
+        let width = Int(try h.uint32BigEndian("IHDR")), height = Int(try h.uint32BigEndian("IHDR"))
+        let depth = Int(try h.byte("IHDR")), colour = Int(try h.byte("IHDR"))
+        let method = try h.byte("IHDR"), filter = try h.byte("IHDR"), interlace = try h.byte("IHDR")
+        guard width > 0, height > 0 else { throw DataError(source, "corrupt PNG: size \(width)x\(height)") }
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= DataLimits.pixels else {
+            throw DataError(source, "PNG of \(width)x\(height) pixels is larger than the \(DataLimits.pixels) allowed (DataLimits.pixels)")
+        }
+        guard method == 0, filter == 0 else { throw DataError(source, "corrupt PNG: unknown compression or filter method") }
+        guard interlace <= 1 else { throw DataError(source, "corrupt PNG: interlace method \(interlace)") }
+        switch (colour, depth) {
+        case (0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (2, 8), (2, 16), (4, 8), (4, 16), (6, 8), (6, 16), (3, 1), (3, 2), (3, 4), (3, 8): break
+        default: throw DataError(source, "corrupt PNG: colour type \(colour) with bit depth \(depth) is not valid")
+        }
+        let header = Header(width: width, height: height, depth: depth, colour: colour, interlaced: interlace == 1)
+        // Decoded (at the stored depth, with a filter byte per row) and as 8-bit pixels (palettes
+        // expand to up to 4 channels): each within the byte limit.
+        let stored = (width * header.samples * depth + 7) / 8 + 1
+        let (raw, tooMany) = stored.multipliedReportingOverflow(by: height)
+        guard !tooMany, raw <= DataLimits.decompressedBytes, pixels <= DataLimits.decompressedBytes / 4 else {
+            throw DataError(source, "PNG of \(width)x\(height) pixels would decode to more than the \(DataLimits.decompressedBytes) bytes allowed (DataLimits.decompressedBytes)")
+        }
+        return header
+    }
+
+    /// The size and channel count (1 gray, 3 colour; alpha left out) from the header alone.
+    public static func header(_ bytes: [UInt8], source: String) throws -> (width: Int, height: Int, channels: Int) {
+        guard bytes.count >= 33, bytes.starts(with: signature), Array(bytes[12..<16]) == Array("IHDR".utf8) else {
+            throw DataError(source, "not a PNG file, or its first chunk is not IHDR")
+        }
+        let h = try parseHeader(Array(bytes[16..<29]), source: source)
+        return (h.width, h.height, h.colour == 0 || h.colour == 4 ? 1 : 3)
+    }
+
+    /// Writes one pass's unfiltered rows into the image as 8-bit samples (palettes expanded).
+    private static func place(_ rows: [UInt8], rowBytes: Int, width: Int, height: Int, pass p: (x: Int, y: Int, dx: Int, dy: Int),
+                              header h: Header, channels: Int, palette: [UInt8], transparency: [UInt8],
+                              into pixels: inout [UInt8], source: String) throws {
+        let samples = h.samples, depth = h.depth
+        let entries = palette.count / 3
+        let perByte = depth < 8 ? 8 / depth : 1, mask = (1 << min(depth, 8)) - 1
+        let scale = depth < 8 ? 255 / mask : 1
+        for y in 0..<height {
+            let row = y * rowBytes, outRow = (p.y + y * p.dy) * h.width
+            for x in 0..<width {
+                let o = (outRow + p.x + x * p.dx) * channels
+                if depth < 8 || h.colour == 3 {
+                    let value = depth < 8 ? (Int(rows[row + x / perByte]) >> (8 - depth * (x % perByte + 1))) & mask : Int(rows[row + x])
+                    if h.colour == 3 {
+                        guard value < entries else { throw DataError(source, "corrupt PNG: palette index \(value) beyond the \(entries) entries") }
+                        pixels[o] = palette[3 * value]; pixels[o + 1] = palette[3 * value + 1]; pixels[o + 2] = palette[3 * value + 2]
+                        if channels == 4 { pixels[o + 3] = value < transparency.count ? transparency[value] : 255 }
+                    } else {
+                        pixels[o] = UInt8(value * scale)
+                    }
+                } else {
+                    let bytesPerSample = depth / 8
+                    for k in 0..<samples { pixels[o + k] = rows[row + (x * samples + k) * bytesPerSample] }
+                }
+            }
+        }
     }
 
     static func zlibDecompress(_ bytes: [UInt8], source: String, expected: Int) throws -> [UInt8] {
@@ -133,25 +202,6 @@ public enum PNG {
             }
         }
         return out
-    }
-
-    static func expandPalette(_ rows: [UInt8], width: Int, height: Int, depth: Int, rowBytes: Int,
-                              palette: [UInt8], transparency: [UInt8], source: String) throws -> Image {
-        let channels = transparency.isEmpty ? 3 : 4
-        let entries = palette.count / 3
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
-        let perByte = 8 / depth, mask = (1 << depth) - 1
-        for y in 0..<height {
-            for x in 0..<width {
-                let byte = Int(rows[y * rowBytes + x / perByte])
-                let index = (byte >> (8 - depth * (x % perByte + 1))) & mask
-                guard index < entries else { throw DataError(source, "corrupt PNG: palette index \(index) beyond the \(entries) entries") }
-                let o = (y * width + x) * channels
-                pixels[o] = palette[3 * index]; pixels[o + 1] = palette[3 * index + 1]; pixels[o + 2] = palette[3 * index + 2]
-                if channels == 4 { pixels[o + 3] = index < transparency.count ? transparency[index] : 255 }
-            }
-        }
-        return Image(width: width, height: height, channels: channels, pixels: pixels)
     }
 
     /// Encodes an image as a PNG (filter None, DEFLATE stored blocks: simple and lossless;
