@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"]),
-        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"], resources: [.copy("JPEGFixtures")]),
+        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"], resources: [.copy("ImageFixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.

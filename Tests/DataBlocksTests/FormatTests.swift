@@ -91,9 +91,11 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(Array(p.pixels[0..<8]), [0, 0, 0, 255, 255, 0, 0, 128])
         XCTAssertEqual(Array(p.pixels[28..<32]), [0, 0, 0, 255])
         // What is refused, and how.
-        let sixteen = png(width: 1, height: 1, depth: 16, colour: 0, raw: [0, 0, 0])
-        XCTAssertThrowsError(try PNG.decode(sixteen, source: "deep.png")) { error in
-            XCTAssertEqual("\(error)", "deep.png: unsupported PNG: 16-bit samples (only 8-bit)")
+        let sixteen = png(width: 1, height: 1, depth: 16, colour: 0, raw: [0, 0x12, 0x34])
+        XCTAssertEqual(try PNG.decode(sixteen, source: "deep.png").pixels, [0x12])   // the high byte
+        let deepPalette = png(width: 1, height: 1, depth: 16, colour: 3, raw: [0, 0, 0])
+        XCTAssertThrowsError(try PNG.decode(deepPalette, source: "deep.png")) { error in
+            XCTAssertEqual("\(error)", "deep.png: corrupt PNG: colour type 3 with bit depth 16 is not valid")
         }
         let badFilter = png(width: 1, height: 1, depth: 8, colour: 0, raw: [9, 0])
         XCTAssertThrowsError(try PNG.decode(badFilter, source: "f.png")) { error in
