@@ -10,21 +10,22 @@ import Tensors
 //     let dls = try block.dataLoaders(path, batchSize: 64)
 
 /// Image formats `getImageFiles` recognises but cannot decode; they are counted and reported.
-let otherImageExtensions: Set<String> = ["jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
+let otherImageExtensions: Set<String> = ["bmp", "gif", "tif", "tiff", "webp", "heic"]
 
-/// Every PNG file below `folder`, recursively, in a stable order (fastai's `get_image_files`).
-/// Images in other formats are left out and reported on standard error with their count.
+/// Every PNG and JPEG file below `folder`, recursively, in a stable order (fastai's
+/// `get_image_files`). Images in other formats are left out and reported on standard error
+/// with their count.
 public func getImageFiles(_ folder: URL) throws -> [URL] {
     let (files, skipped) = try listImageFiles(folder)
     if !skipped.isEmpty {
         // Nothing is dropped silently: say what was left out and why.
         let list = skipped.sorted { $0.key < $1.key }.map { "\($0.value) .\($0.key)" }.joined(separator: ", ")
-        FileHandle.standardError.write(Data("getImageFiles: skipped \(list) file(s) under \(folder.path): only PNG images are decoded\n".utf8))
+        FileHandle.standardError.write(Data("getImageFiles: skipped \(list) file(s) under \(folder.path): FastSwift decodes PNG and JPEG images\n".utf8))
     }
     return files
 }
 
-/// The PNG files below `folder` (sorted), and how many images of other formats were left out, by extension.
+/// The PNG and JPEG files below `folder` (sorted), and how many images of other formats were left out, by extension.
 func listImageFiles(_ folder: URL) throws -> (files: [URL], skipped: [String: Int]) {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
@@ -36,7 +37,7 @@ func listImageFiles(_ folder: URL) throws -> (files: [URL], skipped: [String: In
     var skipped: [String: Int] = [:]
     for case let url as URL in walker {
         let ext = url.pathExtension.lowercased()
-        if ext == "png" { files.append(url) } else if otherImageExtensions.contains(ext) { skipped[ext, default: 0] += 1 }
+        if Image.decodableExtensions.contains(ext) { files.append(url) } else if otherImageExtensions.contains(ext) { skipped[ext, default: 0] += 1 }
     }
     // Each path's key is made once: comparing keys is cheap, a locale-aware compare per pair
     // took seconds for MNIST's 70,000 files.
@@ -148,8 +149,8 @@ public struct Categories: Equatable, Sendable {
     public static func == (a: Categories, b: Categories) -> Bool { a.vocab == b.vocab }
 }
 
-/// Images: a PNG file becomes a `[C, H, W]` tensor in 0...1 (grayscale stays one channel
-/// unless `channels: 3`).
+/// Images: a PNG or JPEG file becomes a `[C, H, W]` tensor in 0...1 after the item transforms
+/// (grayscale stays one channel unless `channels: 3`; a mix of gray and colour loads as RGB).
 public struct ImageBlock {
     public let channels: Int?
     public init(channels: Int? = nil) { self.channels = channels }
@@ -160,12 +161,6 @@ public struct CategoryBlock {
     public let vocab: [String]?
     public init(vocab: [String]? = nil) { self.vocab = vocab }
 }
-
-/// A transform of one image tensor (`[C, H, W]`), applied once when the items are loaded.
-public typealias ItemTransform = (Tensor) -> Tensor
-/// A transform of a batch of inputs (`[N, C, H, W]`), applied to every batch (on the
-/// prefetching thread, hence `@Sendable`).
-public typealias BatchTransform = @Sendable (Tensor) -> Tensor
 
 /// Images held as `[C, H, W]` byte planes, one after another, with their targets: batches are
 /// gathered and scaled to 0...1 as they are made.
@@ -197,17 +192,27 @@ struct ByteImages: Sendable {
     }
 }
 
-/// fastai's `DataBlock` for image classification.
+/// fastai's `DataBlock` for image classification: where the items are (`getItems`), which are
+/// for validation (`splitter`), how each is labelled (`getY`), what happens to each image
+/// (`itemTransforms`, e.g. `Resize(224)`) and to each batch (`batchTransforms`, e.g.
+/// `augTransforms()` and `Normalize`).
 public struct DataBlock {
     public let blocks: (ImageBlock, CategoryBlock)
     public let getItems: (URL) throws -> [URL]
     public let splitter: Splitter
-    public let getY: (URL) -> String
+    public let getY: (URL) throws -> String
     public let itemTransforms: [ItemTransform]
     public let batchTransforms: [BatchTransform]
 
+    /// - Parameters:
+    ///   - blocks: the input and target blocks: `(ImageBlock(), CategoryBlock())`.
+    ///   - getItems: lists the items below the source folder (`getImageFiles`).
+    ///   - splitter: picks the validation items (`RandomSplitter`, `GrandparentSplitter`, `FuncSplitter`, `IndexSplitter`).
+    ///   - getY: an item's label (`parentLabel`, a `RegexLabeller`, any function; a thrown error names the item).
+    ///   - itemTransforms: per image, before batching; every image must come out one size (`Resize`, `RandomResizedCrop`).
+    ///   - batchTransforms: per batch `[N, C, H, W]` (`augTransforms()`, `Normalize.fromStats(imagenetStats)`).
     public init(blocks: (ImageBlock, CategoryBlock), getItems: @escaping (URL) throws -> [URL] = getImageFiles,
-                splitter: Splitter = RandomSplitter(), getY: @escaping (URL) -> String = parentLabel,
+                splitter: Splitter = RandomSplitter(), getY: @escaping (URL) throws -> String = parentLabel,
                 itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) {
         self.blocks = blocks
         self.getItems = getItems
@@ -217,70 +222,59 @@ public struct DataBlock {
         self.batchTransforms = batchTransforms
     }
 
-    /// Training and validation loaders over the items below `source`: images decoded on every
-    /// core into memory, labels encoded with the vocab; the training loader shuffles and drops
-    /// its last partial batch, the validation loader does neither.
+    /// Training and validation loaders over the items below `source`. Every image is decoded
+    /// once on every core first, so a bad file, a label outside the vocab, or images that do not
+    /// come out one size are errors now, not mid-training. Validation items get the item
+    /// transforms once (deterministic there); training items get them afresh in every batch
+    /// when there are any (random crops differ each epoch). The training loader shuffles and
+    /// drops its last partial batch; the validation loader does neither. Batch transforms run as
+    /// each batch is made, their random choices seeded by the loader.
     public func dataLoaders(_ source: URL, batchSize: Int = 64) throws -> DataLoaders<(Tensor, Tensor)> {
         guard batchSize > 0 else { throw DataError(source.path, "batchSize must be positive, got \(batchSize)") }
+        _ = try Image.channels(forCounts: [], wanted: blocks.0.channels, source: source.path)
         let items = try getItems(source)
         guard !items.isEmpty else { throw DataError(source.path, "no items found (getItems returned none)") }
         let (trainIndex, validIndex) = try splitter.split(items)
-        let labels = items.map(getY)
+        let labels = try items.map(getY)
         let categories = Categories(blocks.1.vocab ?? Set(trainIndex.map { labels[$0] }).sorted())
-        let images = try ImageFolder.decodeAll(items)
-        let channels = try Image.channels(for: images, wanted: blocks.0.channels, source: source.path)
-        func dataset(_ positions: [Int]) throws -> TensorDataset {
-            func item(_ i: Int) -> Tensor {
-                var t = images[i].tensor(channels: channels)
-                for transform in itemTransforms { t = transform(t) }
-                return t
-            }
-            // Each item is written straight into its row of the stacked tensor: a list of item
-            // tensors and their stacked copy would double the peak memory (0.5 GB for MNIST).
-            guard let firstPosition = positions.first else { return try TensorDataset(Tensor.zeros([0]), Tensor.zeros([0])) }
-            let first = item(firstPosition)
-            var stacked = Tensor.zeros([positions.count] + first.shape)
-            let itemSize = first.count
-            try stacked.withUnsafeMutableBufferPointer { rows in
-                for (row, i) in positions.enumerated() {
-                    let t = row == 0 ? first : item(i)
-                    guard t.shape == first.shape else {
-                        throw DataError(items[i].path, "image is \(t.shape) but \(items[firstPosition].lastPathComponent) is \(first.shape): resize them to one size with an item transform")
-                    }
-                    t.withUnsafeBufferPointer { rows.baseAddress!.advanced(by: row * itemSize).update(from: $0.baseAddress!, count: itemSize) }
-                }
-            }
-            return try TensorDataset(stacked, try targets(positions))
-        }
-        let transforms = batchTransforms
         func targets(_ positions: [Int]) throws -> Tensor {
             Tensor(try positions.map { Float(try categories.encode(labels[$0], source: items[$0].path)) })
         }
-        if itemTransforms.isEmpty {
-            // Without item transforms the images stay bytes (a quarter of the memory of floats)
-            // and each batch is scaled to 0...1 as it is made: the same values.
-            func byteDataset(_ positions: [Int]) throws -> ByteImages {
-                let planes = positions.map { images[$0].planes(channels: channels) }
-                if let first = planes.first, let bad = planes.firstIndex(where: { $0.shape != first.shape }) {
-                    throw DataError(items[positions[bad]].path, "image is \(planes[bad].shape) but \(items[positions[0]].lastPathComponent) is \(first.shape): resize them to one size with an item transform")
-                }
-                return ByteImages(planes.flatMap(\.bytes), itemShape: planes.first?.shape ?? [], targets: try targets(positions))
-            }
-            let train = try byteDataset(trainIndex), valid = try byteDataset(validIndex)
-            func loader(_ d: ByteImages, training: Bool) throws -> DataLoader<(Tensor, Tensor)> {
-                try DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
-                    (transforms.reduce(d.batch(positions)) { $1($0) }, d.targets[positions])
-                }
-            }
-            return DataLoaders(try loader(train, training: true), try loader(valid, training: false), vocab: categories.vocab)
+        let trainTargets = try targets(trainIndex), validTargets = try targets(validIndex)
+        let images = try ImageItems(items, wanted: blocks.0.channels, source: source.path)
+        for transform in batchTransforms { try transform.check(channels: images.channels) }
+        let size = try images.commonSize(after: itemTransforms)
+        let itemShape = [images.channels, size.height, size.width]
+        let batchTransforms = self.batchTransforms, itemTransforms = self.itemTransforms
+        @Sendable func transformed(_ x: Tensor, seed: UInt64?) -> Tensor {
+            let random = seed.map { RandomGenerator(seed: $0 ^ 0xB47C_4D0F_2E1A_5C39) }
+            return batchTransforms.reduce(x) { $1.apply($0, random: random) }
         }
-        let train = try dataset(trainIndex), valid = try dataset(validIndex)
-        func loader(_ d: TensorDataset, training: Bool) throws -> DataLoader<(Tensor, Tensor)> {
-            try DataLoader(count: d.count, batchSize: batchSize, shuffle: training, dropLast: training) { positions in
-                (transforms.reduce(d.inputs[positions]) { $1($0) }, d.targets[positions])
+        let valid = ByteImages(images.planes(validIndex, transforms: itemTransforms, size: size, seed: nil), itemShape: itemShape, targets: validTargets)
+        let validLoader = try DataLoader(count: valid.count, batchSize: batchSize) { positions in
+            (transformed(valid.batch(positions), seed: nil), valid.targets[positions])
+        }
+        let trainLoader: DataLoader<(Tensor, Tensor)>
+        if !itemTransforms.isEmpty {
+            trainLoader = try DataLoader(count: trainIndex.count, batchSize: batchSize, shuffle: true, dropLast: true) { positions, seed in
+                let bytes = images.planes(positions.map { trainIndex[$0] }, transforms: itemTransforms, size: size, seed: seed)
+                return (transformed(Tensor(pixels: bytes, shape: [positions.count] + itemShape), seed: seed), trainTargets[positions])
+            }
+        } else {
+            // Without item transforms the images stay bytes (a quarter of the memory of floats),
+            // scaled to 0...1 as each batch is made.
+            let train = ByteImages(images.planes(trainIndex, transforms: [], size: size, seed: nil), itemShape: itemShape, targets: trainTargets)
+            if batchTransforms.isEmpty {
+                trainLoader = try DataLoader(count: train.count, batchSize: batchSize, shuffle: true, dropLast: true) { positions in
+                    (train.batch(positions), train.targets[positions])
+                }
+            } else {
+                trainLoader = try DataLoader(count: train.count, batchSize: batchSize, shuffle: true, dropLast: true) { positions, seed in
+                    (transformed(train.batch(positions), seed: seed), train.targets[positions])
+                }
             }
         }
-        return DataLoaders(try loader(train, training: true), try loader(valid, training: false), vocab: categories.vocab)
+        return DataLoaders(trainLoader, validLoader, vocab: categories.vocab, batchTransforms: batchTransforms)
     }
 
     /// Walks one item and one batch through every step and reports each, saying where it fails
@@ -298,7 +292,7 @@ public struct DataBlock {
             }
         }
         var items: [URL] = [], split: (train: [Int], valid: [Int]) = ([], [])
-        var image = Tensor.zeros([0]), label = ""
+        var decoded = Image(width: 0, height: 0, channels: 1, pixels: []), label = ""
         _ = step("Collecting items from \(source.path)") {
             items = try getItems(source)
             guard let first = items.first else { throw DataError(source.path, "no items found") }
@@ -309,22 +303,22 @@ public struct DataBlock {
             return "\(split.train.count) training and \(split.valid.count) validation items"
         }
         && step("Getting the label (getY) of the first training item") {
-            label = getY(items[split.train[0]])
+            label = try getY(items[split.train[0]])
             return "'\(label)'"
         }
         && step("ImageBlock: decoding \(items[split.train[0]].lastPathComponent)") {
-            let file = items[split.train[0]]
-            let decoded = try PNG.decode([UInt8](Data(contentsOf: file)), source: file.path)
-            image = decoded.tensor(channels: try Image.channels(for: [decoded], wanted: blocks.0.channels, source: file.path))
-            return "tensor of shape \(image.shape)"
+            decoded = try Image.open(items[split.train[0]])
+            return "\(decoded.width)x\(decoded.height) image, \(decoded.channels) channel(s)"
         }
         && step("CategoryBlock: encoding '\(label)'") {
-            let vocab = Categories(blocks.1.vocab ?? Set(split.train.map { getY(items[$0]) }).sorted())
+            let trainLabels = try split.train.map { try getY(items[$0]) }
+            let vocab = Categories(blocks.1.vocab ?? Set(trainLabels).sorted())
             return "class \(try vocab.encode(label, source: items[split.train[0]].path)) of vocab \(vocab.vocab)"
         }
-        && step("Item transforms (\(itemTransforms.count))") {
-            for transform in itemTransforms { image = transform(image) }
-            return "tensor of shape \(image.shape)"
+        && step("Item transforms (\(itemTransforms.count)), then ToTensor") {
+            for transform in itemTransforms { decoded = transform.apply(decoded, random: nil) }
+            let tensor = decoded.tensor(channels: try Image.channels(for: [decoded], wanted: blocks.0.channels, source: items[split.train[0]].path))
+            return "tensor of shape \(tensor.shape)"
         }
         && step("Collating a batch of \(batchSize)") {
             let dls = try self.dataLoaders(source, batchSize: batchSize)
@@ -334,21 +328,5 @@ public struct DataBlock {
         let report = lines.joined(separator: "\n")
         print(report)
         return report
-    }
-}
-
-/// fastai's `ImageDataLoaders` factory methods.
-public enum ImageDataLoaders {
-    /// Images in `path/<train>/<label>/` and `path/<valid>/<label>/` (labels from the parent
-    /// folder, split by the grandparent); or, with `validPct`, every image below `path` split at
-    /// random (with `seed`).
-    public static func fromFolder(_ path: URL, train: String = "train", valid: String = "valid", validPct: Double? = nil,
-                                  seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
-                                  itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) throws
-        -> DataLoaders<(Tensor, Tensor)> {
-        let splitter: Splitter = validPct.map { RandomSplitter(validPct: $0, seed: seed) } ?? GrandparentSplitter(train: train, valid: valid)
-        let block = DataBlock(blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: getImageFiles, splitter: splitter,
-                              getY: parentLabel, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
-        return try block.dataLoaders(path, batchSize: batchSize)
     }
 }

@@ -22,8 +22,10 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     public let dropLast: Bool
     /// Whether the next batch is prepared on a background thread.
     public var prefetch: Bool
-    private let makeBatch: @Sendable ([Int]) -> Batch
+    private let makeBatch: @Sendable ([Int], UInt64) -> Batch
     private let generator: RandomGenerator
+    /// Whether each batch gets a seed of its own from the generator (for random transforms).
+    private let seedsBatches: Bool
 
     /// A loader whose batches are built by `makeBatch` from lists of item positions. Throws a
     /// `DataError` when `batchSize` is not positive or `count` is negative.
@@ -36,8 +38,27 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
         self.shuffle = shuffle
         self.dropLast = dropLast
         self.prefetch = prefetch
-        self.makeBatch = makeBatch
+        self.makeBatch = { positions, _ in makeBatch(positions) }
         self.generator = generator ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
+        seedsBatches = false
+    }
+
+    /// A loader whose batches are random (augmented): `makeBatch` gets each batch's item
+    /// positions and a seed, drawn from the loader's generator in batch order when a pass
+    /// begins, so the same seed gives the same batches with or without prefetching. Throws a
+    /// `DataError` when `batchSize` is not positive or `count` is negative.
+    public init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
+                generator: RandomGenerator? = nil, makeRandomBatch: @escaping @Sendable ([Int], UInt64) -> Batch) throws {
+        guard batchSize > 0 else { throw DataError("DataLoader", "batchSize must be positive, got \(batchSize)") }
+        guard count >= 0 else { throw DataError("DataLoader", "the item count must not be negative, got \(count)") }
+        itemCount = count
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.dropLast = dropLast
+        self.prefetch = prefetch
+        makeBatch = makeRandomBatch
+        self.generator = generator ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
+        seedsBatches = true
     }
 
     /// The state of the generator that shuffles this loader (`RandomGenerator.state`), saved in
@@ -50,41 +71,44 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     /// The number of batches in one pass.
     public var count: Int { dropLast ? itemCount / batchSize : (itemCount + batchSize - 1) / batchSize }
 
-    /// The batch of the given item positions.
-    public func batch(_ positions: [Int]) -> Batch { makeBatch(positions) }
+    /// The batch of the given item positions (random transforms seeded with `seed`).
+    public func batch(_ positions: [Int], seed: UInt64 = 0) -> Batch { makeBatch(positions, seed) }
 
     /// The first batch of a new pass (fastai's `one_batch`): shuffled when the loader shuffles.
     public func oneBatch() -> Batch {
         let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
-        return makeBatch(Array(order.prefix(batchSize)))
+        return makeBatch(Array(order.prefix(batchSize)), seedsBatches ? generator.next() : 0)
     }
 
     public func makeIterator() -> Iterator {
         let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
         let batches = (0..<count).map { b in Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, itemCount)]) }
-        return Iterator(batches: batches, makeBatch: makeBatch, prefetch: prefetch)
+        let seeds = seedsBatches ? batches.map { _ in generator.next() } : Array(repeating: 0, count: batches.count)
+        return Iterator(batches: batches, seeds: seeds, makeBatch: makeBatch, prefetch: prefetch)
     }
 
     /// One pass over the batches.
     public final class Iterator: IteratorProtocol, @unchecked Sendable {
         private let batches: [[Int]]
-        private let makeBatch: @Sendable ([Int]) -> Batch
+        private let seeds: [UInt64]
+        private let makeBatch: @Sendable ([Int], UInt64) -> Batch
         private let prefetch: Bool
         private var position = 0
         private var pending: (DispatchGroup, Box)?
 
         private final class Box: @unchecked Sendable { var value: Batch? }
 
-        init(batches: [[Int]], makeBatch: @escaping @Sendable ([Int]) -> Batch, prefetch: Bool) {
+        init(batches: [[Int]], seeds: [UInt64], makeBatch: @escaping @Sendable ([Int], UInt64) -> Batch, prefetch: Bool) {
             self.batches = batches
+            self.seeds = seeds
             self.makeBatch = makeBatch
             self.prefetch = prefetch
         }
 
         private func start(_ index: Int) {
             guard prefetch, index < batches.count else { return }
-            let group = DispatchGroup(), box = Box(), positions = batches[index], make = makeBatch
-            DispatchQueue.global().async(group: group) { box.value = make(positions) }
+            let group = DispatchGroup(), box = Box(), positions = batches[index], seed = seeds[index], make = makeBatch
+            DispatchQueue.global().async(group: group) { box.value = make(positions, seed) }
             pending = (group, box)
         }
 
@@ -97,7 +121,7 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
                 batch = box.value!
                 pending = nil
             } else {
-                batch = makeBatch(batches[position])
+                batch = makeBatch(batches[position], seeds[position])
             }
             start(position + 1)
             return batch
@@ -167,11 +191,20 @@ public struct DataLoaders<Batch> {
     public let valid: DataLoader<Batch>
     /// The category names, index by index, when known.
     public let vocab: [String]?
+    /// The batch transforms the loaders apply (their `decode` undoes them for display).
+    public let batchTransforms: [BatchTransform]
 
-    public init(_ train: DataLoader<Batch>, _ valid: DataLoader<Batch>, vocab: [String]? = nil) {
+    public init(_ train: DataLoader<Batch>, _ valid: DataLoader<Batch>, vocab: [String]? = nil, batchTransforms: [BatchTransform] = []) {
         self.train = train
         self.valid = valid
         self.vocab = vocab
+        self.batchTransforms = batchTransforms
+    }
+
+    /// Inputs `[N, C, H, W]` with the batch transforms undone, last first (fastai's `decode`):
+    /// normalised images back in 0...1 for display.
+    public func decode(_ inputs: Tensor) -> Tensor {
+        batchTransforms.reversed().reduce(inputs) { $1.decode($0) }
     }
 
     /// The first training batch.

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Tensors
 
-/// Images in class folders, fastai's layout: `<root>/<split>/<label>/<image>.png`.
+/// Images in class folders, fastai's layout: `<root>/<split>/<label>/<image>.png` (or `.jpg`).
 public enum ImageFolder {
     /// The labelled images of one split, loaded into memory.
     public struct Split {
@@ -16,7 +16,7 @@ public enum ImageFolder {
         public let files: [URL]
     }
 
-    /// Loads every PNG of `root/split/<label>/`, decoding on every core. Classes are the sorted
+    /// Loads every PNG and JPEG of `root/split/<label>/`, decoding on every core. Classes are the sorted
     /// sub-folder names unless `classes` is given (to share a vocab between splits).
     ///
     /// Throws when the split folder is missing or holds no images, when an image cannot be
@@ -41,14 +41,14 @@ public enum ImageFolder {
             }
             let dir = folder.appendingPathComponent(label)
             let all = try fm.contentsOfDirectory(atPath: dir.path)
-            let names = all.filter { $0.lowercased().hasSuffix(".png") }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            let names = all.filter { Image.decodableExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
             let others = all.filter { otherImageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
             if !others.isEmpty {
-                FileHandle.standardError.write(Data("ImageFolder: skipped \(others.count) non-PNG image(s) in \(dir.path): only PNG images are decoded\n".utf8))
+                FileHandle.standardError.write(Data("ImageFolder: skipped \(others.count) image(s) in \(dir.path) in formats FastSwift does not decode (it decodes PNG and JPEG)\n".utf8))
             }
             files += names.map { (dir.appendingPathComponent($0), index) }
         }
-        guard !files.isEmpty else { throw DataError(folder.path, "no PNG images found in the class folders of '\(split)'") }
+        guard !files.isEmpty else { throw DataError(folder.path, "no PNG or JPEG images found in the class folders of '\(split)'") }
 
         let images = try decodeAll(files.map(\.0))
         let first = images[0]
@@ -62,23 +62,21 @@ public enum ImageFolder {
 }
 
 extension ImageFolder {
-    /// Reads and decodes PNG files; throws the first failure, naming its file.
+    /// Reads and decodes PNG and JPEG files on every core; throws the first failure, naming its file.
     public static func decodeAll(_ urls: [URL]) throws -> [Image] {
-        try decodeAll(urls.map { url in
-            do { return (try [UInt8](Data(contentsOf: url)), url.path) } catch { throw DataError(url.path, "cannot read the file: \(error.localizedDescription)") }
-        })
+        try decodeAll(urls.map { (try Image.readFile($0), $0.path) })
     }
 }
 
 /// One result slot per file, written by the decoding threads (each its own slots).
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<Image, Error>?]
+private final class ResultSlots<Value>: @unchecked Sendable {
+    private var slots: [Result<Value, Error>?]
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ value: Result<Image, Error>) { lock.lock(); slots[i] = value; lock.unlock() }
+    func set(_ i: Int, _ value: Result<Value, Error>) { lock.lock(); slots[i] = value; lock.unlock() }
     /// The results in order, up to and including the first failure.
-    func values() -> [Result<Image, Error>] {
-        var out: [Result<Image, Error>] = []
+    func values() -> [Result<Value, Error>] {
+        var out: [Result<Value, Error>] = []
         for slot in slots {
             guard let slot else { continue }
             out.append(slot)
@@ -96,12 +94,12 @@ extension ImageFolder {
         let bytes = try [UInt8](Data(contentsOf: file))
         let tar = bytes.starts(with: [0x1F, 0x8B]) ? try GZip.decompress(bytes, source: file.path) : bytes
         var members: [(split: String, label: String, path: String, contents: ArraySlice<UInt8>)] = []
-        for entry in try Tar.entries(tar, source: file.path) where entry.kind == .file && entry.path.lowercased().hasSuffix(".png") {
+        for entry in try Tar.entries(tar, source: file.path) where entry.kind == .file && Image.decodableExtensions.contains((entry.path as NSString).pathExtension.lowercased()) {
             let parts = entry.path.split(separator: "/")
             guard parts.count >= 3 else { continue }
             members.append((String(parts[parts.count - 3]), String(parts[parts.count - 2]), entry.path, entry.contents))
         }
-        guard !members.isEmpty else { throw DataError(file.path, "no PNG images in <split>/<label>/ folders inside the archive") }
+        guard !members.isEmpty else { throw DataError(file.path, "no PNG or JPEG images in <split>/<label>/ folders inside the archive") }
         let vocab = Set(members.map(\.label)).sorted()
         let images = try decodeAll(members.map { (Array($0.contents), file.path + ":" + $0.path) })
         let c = try Image.channels(for: images, wanted: channels, source: file.path)
@@ -119,14 +117,20 @@ extension ImageFolder {
         return result
     }
 
-    /// Decodes in-memory PNG files on every core; throws the first failure, naming its source.
+    /// Decodes in-memory PNG and JPEG files on every core; throws the first failure, naming its source.
     static func decodeAll(_ files: [(bytes: [UInt8], source: String)]) throws -> [Image] {
-        let results = ResultSlots(count: files.count)
+        try decodeAll(files) { $0 }
+    }
+
+    /// Decodes in-memory image files on every core and keeps `keep` of each image.
+    static func decodeAll<Kept>(_ files: [(bytes: [UInt8], source: String)], keep: @escaping @Sendable (Image) -> Kept) throws -> [Kept] {
+        guard !files.isEmpty else { return [] }
+        let results = ResultSlots<Kept>(count: files.count)
         let chunks = min(files.count, Threads.count * 4)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             for i in (chunk * files.count / chunks)..<((chunk + 1) * files.count / chunks) {
                 do {
-                    results.set(i, .success(try PNG.decode(files[i].bytes, source: files[i].source)))
+                    results.set(i, .success(keep(try Image.decode(files[i].bytes, source: files[i].source))))
                 } catch {
                     results.set(i, .failure(error))
                     return

@@ -49,11 +49,13 @@ enum PixelFont {
 }
 
 extension DataLoaders where Batch == (Tensor, Tensor) {
-    /// Writes a PNG grid of the first training batch's images with their labels (fastai's
-    /// `show_batch`), through a temporary file and a rename. Returns the grid.
+    /// Writes a PNG grid of the first training batch's images (augmented, with normalisation
+    /// undone) with their labels (fastai's `show_batch`), through a temporary file and a
+    /// rename. Returns the grid.
     @discardableResult
     public func showBatch(to file: URL, count: Int = 16, columns: Int = 4, scale: Int = 2) throws -> Image {
-        let (x, y) = oneBatch()
+        let (batch, y) = oneBatch()
+        let x = decode(batch)
         guard x.rank == 4, x.shape[1] == 1 || x.shape[1] == 3 else {
             throw DataError(file.path, "showBatch needs image batches [N, 1 or 3, H, W], got \(x.shape)")
         }

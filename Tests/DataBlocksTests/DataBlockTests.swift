@@ -36,12 +36,14 @@ final class DataBlockTests: XCTestCase {
     func testDataBlockWithRandomSplitterAndTransforms() throws {
         let block = DataBlock(blocks: (ImageBlock(channels: 3), CategoryBlock()), getItems: getImageFiles,
                               splitter: RandomSplitter(validPct: 0.25, seed: 1), getY: parentLabel,
-                              itemTransforms: [{ $0 * 2 }], batchTransforms: [{ $0 - 1 }])
+                              itemTransforms: [Resize(14)], batchTransforms: [Normalize(mean: [0.5], std: [0.5])])
         let dls = try block.dataLoaders(BundledData.mnist.appendingPathComponent("testing"), batchSize: 50)
         let (x, _) = dls.oneBatch()
-        XCTAssertEqual(x.shape, [50, 3, 28, 28])
-        XCTAssertEqual(x.min().item(), -1, "0 → ·2 → -1")
-        XCTAssertEqual(x.max().item(), 1, accuracy: 1e-6)
+        XCTAssertEqual(x.shape, [50, 3, 14, 14])
+        XCTAssertEqual(x.min().item(), -1, "black (0) normalised by mean 0.5, std 0.5")
+        XCTAssertGreaterThan(x.max().item(), 0.5)
+        XCTAssertLessThanOrEqual(x.max().item(), 1)
+        XCTAssertEqual(dls.decode(x).min().item(), 0, accuracy: 1e-6, "decode undoes Normalize")
         XCTAssertEqual(dls.valid.itemCount, 250)
         // The same seed holds out the same items.
         let again = try block.dataLoaders(BundledData.mnist.appendingPathComponent("testing"), batchSize: 50)
@@ -122,17 +124,18 @@ final class ShowBatchAndCSVTests: XCTestCase {
 }
 
 final class SkippedFilesTests: XCTestCase {
-    func testNonPNGImagesAreLeftOutButCounted() throws {
+    func testUndecodableImagesAreLeftOutButCounted() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-skip-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("train/cat"), withIntermediateDirectories: true)
         try Data(PNG.encode(Image(width: 1, height: 1, channels: 1, pixels: [7]))).write(to: root.appendingPathComponent("train/cat/a.png"))
-        try Data([0xFF, 0xD8]).write(to: root.appendingPathComponent("train/cat/b.jpg"))
+        try Data([0xFF, 0xD8]).write(to: root.appendingPathComponent("train/cat/b.JPG"))
+        try Data([0x42, 0x4D]).write(to: root.appendingPathComponent("train/cat/c.bmp"))
         try Data("notes".utf8).write(to: root.appendingPathComponent("train/cat/readme.txt"))
-        XCTAssertEqual(try getImageFiles(root).map(\.lastPathComponent), ["a.png"])
+        XCTAssertEqual(try getImageFiles(root).map(\.lastPathComponent), ["a.png", "b.JPG"])
         let (files, skipped) = try listImageFiles(root)
-        XCTAssertEqual(files.count, 1)
-        XCTAssertEqual(skipped, ["jpg": 1], "the JPEG is counted (and reported); the text file is not an image")
+        XCTAssertEqual(files.count, 2)
+        XCTAssertEqual(skipped, ["bmp": 1], "the BMP is counted (and reported); the text file is not an image")
     }
 }
 

@@ -47,7 +47,7 @@ final class ImageFolderTests: XCTestCase {
         }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("training/cat"), withIntermediateDirectories: true)
         XCTAssertThrowsError(try ImageFolder.load(root, split: "training")) { error in
-            XCTAssertTrue("\(error)".contains("no PNG images found"), "\(error)")
+            XCTAssertTrue("\(error)".contains("no PNG or JPEG images found"), "\(error)")
         }
         let small = Image(width: 2, height: 2, channels: 1, pixels: [0, 1, 2, 3])
         let big = Image(width: 3, height: 2, channels: 1, pixels: [0, 1, 2, 3, 4, 5])
@@ -62,7 +62,7 @@ final class ImageFolderTests: XCTestCase {
         }
         try Data([1, 2, 3]).write(to: root.appendingPathComponent("training/dog/b.png"))
         XCTAssertThrowsError(try ImageFolder.load(root, split: "training")) { error in
-            XCTAssertTrue("\(error)".hasSuffix("dog/b.png: not a PNG file (bad signature)"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("dog/b.png: not a PNG or JPEG image (unrecognised signature)"), "\(error)")
         }
     }
 }

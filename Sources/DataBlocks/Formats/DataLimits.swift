@@ -4,7 +4,7 @@ import Synchronization
 /// corrupt or hostile file (a gzip bomb, a PNG header declaring 60000×60000 pixels) is refused
 /// with a `DataError` instead of exhausting memory. Raise them for unusually large data.
 public enum DataLimits {
-    private static let values = Mutex((decompressedBytes: 1 << 30, pixels: 1 << 28))
+    private static let values = Mutex((decompressedBytes: 1 << 30, pixels: 1 << 28, imageCacheBytes: 2 << 30))
 
     /// The most bytes one file may decompress to (a gzip file, a PNG's image data): 1 GiB by default.
     public static var decompressedBytes: Int {
@@ -16,5 +16,12 @@ public enum DataLimits {
     public static var pixels: Int {
         get { values.withLock { $0.pixels } }
         set { values.withLock { $0.pixels = newValue } }
+    }
+
+    /// The most bytes a dataset's decoded images are kept in memory for: above it, the loaders
+    /// keep the files' bytes and decode each image again as batches are made. 2 GiB by default.
+    public static var imageCacheBytes: Int {
+        get { values.withLock { $0.imageCacheBytes } }
+        set { values.withLock { $0.imageCacheBytes = newValue } }
     }
 }

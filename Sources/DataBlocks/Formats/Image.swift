@@ -30,13 +30,18 @@ public struct Image: Equatable, Sendable {
     /// so a folder of mixed gray and colour images stacks into one tensor. Throws for another
     /// `wanted`, naming `source`.
     public static func channels(for images: [Image], wanted: Int?, source: String) throws -> Int {
+        try channels(forCounts: images.map(\.channels), wanted: wanted, source: source)
+    }
+
+    /// `channels(for:wanted:source:)` from the images' channel counts.
+    public static func channels(forCounts counts: [Int], wanted: Int?, source: String) throws -> Int {
         if let wanted {
             guard wanted == 1 || wanted == 3 else {
                 throw DataError(source, "channels must be 1 (gray) or 3 (RGB), got \(wanted)")
             }
             return wanted
         }
-        return images.contains { $0.channels >= 3 } ? 3 : 1
+        return counts.contains { $0 >= 3 } ? 3 : 1
     }
 
     /// The image's bytes as `[C, H, W]` planes (what `tensor(channels:)` scales to 0...1).
