@@ -11,4 +11,17 @@ public enum BundledData {
         }
         return url
     }
+
+    /// A small photo folder in fastai's pets style: 96 photos of four classes (`cat`, `coffee`,
+    /// `astronaut`, `rocket`; the label starts the file name, as `cat_007.jpg`), of mixed sizes
+    /// (40 to 96 pixels on the longer side) and formats (baseline and progressive JPEG, 4:2:0 and
+    /// 4:4:4, grayscale JPEG, PNG). Random crops of public-domain and CC0 photographs that
+    /// scikit-image ships (Chelsea the cat and the coffee cup, CC0 by Stefan van der Walt and
+    /// Rachel Michetti; Eileen Collins by NASA and a SpaceX rocket, public domain).
+    public static var photos: URL {
+        guard let url = Bundle.module.url(forResource: "photos_sample", withExtension: nil) else {
+            fatalError("BundledData.photos: the resource folder photos_sample is missing from FastSwift's bundle")
+        }
+        return url
+    }
 }
