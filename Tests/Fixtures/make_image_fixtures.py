@@ -167,3 +167,12 @@ png_fixture("png_gray2_adam7", 13, 11, 0, 2, True, 7)
 png_fixture("png_gray4", 7, 5, 0, 4, False, 8)
 png_fixture("png_graya16", 6, 6, 4, 16, True, 9)
 print("PNG fixtures written")
+
+
+# PIL's bilinear resize (what fastai's Resize calls): a source picture and its resizes, down
+# (antialiased) and up, in both directions.
+source = picture(37, 23, seed=3)
+source.save(os.path.join(out, "resize_source.png"))
+for (w, h) in [(16, 16), (9, 20), (64, 48), (37, 10)]:
+    source.resize((w, h), Image.BILINEAR).save(os.path.join(out, f"resize_{w}x{h}.png"))
+print("resize fixtures written")
