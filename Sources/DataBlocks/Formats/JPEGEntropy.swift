@@ -3,22 +3,32 @@
 /// (ITU T.81 F.2 and G.1.2). Coefficients are stored in natural (row-major) order.
 
 /// One Huffman table (T.81 C.2): codes of up to 16 bits, the short ones by one table lookup.
-struct JPEGHuffmanTable {
+/// The tables live in buffers owned here, read through `lookup` without reference counting.
+final class JPEGHuffmanTable {
     static let fastBits = 9
     /// Indexed by the next `fastBits` bits: `length << 8 | symbol`, or 0 when the code is longer.
-    var fast = [UInt16](repeating: 0, count: 1 << fastBits)
+    private let fast = UnsafeMutablePointer<UInt16>.allocate(capacity: 1 << JPEGHuffmanTable.fastBits)
     /// The largest code of each length (-1 when none), and the offset from a code to its symbol.
-    var maxCode = [Int32](repeating: -1, count: 18)
-    var valueOffset = [Int32](repeating: 0, count: 17)
-    var symbols: [UInt8] = []
+    private let maxCode = UnsafeMutablePointer<Int32>.allocate(capacity: 18)
+    private let valueOffset = UnsafeMutablePointer<Int32>.allocate(capacity: 17)
+    private let symbols = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    private var symbolCount = 0
 
     /// A table with no codes (decoding with it throws).
-    init() {}
+    init() {
+        fast.initialize(repeating: 0, count: 1 << Self.fastBits)
+        maxCode.initialize(repeating: -1, count: 18)
+        maxCode[17] = Int32.max
+        valueOffset.initialize(repeating: 0, count: 17)
+        symbols.initialize(repeating: 0, count: 256)
+    }
 
     /// Builds the canonical code from the counts of codes of each length 1...16 and the symbols
     /// in code order; throws when the counts over-subscribe the code space.
-    init(counts: [Int], symbols: [UInt8], source: String) throws {
-        self.symbols = symbols
+    convenience init(counts: [Int], symbols list: [UInt8], source: String) throws {
+        self.init()
+        for (i, symbol) in list.prefix(256).enumerated() { symbols[i] = symbol }
+        symbolCount = min(list.count, 256)
         var code: Int32 = 0, k = 0
         for length in 1...16 {
             let n = counts[length - 1]
@@ -27,16 +37,42 @@ struct JPEGHuffmanTable {
                 code += Int32(n)
                 guard code <= (1 << length) else { throw DataError(source, "corrupt JPEG: a Huffman table has more codes than fit in \(length) bits") }
                 maxCode[length] = code - 1
-                for c in (code - Int32(n))..<code where length <= Self.fastBits {
+                let first = code - Int32(n)
+                for c in first..<code where length <= Self.fastBits {
                     let shift = Self.fastBits - length
-                    let first = Int(c) << shift
-                    for entry in first..<(first + (1 << shift)) { fast[entry] = UInt16(length << 8) | UInt16(symbols[k + Int(c - (code - Int32(n)))]) }
+                    let start = Int(c) << shift
+                    for entry in start..<(start + (1 << shift)) { fast[entry] = UInt16(length << 8) | UInt16(list[k + Int(c - first)]) }
                 }
                 k += n
             }
             code <<= 1
         }
-        maxCode[17] = Int32.max
+    }
+
+    deinit {
+        fast.deallocate(); maxCode.deallocate(); valueOffset.deallocate(); symbols.deallocate()
+    }
+
+    /// The table's buffers, valid while the table lives.
+    var lookup: JPEGHuffmanLookup {
+        JPEGHuffmanLookup(fast: fast, maxCode: maxCode, valueOffset: valueOffset, symbols: symbols, symbolCount: symbolCount)
+    }
+}
+
+/// A Huffman table's buffers as plain pointers, for the decoding loop.
+struct JPEGHuffmanLookup {
+    let fast: UnsafePointer<UInt16>
+    let maxCode: UnsafePointer<Int32>, valueOffset: UnsafePointer<Int32>
+    let symbols: UnsafePointer<UInt8>
+    let symbolCount: Int
+
+    init(fast: UnsafeMutablePointer<UInt16>, maxCode: UnsafeMutablePointer<Int32>, valueOffset: UnsafeMutablePointer<Int32>,
+         symbols: UnsafeMutablePointer<UInt8>, symbolCount: Int) {
+        self.fast = UnsafePointer(fast)
+        self.maxCode = UnsafePointer(maxCode)
+        self.valueOffset = UnsafePointer(valueOffset)
+        self.symbols = UnsafePointer(symbols)
+        self.symbolCount = symbolCount
     }
 }
 
@@ -112,9 +148,9 @@ struct JPEGBitReader {
     }
 
     /// The next Huffman-coded symbol.
-    @inline(__always) mutating func decode(_ table: UnsafePointer<JPEGHuffmanTable>) throws -> Int {
+    @inline(__always) mutating func decode(_ table: JPEGHuffmanLookup) throws -> Int {
         if count < 16 { refill() }
-        let entry = table.pointee.fast.withUnsafeBufferPointer { $0[Int(buffer >> UInt64(64 - JPEGHuffmanTable.fastBits))] }
+        let entry = table.fast[Int(buffer >> UInt64(64 - JPEGHuffmanTable.fastBits))]
         if entry != 0 {
             let length = Int(entry >> 8)
             buffer <<= UInt64(length)
@@ -123,12 +159,12 @@ struct JPEGBitReader {
         }
         for length in (JPEGHuffmanTable.fastBits + 1)...16 {
             let code = Int32(truncatingIfNeeded: buffer >> UInt64(64 - length))
-            if code <= table.pointee.maxCode[length] {
+            if code <= table.maxCode[length] {
                 buffer <<= UInt64(length)
                 count -= length
-                let index = Int(code + table.pointee.valueOffset[length])
-                guard index >= 0, index < table.pointee.symbols.count else { break }
-                return Int(table.pointee.symbols[index])
+                let index = Int(code &+ table.valueOffset[length])
+                guard index >= 0, index < table.symbolCount else { break }
+                return Int(table.symbols[index])
             }
         }
         throw DataError(source, "corrupt JPEG: a bit pattern that is no Huffman code")
@@ -199,9 +235,12 @@ extension JPEGDecoder {
             ac.append(acTables[m.acTable] ?? JPEGHuffmanTable())
         }
         let planes = scan.members.map { coefficients[$0.component].pointer }
+        let dcLookup = dc.map(\.lookup), acLookup = ac.map(\.lookup)
+        let shapes = scan.members.map { m in
+            (h: single ? 1 : components[m.component].horizontal, v: single ? 1 : components[m.component].vertical, stride: components[m.component].stride)
+        }
 
-        try dc.withUnsafeMutableBufferPointer { dcPointer in
-            try ac.withUnsafeMutableBufferPointer { acPointer in
+        try withExtendedLifetime((dc, ac, coefficients)) {
                 for unit in 0..<total {
                     if restartInterval > 0, unit > 0, unit % restartInterval == 0 {
                         try reader.restart()
@@ -209,20 +248,19 @@ extension JPEGDecoder {
                         endOfBandRun = 0
                     }
                     let unitX = unit % unitsWide, unitY = unit / unitsWide
-                    for (i, member) in scan.members.enumerated() {
-                        let c = member.component
-                        let (h, v) = single ? (1, 1) : (components[c].horizontal, components[c].vertical)
+                    for i in 0..<shapes.count {
+                        let (h, v, stride) = shapes[i]
                         for by in 0..<v {
                             for bx in 0..<h {
                                 let blockX = unitX * h + bx, blockY = unitY * v + by
-                                let offset = (blockY * components[c].stride + blockX) * 64
+                                let offset = (blockY * stride + blockX) * 64
                                 let block = planes[i] + offset
                                 if !progressive {
-                                    try decodeSequentialBlock(block, reader: &reader, dc: dcPointer.baseAddress! + i, ac: acPointer.baseAddress! + i,
+                                    try decodeSequentialBlock(block, reader: &reader, dc: dcLookup[i], ac: acLookup[i],
                                                               predictor: &predictors[i])
                                 } else if ss == 0 {
                                     if ah == 0 {
-                                        let t = try reader.decode(dcPointer.baseAddress! + i)
+                                        let t = try reader.decode(dcLookup[i])
                                         guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
                                         predictors[i] &+= reader.signed(t)
                                         block[0] = Int16(truncatingIfNeeded: predictors[i] << al)
@@ -230,15 +268,14 @@ extension JPEGDecoder {
                                         block[0] |= Int16(truncatingIfNeeded: 1 << al)
                                     }
                                 } else if ah == 0 {
-                                    try decodeACFirst(block, reader: &reader, ac: acPointer.baseAddress! + i, start: ss, end: se, low: al, run: &endOfBandRun)
+                                    try decodeACFirst(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
                                 } else {
-                                    try decodeACRefine(block, reader: &reader, ac: acPointer.baseAddress! + i, start: ss, end: se, low: al, run: &endOfBandRun)
+                                    try decodeACRefine(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
                                 }
                             }
                         }
                     }
                 }
-            }
         }
         try reader.checkNotTruncated()
         return reader.position
@@ -247,7 +284,7 @@ extension JPEGDecoder {
     /// A sequential (baseline or extended) block: the DC difference, then the run-length coded ACs.
     @inline(__always)
     private func decodeSequentialBlock(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader,
-                                       dc: UnsafePointer<JPEGHuffmanTable>, ac: UnsafePointer<JPEGHuffmanTable>, predictor: inout Int) throws {
+                                       dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup, predictor: inout Int) throws {
         let t = try reader.decode(dc)
         guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
         predictor &+= reader.signed(t)
@@ -270,7 +307,7 @@ extension JPEGDecoder {
     }
 
     /// The first pass over a band of AC coefficients (T.81 G.1.2.2), with end-of-band runs.
-    private func decodeACFirst(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: UnsafePointer<JPEGHuffmanTable>,
+    private func decodeACFirst(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
                                start: Int, end: Int, low: Int, run: inout Int) throws {
         if run > 0 {
             run -= 1
@@ -297,7 +334,7 @@ extension JPEGDecoder {
 
     /// A refining pass over a band of AC coefficients (T.81 G.1.2.3): one more bit of every
     /// coefficient already non-zero, and new coefficients of magnitude `1 << low`.
-    private func decodeACRefine(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: UnsafePointer<JPEGHuffmanTable>,
+    private func decodeACRefine(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
                                 start: Int, end: Int, low: Int, run: inout Int) throws {
         let plus = Int16(truncatingIfNeeded: 1 << low), minus = Int16(truncatingIfNeeded: -1 << low)
         @inline(__always) func refine(_ z: Int) {

@@ -54,16 +54,27 @@ enum JPEGInverseDCT {
         // Columns first: each vector is a row of coefficients, lanes are the columns.
         var x = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
         pass(&x, round: 1 << 10, shift: 11)
-        // Transpose, then the rows: lanes are now the rows. The range centre (128) and the
-        // rounding of the final descale ride on the DC term, as libjpeg does.
-        let w = [x.0, x.1, x.2, x.3, x.4, x.5, x.6, x.7]
-        @inline(__always) func column(_ c: Int) -> Row { Row(w[0][c], w[1][c], w[2][c], w[3][c], w[4][c], w[5][c], w[6][c], w[7][c]) }
-        var y = (column(0) &+ Row(repeating: (128 << 5) + (1 << 4)), column(1), column(2), column(3), column(4), column(5), column(6), column(7))
-        pass(&y, round: 0, shift: 18)
-        let outputs = [y.0, y.1, y.2, y.3, y.4, y.5, y.6, y.7]
-        for c in 0..<8 {
-            let v = outputs[c]
-            for r in 0..<8 { out[r * stride + c] = UInt8(clamping: v[r]) }
+        // Transpose (through a stack buffer), then the rows: lanes are now the rows. The range
+        // centre (128) and the rounding of the final descale ride on the DC term, as libjpeg does.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { buffer in
+            let w = buffer.baseAddress!, raw = UnsafeMutableRawPointer(w)
+            // Vectors go in with raw stores: the memory is bound to Int32, read back as scalars.
+            @inline(__always) func store(_ rows: (Row, Row, Row, Row, Row, Row, Row, Row)) {
+                raw.storeBytes(of: rows.0, toByteOffset: 0, as: Row.self); raw.storeBytes(of: rows.1, toByteOffset: 32, as: Row.self)
+                raw.storeBytes(of: rows.2, toByteOffset: 64, as: Row.self); raw.storeBytes(of: rows.3, toByteOffset: 96, as: Row.self)
+                raw.storeBytes(of: rows.4, toByteOffset: 128, as: Row.self); raw.storeBytes(of: rows.5, toByteOffset: 160, as: Row.self)
+                raw.storeBytes(of: rows.6, toByteOffset: 192, as: Row.self); raw.storeBytes(of: rows.7, toByteOffset: 224, as: Row.self)
+            }
+            store(x)
+            @inline(__always) func column(_ c: Int) -> Row { Row(w[c], w[8 + c], w[16 + c], w[24 + c], w[32 + c], w[40 + c], w[48 + c], w[56 + c]) }
+            var y = (column(0) &+ Row(repeating: (128 << 5) + (1 << 4)), column(1), column(2), column(3), column(4), column(5), column(6), column(7))
+            pass(&y, round: 0, shift: 18)
+            // y.c holds output column c, lane r its row r.
+            store(y)
+            for r in 0..<8 {
+                let line = out + r * stride
+                for c in 0..<8 { line[c] = UInt8(clamping: w[c * 8 + r]) }
+            }
         }
     }
 }

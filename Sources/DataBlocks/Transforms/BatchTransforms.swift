@@ -113,15 +113,13 @@ public struct AffineAugment: BatchTransform {
             self.warp = warp
         }
 
-        /// Where output point (x, y) samples the input.
-        @inline(__always) func map(_ x: Double, _ y: Double) -> (Double, Double) {
-            let a = affine
-            var (u, v) = (a[0] * x + a[1] * y + a[2], a[3] * x + a[4] * y + a[5])
-            if let h = warp {
-                let z = h[6] * u + h[7] * v + h[8]
-                if abs(z) > 1e-12 { (u, v) = ((h[0] * u + h[1] * v + h[2]) / z, (h[3] * u + h[4] * v + h[5]) / z) }
-            }
-            return (u, v)
+        /// The map as plain numbers for the inner loop: the affine part, and the warp (identity when none).
+        var coefficients: (affine: SIMD8<Double>, warp: SIMD16<Double>) {
+            var a = SIMD8<Double>(), h = SIMD16<Double>()
+            for i in 0..<min(6, affine.count) { a[i] = affine[i] }
+            let w = warp ?? [1, 0, 0, 0, 1, 0, 0, 0, 1]
+            for i in 0..<min(9, w.count) { h[i] = w[i] }
+            return (a, h)
         }
     }
 
@@ -185,12 +183,17 @@ public struct AffineAugment: BatchTransform {
             out.withUnsafeMutableBufferPointer { output in
                 let src = UnsafeSendable(input.baseAddress!), dst = UnsafeSendable(output.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: n) { i in
-                    let map = maps[i]
+                    let (a, hw) = maps[i].coefficients
+                    let warps = maps[i].warp != nil
                     for y in 0..<h {
                         let gy = h > 1 ? 2 * Double(y) / Double(h - 1) - 1 : 0
                         for x in 0..<w {
                             let gx = w > 1 ? 2 * Double(x) / Double(w - 1) - 1 : 0
-                            let (u, v) = map.map(gx, gy)
+                            var u = a[0] * gx + a[1] * gy + a[2], v = a[3] * gx + a[4] * gy + a[5]
+                            if warps {
+                                let z = hw[6] * u + hw[7] * v + hw[8]
+                                if abs(z) > 1e-12 { (u, v) = ((hw[0] * u + hw[1] * v + hw[2]) / z, (hw[3] * u + hw[4] * v + hw[5]) / z) }
+                            }
                             var ix = (u + 1) / 2 * Double(w - 1), iy = (v + 1) / 2 * Double(h - 1)
                             var inside = true
                             switch padMode {
