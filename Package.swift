@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"]),
         .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"], resources: [.copy("ImageFixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], resources: [.copy("Fixtures")]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",

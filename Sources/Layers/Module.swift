@@ -51,11 +51,12 @@ open class Module: CustomStringConvertible {
         return result
     }
 
-    /// This module's own parameters (not its children's), with their property names.
+    /// This module's own parameters (not its children's), with their property names: its
+    /// tensors made to require gradients, including those frozen since (`requiresGrad` false).
     open var ownParameters: [(name: String, tensor: Tensor)] {
         var result: [(String, Tensor)] = []
         forEachStoredProperty { name, value in
-            if let t = value as? Tensor, t.requiresGrad { result.append((name, t)) }
+            if let t = value as? Tensor, t.parameterIdentity != nil { result.append((name, t)) }
         }
         return result
     }
@@ -64,7 +65,7 @@ open class Module: CustomStringConvertible {
     open var ownBuffers: [(name: String, tensor: Tensor)] {
         var result: [(String, Tensor)] = []
         forEachStoredProperty { name, value in
-            if let t = value as? Tensor, !t.requiresGrad { result.append((name, t)) }
+            if let t = value as? Tensor, t.parameterIdentity == nil { result.append((name, t)) }
         }
         return result
     }
@@ -82,6 +83,9 @@ open class Module: CustomStringConvertible {
     /// Every learnable tensor of the tree, for an optimizer: `SGD(model.parameters, lr: 0.1)`.
     /// They are the model's own parameters: an optimizer's in-place update changes the model.
     public var parameters: [Tensor] { namedParameters.map(\.tensor) }
+
+    /// This module and every module inside it, depth first (PyTorch's `modules()`).
+    public var allModules: [Module] { [self] + children.flatMap(\.module.allModules) }
 
     /// The number of learnable values in the tree.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

@@ -32,43 +32,97 @@ public final class BasicBlock: Module {
         if fusesForInference {
             // Each convolution applies its batch norm (and the residual and ReLUs) as it writes.
             let h = conv1.inference(x, bn1, relu: true)
-            let identity: Tensor
-            if let downsample, downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d,
-               let norm = downsample.layers[1] as? BatchNorm {
-                identity = conv.inference(x, norm, relu: false)
-            } else {
-                identity = downsample?(x) ?? x
-            }
-            return conv2.inference(h, bn2, residual: identity, relu: true)
+            return conv2.inference(h, bn2, residual: shortcutForInference(downsample, x), relu: true)
         }
         let out = bn2(conv2(bn1.forwardReLU(conv1(x))))
         return (out + (downsample?(x) ?? x)).relu()
     }
 }
 
-/// A residual network of basic blocks, with torchvision's layout: a 7×7 stride-2 stem
-/// convolution, batch norm, ReLU and 3×3 stride-2 max pooling, four stages of 64, 128, 256 and
-/// 512 channels (the last three halving the resolution), adaptive average pooling and a linear
-/// classifier. Convolutions are initialised Kaiming-normal (fan out), batch norms to 1 and 0.
+/// ResNet-50's bottleneck block (torchvision's v1.5): a 1×1 convolution to `planes` channels,
+/// a 3×3 one (carrying the stride), a 1×1 one to `planes·4`, each with batch norm, added to the
+/// input (or its 1×1 strided projection when the shape changes), then ReLU.
+public final class Bottleneck: Module {
+    /// The output has `planes · expansion` channels.
+    public static let expansion = 4
+    public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d, conv3: Conv2d, bn3: BatchNorm2d
+    public let downsample: Sequential?
+
+    public init(_ inPlanes: Int, _ planes: Int, stride: Int = 1) {
+        let out = planes * Self.expansion
+        conv1 = Conv2d(inPlanes, planes, kernelSize: 1, bias: false)
+        bn1 = BatchNorm2d(planes)
+        conv2 = Conv2d(planes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false)
+        bn2 = BatchNorm2d(planes)
+        conv3 = Conv2d(planes, out, kernelSize: 1, bias: false)
+        bn3 = BatchNorm2d(out)
+        downsample = stride != 1 || inPlanes != out
+            ? Sequential(Conv2d(inPlanes, out, kernelSize: 1, stride: stride, bias: false), BatchNorm2d(out)) : nil
+    }
+
+    public override func outputShape(for input: [Int]) throws -> [Int]? {
+        var shape: [Int]? = input
+        for (name, layer) in [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)] as [(String, Module)] {
+            shape = try LayerShapeError.checking(name, layer, shape)
+        }
+        let identity = try downsample.map { try LayerShapeError.checking("downsample", $0, input) } ?? input
+        if let shape, let identity, shape != identity {
+            throw LayerShapeError(self, "the residual branch gives \(shape) but the shortcut \(identity)")
+        }
+        return shape
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        if fusesForInference {
+            let h = conv2.inference(conv1.inference(x, bn1, relu: true), bn2, relu: true)
+            return conv3.inference(h, bn3, residual: shortcutForInference(downsample, x), relu: true)
+        }
+        let out = bn3(conv3(bn2.forwardReLU(conv2(bn1.forwardReLU(conv1(x))))))
+        return (out + (downsample?(x) ?? x)).relu()
+    }
+}
+
+/// A block's shortcut in inference: the projection's convolution applies its batch norm as it
+/// writes (or the input itself when there is no projection).
+func shortcutForInference(_ downsample: Sequential?, _ x: Tensor) -> Tensor {
+    if let downsample, downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d, let norm = downsample.layers[1] as? BatchNorm {
+        return conv.inference(x, norm, relu: false)
+    }
+    return downsample?(x) ?? x
+}
+
+/// A residual network with torchvision's layout: a 7×7 stride-2 stem convolution, batch norm,
+/// ReLU and 3×3 stride-2 max pooling, four stages of 64, 128, 256 and 512 channels (×4 with
+/// bottleneck blocks; the last three stages halving the resolution), adaptive average pooling
+/// and a linear classifier. Parameter names are torchvision's (`layer1.0.conv1.weight`), so its
+/// state dicts load key for key. Convolutions are initialised Kaiming-normal (fan out), batch
+/// norms to 1 and 0.
 public final class ResNet: Module {
     public let conv1: Conv2d, bn1: BatchNorm2d, relu = ReLU(), maxpool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
     public let layer1: Sequential, layer2: Sequential, layer3: Sequential, layer4: Sequential
     public let avgpool = AdaptiveAvgPool2d((1, 1)), flatten = Flatten()
     public let fc: Linear
+    /// The channels the body gives: 512, or 2048 with bottleneck blocks.
+    public let features: Int
 
-    /// A ResNet with `blocks[i]` basic blocks in stage `i`.
-    public init(blocks: [Int], inChannels: Int = 3, classes: Int = 1000) {
+    /// A ResNet with `blocks[i]` blocks in stage `i`: basic blocks, or `bottleneck` ones.
+    public init(blocks: [Int], bottleneck: Bool = false, inChannels: Int = 3, classes: Int = 1000) {
         precondition(blocks.count == 4, "ResNet: expected four stages, got \(blocks)")
         conv1 = Conv2d(inChannels, 64, kernelSize: 7, stride: 2, padding: 3, bias: false)
         bn1 = BatchNorm2d(64)
+        let expansion = bottleneck ? Bottleneck.expansion : 1
+        func block(_ inPlanes: Int, _ planes: Int, stride: Int) -> Module {
+            bottleneck ? Bottleneck(inPlanes, planes, stride: stride) : BasicBlock(inPlanes, planes, stride: stride)
+        }
         func stage(_ inPlanes: Int, _ planes: Int, _ count: Int, stride: Int) -> Sequential {
-            Sequential([BasicBlock(inPlanes, planes, stride: stride)] + (1..<max(count, 1)).map { _ in BasicBlock(planes, planes) })
+            Sequential([block(inPlanes, planes, stride: stride)] + (1..<max(count, 1)).map { _ in block(planes * expansion, planes, stride: 1) })
         }
         layer1 = stage(64, 64, blocks[0], stride: 1)
-        layer2 = stage(64, 128, blocks[1], stride: 2)
-        layer3 = stage(128, 256, blocks[2], stride: 2)
-        layer4 = stage(256, 512, blocks[3], stride: 2)
-        fc = Linear(512, classes)
+        layer2 = stage(64 * expansion, 128, blocks[1], stride: 2)
+        layer3 = stage(128 * expansion, 256, blocks[2], stride: 2)
+        layer4 = stage(256 * expansion, 512, blocks[3], stride: 2)
+        features = 512 * expansion
+        fc = Linear(features, classes)
         super.init()
         for (_, parameter) in namedParameters where parameter.rank == 4 {
             var w = parameter
@@ -93,7 +147,7 @@ public final class ResNet: Module {
     }
 
     /// The layers before the pooling and classifier: the convolutional body fastai's
-    /// `vision_learner` keeps (`[N, inChannels, H, W]` → `[N, 512, H/32, W/32]`).
+    /// `vision_learner` keeps (`[N, inChannels, H, W]` → `[N, features, H/32, W/32]`).
     public var body: Sequential { Sequential(conv1, bn1, relu, maxpool, layer1, layer2, layer3, layer4) }
 }
 
@@ -105,6 +159,11 @@ public func resnet18(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
 /// ResNet-34: [3, 4, 6, 3] basic blocks.
 public func resnet34(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
     ResNet(blocks: [3, 4, 6, 3], inChannels: inChannels, classes: classes)
+}
+
+/// ResNet-50: [3, 4, 6, 3] bottleneck blocks (25,557,032 parameters for 3 channels and 1000 classes).
+public func resnet50(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
+    ResNet(blocks: [3, 4, 6, 3], bottleneck: true, inChannels: inChannels, classes: classes)
 }
 
 /// fastai's `create_head`: concat pooling, flatten, then two blocks of batch norm, dropout and

@@ -7,6 +7,7 @@ import Tensors
 public final class Adam: Optimizer {
     public let parameters: [Tensor]
     public var lr: Float
+    public var lrMultipliers: [Float] = []
     /// β1, the decay of the gradient's running average (what one-cycle schedules).
     public var momentum: Float
     /// β2, the decay of the squared gradient's running average.
@@ -74,7 +75,7 @@ public final class Adam: Optimizer {
             // pass updates every parameter.
             // `parameter` keeps alive the storage `p` points into.
             var segments: [(parameter: Tensor, p: UnsafeMutablePointer<Float>, g: Tensor, m: UnsafeMutablePointer<Float>,
-                            v: UnsafeMutablePointer<Float>, step: Int)] = []
+                            v: UnsafeMutablePointer<Float>, step: Int, lr: Float)] = []
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
                 var p = parameters[i]
@@ -84,14 +85,14 @@ public final class Adam: Optimizer {
                 }
                 steps[i] += 1
                 let pointer = p.elementsForUpdate()
-                segments.append((p, pointer, grad, averages[i]!.mutableElements(), squareAverages[i]!.mutableElements(), steps[i]))
+                segments.append((p, pointer, grad, averages[i]!.mutableElements(), squareAverages[i]!.mutableElements(), steps[i], lr(ofParameter: i)))
             }
-            let (lr, beta1, beta2, eps, wd, decoupled) = (lr, momentum, sqrMom, eps, weightDecay, decoupledWeightDecay)
+            let (beta1, beta2, eps, wd, decoupled) = (momentum, sqrMom, eps, weightDecay, decoupledWeightDecay)
             Kernels.forEachPiece(of: segments.map(\.g.count)) { s, range in
                 let segment = segments[s], start = range.lowerBound
                 Kernels.adamStep(parameter: segment.p + start, gradient: segment.g.elements + start,
                                  average: segment.m + start, squareAverage: segment.v + start, count: range.count,
-                                 lr: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: wd, decoupled: decoupled,
+                                 lr: segment.lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: wd, decoupled: decoupled,
                                  step: segment.step)
             }
         }

@@ -17,8 +17,12 @@ import Tensors
 public protocol Optimizer: AnyObject {
     /// The parameters updated by `step()` (the model's own: updates are seen by the model).
     var parameters: [Tensor] { get }
-    /// The learning rate.
+    /// The learning rate (of the last parameter group, with discriminative rates).
     var lr: Float { get set }
+    /// Each parameter's learning rate as a multiple of `lr` (empty: all 1): how parameter
+    /// groups get discriminative learning rates (fastai's `slice(1e-5, 1e-3)`). Optimizers that
+    /// do not support them keep this empty.
+    var lrMultipliers: [Float] { get set }
     /// SGD's momentum or Adam's β1; 0 for optimizers without one.
     var momentum: Float { get set }
     /// The weight decay; 0 for optimizers without one.
@@ -68,6 +72,12 @@ func loadState(_ state: [String: Tensor], names: [String], parameters: [Tensor])
 }
 
 extension Optimizer {
+    public var lrMultipliers: [Float] {
+        get { [] }
+        set {}
+    }
+    /// Parameter `i`'s learning rate.
+    public func lr(ofParameter i: Int) -> Float { i < lrMultipliers.count ? lr * lrMultipliers[i] : lr }
     public var momentum: Float {
         get { 0 }
         set {}

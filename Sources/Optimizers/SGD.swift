@@ -6,6 +6,7 @@ import Tensors
 public final class SGD: Optimizer {
     public let parameters: [Tensor]
     public var lr: Float
+    public var lrMultipliers: [Float] = []
     public var momentum: Float
     public var dampening: Float
     public var weightDecay: Float
@@ -35,7 +36,7 @@ public final class SGD: Optimizer {
             // Momentum buffers are made first; then one parallel pass updates every parameter.
             // `parameter` keeps alive the storage `p` points into.
             var segments: [(parameter: Tensor, p: UnsafeMutablePointer<Float>, g: Tensor, velocity: UnsafeMutablePointer<Float>?,
-                            firstStep: Bool)] = []
+                            firstStep: Bool, lr: Float)] = []
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
                 var p = parameters[i]
@@ -43,13 +44,13 @@ public final class SGD: Optimizer {
                 if momentum != 0 && firstStep { velocities[i] = Tensor.zeros(like: p) }
                 let velocity = momentum != 0 ? velocities[i]!.mutableElements() : nil
                 let pointer = p.elementsForUpdate()
-                segments.append((p, pointer, grad, velocity, firstStep))
+                segments.append((p, pointer, grad, velocity, firstStep, lr(ofParameter: i)))
             }
-            let (lr, momentum, dampening, wd, nesterov) = (lr, momentum, dampening, weightDecay, nesterov)
+            let (momentum, dampening, wd, nesterov) = (momentum, dampening, weightDecay, nesterov)
             Kernels.forEachPiece(of: segments.map(\.g.count)) { s, range in
                 let segment = segments[s], start = range.lowerBound
                 Kernels.sgdStep(parameter: segment.p + start, gradient: segment.g.elements + start,
-                                velocity: segment.velocity.map { $0 + start }, count: range.count, lr: lr,
+                                velocity: segment.velocity.map { $0 + start }, count: range.count, lr: segment.lr,
                                 momentum: momentum, dampening: dampening, weightDecay: wd, nesterov: nesterov,
                                 firstStep: segment.firstStep)
             }

@@ -162,6 +162,13 @@ package enum GradMode {
 extension Tensor {
     /// True when the tensor takes part in autograd: a parameter marked with
     /// `requiresGrad = true`, or a result computed from one while recording.
+    /// The same for every copy of one parameter (a leaf that has required gradients), nil for
+    /// other tensors: tells parameters apart, as Python's `id(p)`.
+    public var parameterIdentity: ObjectIdentifier? {
+        guard let record = gradientRecord, record.isLeaf else { return nil }
+        return ObjectIdentifier(record)
+    }
+
     public var requiresGrad: Bool {
         get { gradientRecord?.requiresGrad ?? false }
         set {

@@ -50,6 +50,12 @@ public final class Learner {
     public var path = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     /// The architecture and input channels when made by `visionLearner` (for `export`).
     public internal(set) var architecture: (Architecture, Int)?
+    /// Splits the model into parameter groups, first to last (fastai's `splitter`): the unit
+    /// of freezing and of discriminative learning rates. By default one group, the whole model;
+    /// `visionLearner` splits a ResNet into its early body, its late body and the head.
+    public var splitter: (Module) -> [[Module]] = { [[$0]] }
+    /// Each group's learning rate as a multiple of the last group's, set by the fit methods.
+    var groupLRScales: [Float] = []
 
     // State that callbacks read and may change.
     /// Input shapes (and modes) the model has been checked against.
@@ -86,8 +92,12 @@ public final class Learner {
         add(cbs + [recorder, progress])
     }
 
-    /// Makes the optimizer for the model's parameters.
-    func makeOptimizer(lr: Float) { opt = optimizerFactory.make(model.parameters, lr) }
+    /// Makes the optimizer for the model's parameters, group by group.
+    func makeOptimizer(lr: Float) {
+        let groups = parameterGroups
+        opt = optimizerFactory.make(groups.flatMap { $0 }, lr)
+        applyGroupLRScales()
+    }
 
     /// Adds callbacks, keeping them sorted by `order`.
     public func add(_ cbs: [Callback]) {

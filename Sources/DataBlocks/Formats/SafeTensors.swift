@@ -64,7 +64,8 @@ public enum SafeTensors {
     /// of at most `maxHeaderBytes`; each entry has a dtype, a shape of non-negative sizes and two
     /// byte offsets whose span is exactly the shape's bytes (overflow-checked); the entries,
     /// in offset order, tile the data with no gap, overlap or trailing bytes. Throws, naming the
-    /// file and the tensor, otherwise; FastSwift reads `F32` tensors only.
+    /// file and the tensor, otherwise. FastSwift reads `F32` tensors; batch norms' integer
+    /// `num_batches_tracked` counters (in PyTorch state dicts) are checked and left out.
     public static func read(_ file: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         let data = try [UInt8](Data(contentsOf: file))
         let source = file.path
@@ -78,7 +79,7 @@ public enum SafeTensors {
         guard let header = try? JSONSerialization.jsonObject(with: Data(data[8..<start])) as? [String: Any] else {
             throw DataError(source, "corrupt safetensors file: the header is not a JSON object")
         }
-        struct Entry { let name: String, shape: [Int], begin: Int, end: Int }
+        struct Entry { let name: String, shape: [Int], begin: Int, end: Int, skipped: Bool }
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
@@ -93,11 +94,14 @@ public enum SafeTensors {
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw DataError(source, "corrupt safetensors file: malformed header entry for '\(name)'")
             }
-            guard dtype == "F32" else { throw DataError(source, "unsupported dtype \(dtype) for '\(name)' (FastSwift reads F32)") }
+            let counter = dtype == "I64" && name.hasSuffix("num_batches_tracked")
+            guard dtype == "F32" || counter else {
+                throw DataError(source, "unsupported dtype \(dtype) for '\(name)' (FastSwift reads F32; Benchmarks/convert_torchvision.py converts PyTorch weights)")
+            }
             guard shape.allSatisfy({ $0 >= 0 }) else {
                 throw DataError(source, "corrupt safetensors file: '\(name)' has a negative size in its shape \(shape)")
             }
-            var bytes = 4
+            var bytes = counter ? 8 : 4
             for size in shape {
                 let (product, overflow) = bytes.multipliedReportingOverflow(by: size)
                 guard !overflow else { throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) has more bytes than can be addressed") }
@@ -109,7 +113,7 @@ public enum SafeTensors {
             guard offsets[1] - offsets[0] == bytes else {
                 throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) needs \(bytes) bytes, its byte range \(offsets) holds \(offsets[1] - offsets[0])")
             }
-            entries.append(Entry(name: name, shape: shape, begin: offsets[0], end: offsets[1]))
+            entries.append(Entry(name: name, shape: shape, begin: offsets[0], end: offsets[1], skipped: counter))
         }
         // Offset order must tile the data exactly: no gap, no overlap, nothing left over.
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
@@ -128,7 +132,7 @@ public enum SafeTensors {
                 : "corrupt safetensors file: \(data.count - start - expected) bytes after the last tensor")
         }
         var tensors: [String: Tensor] = [:]
-        for e in entries {
+        for e in entries where !e.skipped {
             let count = (e.end - e.begin) / 4
             let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 data.withUnsafeBytes { raw in
