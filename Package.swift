@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks", "Training"]),
 
         // Tests and the helpers they share.
-        .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport", swiftSettings: kernelSettings),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"]),

@@ -210,3 +210,23 @@ public struct DataLoaders<Batch> {
     /// The first training batch.
     public func oneBatch() -> Batch { train.oneBatch() }
 }
+
+extension DataLoaders where Batch == (Tensor, Tensor) {
+    /// These loaders with `transforms` applied to the inputs after their own batch transforms
+    /// (fastai's `dls.add_tfms(tfms, 'after_batch')`): random ones on the training batches
+    /// only, seeded by the loader. The same items, order and batch sizes; `decode` undoes all.
+    public func adding(_ transforms: [BatchTransform]) throws -> DataLoaders {
+        func wrap(_ loader: DataLoader<Batch>, training: Bool) throws -> DataLoader<Batch> {
+            let generator = RandomGenerator(seed: 0)
+            generator.state = loader.randomState
+            return try DataLoader(count: loader.itemCount, batchSize: loader.batchSize, shuffle: loader.shuffle, dropLast: loader.dropLast,
+                                  prefetch: loader.prefetch, generator: generator) { positions, seed in
+                let (x, y) = loader.batch(positions, seed: seed)
+                let random = training ? RandomGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B) : nil
+                return (transforms.reduce(x) { $1.apply($0, random: random) }, y)
+            }
+        }
+        return DataLoaders(try wrap(train, training: true), try wrap(valid, training: false), vocab: vocab,
+                           batchTransforms: batchTransforms + transforms)
+    }
+}

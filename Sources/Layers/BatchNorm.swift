@@ -72,6 +72,9 @@ public class BatchNorm: Module {
         return output
     }
 
+    /// The running statistics under PyTorch's names, so state dicts match PyTorch's key for key.
+    public override var ownBuffers: [(name: String, tensor: Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+
     public override var extraDescription: String { "\(features), eps=\(eps), momentum=\(momentum), affine=True" }
 }
 

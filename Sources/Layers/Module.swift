@@ -166,6 +166,7 @@ extension Module {
     /// optimizer holding them sees the new values). Throws, listing every missing, unexpected
     /// and mis-shaped name, and changes nothing, when `state` does not fit.
     public func loadStateDict(_ state: [String: Tensor]) throws {
+        let state = Self.currentNames(state)
         let problems = stateMismatches(state)
         guard problems.isEmpty else { throw ModelStateMismatch(problems: problems) }
         for (name, t) in namedParameters + namedBuffers {
@@ -175,6 +176,7 @@ extension Module {
 
     /// What keeps `loadStateDict(state)` from loading, one line per tensor (empty when it fits).
     public func stateMismatches(_ state: [String: Tensor]) -> [String] {
+        let state = Self.currentNames(state)
         let own = namedParameters + namedBuffers
         var problems: [String] = []
         let names = Set(own.map(\.name))
@@ -184,6 +186,22 @@ extension Module {
         }
         for name in state.keys.sorted() where !names.contains(name) { problems.append("\(name): not in the model") }
         return problems
+    }
+}
+
+extension Module {
+    /// Checkpoints written before batch norms took PyTorch's buffer names (`runningMean`,
+    /// `runningVar`) load under the new ones (`running_mean`, `running_var`).
+    static func currentNames(_ state: [String: Tensor]) -> [String: Tensor] {
+        guard state.keys.contains(where: { $0.hasSuffix("runningMean") || $0.hasSuffix("runningVar") }) else { return state }
+        var renamed: [String: Tensor] = [:]
+        for (key, value) in state {
+            var name = key
+            if name.hasSuffix("runningMean") { name = String(name.dropLast(11)) + "running_mean" }
+            if name.hasSuffix("runningVar") { name = String(name.dropLast(10)) + "running_var" }
+            renamed[name] = value
+        }
+        return renamed
     }
 }
 

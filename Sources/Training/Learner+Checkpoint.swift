@@ -167,7 +167,7 @@ public func loadLearner(_ file: URL, model: Module? = nil) throws -> InferenceLe
 /// `[64, in_channels, 7, 7]` and the head's last weight `[classes, 512]` must be in the file.
 func exportedModel(_ file: URL, arch name: String, channels: String?, vocab: [String]?, tensors: [String: Tensor]) throws -> Module {
     guard let arch = Architecture(name: name) else {
-        throw LearnerError("\(file.path): unknown architecture '\(name)' in the export (known: resnet18, resnet34)")
+        throw LearnerError("\(file.path): unknown architecture '\(name)' in the export (known: \(Architecture.allCases.map(\.name).joined(separator: ", ")))")
     }
     guard let text = channels, let inChannels = Int(text), inChannels > 0 else {
         throw LearnerError("\(file.path): the export's in_channels is \(channels.map { "'\($0)'" } ?? "missing"); it must be a positive whole number")

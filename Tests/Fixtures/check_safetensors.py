@@ -1,7 +1,7 @@
 """Proves that FastSwift's weight files open in PyTorch: loads a file written by
 `swift run -c release mnist --export FILE` with Hugging Face's `safetensors` package, loads it
 into fastai's own model for the same data (`create_vision_model(resnet18, n_out=10, n_in=1)`:
-the same names, with running_mean/running_var for FastSwift's runningMean/runningVar), and
+PyTorch's names, key for key; files from before FastSwift used them are renamed), and
 prints the class probabilities for a uniform 0.5 image, to compare with the probe FastSwift
 printed. Then writes the weights back from PyTorch (`FILE.torch.safetensors`) for FastSwift to read.
 

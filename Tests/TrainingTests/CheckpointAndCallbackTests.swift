@@ -45,7 +45,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
         // The file holds the Adam state and the batch norm's running statistics.
         let (tensors, _) = try SafeTensors.read(file)
         XCTAssertNotNil(tensors["opt.0.exp_avg"])
-        XCTAssertNotNil(tensors["model.1.runningMean"])
+        XCTAssertNotNil(tensors["model.1.running_mean"], "PyTorch's buffer names")
     }
 
     func testLoadingAMismatchedCheckpointListsEveryMismatch() throws {
@@ -59,7 +59,7 @@ final class CheckpointAndCallbackTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("0.weight: checkpoint has [8, 4], model has [5, 4]"), text)
             XCTAssertTrue(text.contains("5.weight: missing from the checkpoint"), text)
-            XCTAssertTrue(text.contains("1.runningMean: checkpoint has [8], model has [5]"), text)
+            XCTAssertTrue(text.contains("1.running_mean: checkpoint has [8], model has [5]"), text)
         }
         XCTAssertEqual(other.model.stateDict()["0.weight"], before["0.weight"], "nothing changed")
     }
@@ -234,5 +234,17 @@ final class CheckpointAndCallbackTests: XCTestCase {
         XCTAssertTrue(summary.contains("Total params: \(learn.model.parameterCount)"), summary)
         XCTAssertTrue(summary.contains("Optimizer used: Adam"), summary)
         XCTAssertTrue(summary.contains("  - SaveModel"), summary)
+    }
+}
+
+final class LegacyCheckpointNameTests: XCTestCase {
+    func testCheckpointsWithTheOldBatchNormNamesStillLoad() throws {
+        let model = Sequential(Linear(2, 3), BatchNorm1d(3))
+        var state = model.stateDict()
+        XCTAssertNotNil(state["1.running_var"])
+        state["1.runningVar"] = Tensor([2, 2, 2]); state["1.running_var"] = nil
+        state["1.runningMean"] = state.removeValue(forKey: "1.running_mean")
+        try model.loadStateDict(state)
+        XCTAssertEqual(model.stateDict()["1.running_var"], Tensor([2, 2, 2]))
     }
 }
