@@ -58,3 +58,9 @@ public func runRecipe(_ body: () throws -> Void) {
 
 /// Seconds since `start`.
 public func seconds(since start: Date) -> Double { Date().timeIntervalSince(start) }
+
+/// A recipe's own complaint about its arguments, printed as `error: <message>`.
+public struct RecipeError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -66,3 +66,15 @@ private func classIndices(_ targets: Tensor, for scores: Tensor, _ name: String)
     }
     return targets.indices()
 }
+
+/// fastai's `LabelSmoothingCrossEntropy`: cross-entropy against targets smoothed by `eps`,
+/// `(1 - eps) · nll(logSoftmax(x), y) + eps · mean over rows of (-Σ logSoftmax(x)) / classes`.
+/// `logits [N, C]`, `targets [N]` class indices.
+public func labelSmoothingCrossEntropy(eps: Float = 0.1) -> (Tensor, Tensor) -> Tensor {
+    { logits, targets in
+        let logProbabilities = logits.logSoftmax(dim: -1)
+        let classes = Float(logits.shape.last ?? 1)
+        let smooth = -logProbabilities.sum(dim: -1).mean() * (eps / classes)
+        return smooth + nllLoss(logProbabilities, targets) * (1 - eps)
+    }
+}

@@ -1,4 +1,5 @@
 import Autograd
+import DataBlocks
 import Foundation
 import Tensors
 
@@ -112,4 +113,83 @@ public final class SaveModel: TrackerCallback {
     public override func afterFit(_ learn: Learner) throws {
         if !everyEpoch, best != nil { try learn.load(fileName) }
     }
+}
+
+/// Divides the learning rate by `factor` when the monitored value has not improved for
+/// `patience` epochs, down to `minLR` (fastai's `ReduceLROnPlateau`). Meant for `fit`: a
+/// one-cycle schedule sets the rate itself every batch.
+public final class ReduceLROnPlateau: TrackerCallback {
+    public let patience: Int, factor: Float, minLR: Float
+    private var waited = 0
+
+    public init(monitor: String = "valid_loss", minDelta: Float = 0, patience: Int = 1, factor: Float = 10, minLR: Float = 0,
+                lowerIsBetter: Bool? = nil) {
+        self.patience = patience
+        self.factor = factor
+        self.minLR = minLR
+        super.init(monitor: monitor, minDelta: minDelta, lowerIsBetter: lowerIsBetter)
+    }
+
+    public override func beforeFit(_ learn: Learner) throws {
+        try super.beforeFit(learn)
+        waited = 0
+    }
+
+    public override func afterEpoch(_ learn: Learner) throws {
+        if improved(try current(learn)) { waited = 0; return }
+        waited += 1
+        guard waited >= patience, let opt = learn.opt, factor > 0 else { return }
+        let reduced = max(opt.lr / factor, minLR)
+        if reduced < opt.lr {
+            print("ReduceLROnPlateau: no improvement in \(monitor) for \(waited) epochs; learning rate \(opt.lr) → \(reduced)")
+            opt.lr = reduced
+        }
+        waited = 0
+    }
+}
+
+/// Writes the table of each epoch to a CSV file as training goes (fastai's `CSVLogger`):
+/// `epoch,train_loss,valid_loss,<metrics>,time`, one row per epoch, the file rewritten whole
+/// (through a temporary file) after each, so it is never half written. With `append`, rows
+/// follow those already in the file.
+public final class CSVLogger: Callback {
+    public let file: URL
+    public let append: Bool
+    private var lines: [String] = []
+    private var epochStart = Date()
+
+    public init(_ file: URL = URL(fileURLWithPath: "history.csv"), append: Bool = false) {
+        self.file = file
+        self.append = append
+    }
+
+    public override var order: Int { 60 }   // after the Recorder has the epoch's values
+
+    public override func beforeFit(_ learn: Learner) throws {
+        let header = (["epoch"] + learn.recorder.metricNames + ["time"]).joined(separator: ",")
+        if append, let existing = try? String(contentsOf: file, encoding: .utf8), !existing.isEmpty {
+            lines = existing.split(separator: "\n").map(String.init)
+        } else {
+            lines = [header]
+        }
+    }
+
+    public override func beforeEpoch(_ learn: Learner) throws { epochStart = Date() }
+
+    public override func afterEpoch(_ learn: Learner) throws {
+        guard let values = learn.recorder.values.last else { return }
+        let seconds = Int(Date().timeIntervalSince(epochStart))
+        let time = String(format: "%02d:%02d", seconds / 60, seconds % 60)
+        lines.append((["\(learn.epoch)"] + values.map { String(format: "%.6f", $0) } + [time]).joined(separator: ","))
+        try writeFileReplacing(file, with: Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
+
+/// Redraws the training and validation losses as an SVG after every epoch (fastai's
+/// `ShowGraphCallback`, as a file: open it in a browser and reload).
+public final class ShowGraph: Callback {
+    public let file: URL
+    public init(_ file: URL = URL(fileURLWithPath: "losses.svg")) { self.file = file }
+    public override var order: Int { 60 }
+    public override func afterEpoch(_ learn: Learner) throws { try learn.recorder.plotLoss(to: file) }
 }

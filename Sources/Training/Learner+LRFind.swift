@@ -4,12 +4,16 @@ import Layers
 import Optimizers
 import Tensors
 
-/// What `lrFind` found: the rates tried, their smoothed losses, and the suggested rate.
+/// What `lrFind` found: the rates tried, their smoothed losses, and fastai's three suggestions.
 public struct LRFinderResult {
     public let lrs: [Float]
     public let losses: [Float]
-    /// fastai's "valley" suggestion.
+    /// fastai's "valley" suggestion (the default): a third into the longest falling stretch.
     public let valley: Float
+    /// fastai's "minimum": a tenth of the rate with the lowest loss.
+    public let minimum: Float
+    /// fastai's "steep": the rate where the loss falls fastest against log(rate).
+    public let steep: Float
 }
 
 extension Learner {
@@ -48,9 +52,18 @@ extension Learner {
                 if step >= iterations || !smooth.isFinite || smooth > 4 * best { break outer }
             }
         }
-        // As fastai, the last 5 points (where the loss shoots up) are left out of the suggestion.
-        let kept = max(2, lrs.count - 5)
-        let valley = valleySuggestion(lrs: Array(lrs.prefix(kept)), losses: Array(losses.prefix(kept)))
+        // As fastai, the suggestions look at the points after the first tenth of the requested
+        // iterations and before the last 5 (where the loss shoots up).
+        let end = max(2, lrs.count - 5), start = min(iterations / 10, max(end - 2, 0))
+        let (windowLRs, windowLosses) = (Array(lrs[start..<end]), Array(losses[start..<end]))
+        let valley = valleySuggestion(lrs: windowLRs, losses: windowLosses)
+        let lowest = windowLosses.indices.min { windowLosses[$0] < windowLosses[$1] } ?? 0
+        let minimum = (windowLRs.isEmpty ? startLR : windowLRs[lowest]) / 10
+        let slopes = windowLRs.count > 1 ? (1..<windowLRs.count).map { i in
+            (windowLosses[i] - windowLosses[i - 1]) / (log(windowLRs[i]) - log(windowLRs[i - 1]))
+        } : []
+        let steepest = slopes.indices.min { slopes[$0] < slopes[$1] } ?? 0
+        let steep = windowLRs.isEmpty ? startLR : windowLRs[steepest]
         if let plot {
             var chart = SVGChart(title: "Learning rate finder (valley: \(valley))", xLabel: "learning rate", yLabel: "smoothed loss")
             chart.logX = true
@@ -58,7 +71,7 @@ extension Learner {
             chart.scatter([valley], [losses[lrs.firstIndex(of: valley) ?? 0]], label: "valley", colour: "#d62728")
             try chart.write(to: plot)
         }
-        return LRFinderResult(lrs: lrs, losses: losses, valley: valley)
+        return LRFinderResult(lrs: lrs, losses: losses, valley: valley, minimum: minimum, steep: steep)
     }
 }
 

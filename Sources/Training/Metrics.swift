@@ -7,10 +7,21 @@ import Tensors
 public struct Metric {
     public let name: String
     public let function: (Tensor, Tensor) -> Float
+    /// Whether `function` is given the whole validation set's predictions and targets at once
+    /// (fastai's `AccumMetric`, for F1 and the like, which do not average over batches).
+    public let accumulates: Bool
 
     public init(_ name: String, _ function: @escaping (Tensor, Tensor) -> Float) {
         self.name = name
         self.function = function
+        accumulates = false
+    }
+
+    /// A metric of all the validation predictions and targets together.
+    public init(_ name: String, accumulating function: @escaping (Tensor, Tensor) -> Float) {
+        self.name = name
+        self.function = function
+        accumulates = true
     }
 }
 
@@ -22,4 +33,70 @@ public var accuracy: Metric {
 /// 1 - accuracy.
 public var errorRate: Metric {
     Metric("error_rate") { predictions, targets in 1 - (predictions.argmax(dim: -1) .== targets.reshape([-1])).mean().item() }
+}
+
+/// The share of rows whose target is among the `k` highest scores (fastai's `top_k_accuracy`).
+public func topKAccuracy(k: Int = 5) -> Metric {
+    Metric("top_k_accuracy") { predictions, targets in
+        guard predictions.rank == 2, predictions.shape[0] > 0 else { return 0 }
+        let (n, c) = (predictions.shape[0], predictions.shape[1])
+        let scores = predictions.scalars, y = targets.reshape([-1]).indices()
+        var hits = 0
+        for i in 0..<n where y[i] >= 0 && y[i] < c {
+            let target = scores[i * c + y[i]]
+            // Ahead of the target: higher scores, and equal ones at lower indices (as torch.topk).
+            let ahead = (0..<c).filter { j in scores[i * c + j] > target || (scores[i * c + j] == target && j < y[i]) }.count
+            if ahead < k { hits += 1 }
+        }
+        return Float(hits) / Float(n)
+    }
+}
+
+/// Per class: true positives, predicted count and actual count, from whole-set predictions.
+private func classCounts(_ predictions: Tensor, _ targets: Tensor) -> (tp: [Int], predicted: [Int], actual: [Int]) {
+    let c = predictions.rank == 2 ? predictions.shape[1] : 0
+    var tp = [Int](repeating: 0, count: c), predicted = tp, actual = tp
+    guard c > 0 else { return (tp, predicted, actual) }
+    for (p, a) in zip(predictions.argmax(dim: -1).indices(), targets.reshape([-1]).indices()) where a >= 0 && a < c {
+        predicted[p] += 1
+        actual[a] += 1
+        if p == a { tp[p] += 1 }
+    }
+    return (tp, predicted, actual)
+}
+
+/// The mean over classes of `numerators[i] / denominators[i]` (0 where the denominator is 0).
+private func macroAverage(_ numerators: [Int], _ denominators: [Int]) -> Float {
+    guard !numerators.isEmpty else { return 0 }
+    var total = 0.0
+    for (n, d) in zip(numerators, denominators) where d > 0 { total += Double(n) / Double(d) }
+    return Float(total / Double(numerators.count))
+}
+
+/// Macro-averaged precision over the classes (scikit-learn's `precision_score(average='macro')`,
+/// fastai's `Precision(average='macro')`); a class never predicted counts 0.
+public var precision: Metric {
+    Metric("precision_score", accumulating: { p, y in
+        let (tp, predicted, _) = classCounts(p, y)
+        return macroAverage(tp, predicted)
+    })
+}
+
+/// Macro-averaged recall over the classes (`recall_score(average='macro')`).
+public var recall: Metric {
+    Metric("recall_score", accumulating: { p, y in
+        let (tp, _, actual) = classCounts(p, y)
+        return macroAverage(tp, actual)
+    })
+}
+
+/// Macro-averaged F1 over the classes (`f1_score(average='macro')`, fastai's `F1Score`): each
+/// class's `2·tp / (predicted + actual)`, averaged.
+public var f1Score: Metric {
+    Metric("f1_score", accumulating: { p, y in
+        let (tp, predicted, actual) = classCounts(p, y)
+        guard !tp.isEmpty else { return 0 }
+        let scores = tp.indices.map { i in predicted[i] + actual[i] == 0 ? 0 : 2 * Double(tp[i]) / Double(predicted[i] + actual[i]) }
+        return Float(scores.reduce(0, +) / Double(scores.count))
+    })
 }

@@ -25,6 +25,8 @@ public final class Recorder: Callback {
     /// The plain average of this epoch's training losses (used when no batch was recorded).
     private var trainTotal = 0.0, trainCount = 0
     private var validTotal = 0.0, metricTotals: [Double] = [], validCount = 0
+    /// The validation predictions and targets, kept when a metric accumulates.
+    private var gathered: [(Tensor, Tensor)] = []
 
     public override func beforeFit(_ learn: Learner) throws {
         losses = []; smoothLosses = []; lrs = []; moms = []; values = []
@@ -52,7 +54,10 @@ public final class Recorder: Callback {
             trainCount += n
         } else {
             validTotal += Double(value) * Double(n)
-            for (i, metric) in learn.metrics.enumerated() { metricTotals[i] += Double(metric.function(learn.pred, learn.yb)) * Double(n) }
+            for (i, metric) in learn.metrics.enumerated() where !metric.accumulates {
+                metricTotals[i] += Double(metric.function(learn.pred, learn.yb)) * Double(n)
+            }
+            if learn.metrics.contains(where: \.accumulates) { gathered.append((learn.pred, learn.yb)) }
             validCount += n
         }
     }
@@ -60,10 +65,18 @@ public final class Recorder: Callback {
     public override func beforeValidate(_ learn: Learner) throws {
         validTotal = 0; validCount = 0
         metricTotals = learn.metrics.map { _ in 0 }
+        gathered = []
     }
 
     public override func afterValidate(_ learn: Learner) throws {
         let n = Double(max(validCount, 1))
+        if !gathered.isEmpty {
+            let (predictions, targets) = (Tensor.cat(gathered.map(\.0)), Tensor.cat(gathered.map(\.1)))
+            for (i, metric) in learn.metrics.enumerated() where metric.accumulates {
+                metricTotals[i] = Double(metric.function(predictions, targets)) * n
+            }
+            gathered = []
+        }
         lastValidation = [Float(validTotal / n)] + metricTotals.map { Float($0 / n) }
     }
 

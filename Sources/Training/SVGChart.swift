@@ -1,3 +1,4 @@
+import DataBlocks
 import Foundation
 
 /// A small line and scatter chart written as SVG, for loss curves, schedules and the recipes'
@@ -115,11 +116,7 @@ public struct SVGChart {
     /// Writes the SVG to `url` through a temporary file and a rename, so that a reader never
     /// sees half a file.
     public func write(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        try Data(render().utf8).write(to: temporary)
-        if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-        try FileManager.default.moveItem(at: temporary, to: url)
+        try writeFileReplacing(url, with: Data(render().utf8))
     }
 
     private func escape(_ text: String) -> String {

@@ -83,4 +83,20 @@ final class FineTuneTests: XCTestCase {
             XCTAssertEqual("\(error)", "fitOneCycle: 2 learning rates for 3 parameter groups")
         }
     }
+
+    func testLRFindOnFrozenAndUnfrozenModelsSuggestsThreeRates() throws {
+        let learn = try threeGroupLearner()
+        learn.freeze()
+        let before = learn.model.stateDict()
+        let frozen = try learn.lrFind(iterations: 30)
+        XCTAssertEqual(learn.model.stateDict(), before, "lrFind puts the model back")
+        XCTAssertFalse(learn.parameterGroups[0][0].requiresGrad, "and leaves it frozen")
+        for rate in [frozen.valley, frozen.minimum, frozen.steep] {
+            XCTAssertTrue(rate >= 1e-8 && rate <= 10, "\(rate) is within the range tried")
+        }
+        XCTAssertEqual(frozen.minimum * 10, frozen.lrs[frozen.losses.indices.dropFirst(3).dropLast(5).min { frozen.losses[$0] < frozen.losses[$1] }!],
+                       accuracy: 1e-12, "a tenth of the rate with the lowest loss, the first tenth and last 5 left out")
+        learn.unfreeze()
+        XCTAssertGreaterThan(try learn.lrFind(iterations: 30).lrs.count, 5)
+    }
 }
