@@ -68,21 +68,43 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
         set { generator.state = newValue }
     }
 
-    /// The number of batches in one pass.
-    public var count: Int { dropLast ? itemCount / batchSize : (itemCount + batchSize - 1) / batchSize }
+    /// This process's share of every pass when training runs in several processes
+    /// (`DistributedDataParallel` sets it): process `rank` of `count` takes every `count`-th item
+    /// of the pass's order, starting at `rank`. A loader that drops its last batch (training)
+    /// first pads the order by repeating its start, so every process takes the same number of
+    /// batches (PyTorch's `DistributedSampler`); one that does not (validation) is split exactly.
+    public var shard: (rank: Int, count: Int)?
+
+    /// The items this process takes in one pass.
+    private var shardSize: Int {
+        guard let (rank, count) = shard, count > 1 else { return itemCount }
+        return dropLast ? (itemCount + count - 1) / count : Swift.max(0, (itemCount - rank + count - 1) / count)
+    }
+
+    /// The number of batches in one pass (of this process's shard, when sharded).
+    public var count: Int { dropLast ? shardSize / batchSize : (shardSize + batchSize - 1) / batchSize }
+
+    /// The item positions of a new pass, in order: shuffled when the loader shuffles, then this
+    /// process's shard.
+    private func passOrder() -> [Int] {
+        let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
+        guard let (rank, count) = shard, count > 1, !order.isEmpty else { return order }
+        let total = dropLast ? shardSize * count : itemCount
+        return stride(from: rank, to: total, by: count).map { order[$0 % order.count] }
+    }
 
     /// The batch of the given item positions (random transforms seeded with `seed`).
     public func batch(_ positions: [Int], seed: UInt64 = 0) -> Batch { makeBatch(positions, seed) }
 
     /// The first batch of a new pass (fastai's `one_batch`): shuffled when the loader shuffles.
     public func oneBatch() -> Batch {
-        let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
+        let order = passOrder()
         return makeBatch(Array(order.prefix(batchSize)), seedsBatches ? generator.next() : 0)
     }
 
     public func makeIterator() -> Iterator {
-        let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
-        let batches = (0..<count).map { b in Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, itemCount)]) }
+        let order = passOrder()
+        let batches = (0..<count).map { b in Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, order.count)]) }
         let seeds = seedsBatches ? batches.map { _ in generator.next() } : Array(repeating: 0, count: batches.count)
         return Iterator(batches: batches, seeds: seeds, makeBatch: makeBatch, prefetch: prefetch)
     }

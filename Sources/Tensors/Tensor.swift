@@ -140,6 +140,13 @@ extension Tensor {
         storage.version &+= 1
     }
 
+    /// Writes `count` values from `source` into this tensor's storage in place, whoever else
+    /// shares it (a gradient averaged across processes, parameters received from another).
+    package func overwrite(from source: UnsafePointer<Float>) {
+        storage.pointer.update(from: source, count: count)
+        storage.version &+= 1
+    }
+
     /// A read-only pointer to the elements, for kernels in other layers; valid while `self` lives.
     package var elements: UnsafePointer<Float> { UnsafePointer(pointer) }
 

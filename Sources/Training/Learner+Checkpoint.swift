@@ -18,6 +18,7 @@ extension Learner {
     /// random generators, so `fit(…, resume: file)` can continue it exactly.
     @discardableResult
     public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
+        guard processRank == 0 else { return checkpointFile(name) }   // in a distributed fit, rank 0 writes
         var tensors: [String: Tensor] = [:]
         for (key, t) in model.stateDict() { tensors["model." + key] = t }
         if withOptimizer, let opt { for (key, t) in opt.stateDict() { tensors["opt." + key] = t } }
@@ -108,6 +109,7 @@ extension Learner {
     @discardableResult
     public func export(_ file: URL? = nil) throws -> URL {
         let target = file ?? path.appendingPathComponent("export.safetensors")
+        guard processRank == 0 else { return target }   // in a distributed fit, rank 0 writes
         var metadata = ["format": "fastswift-export"]
         if let vocab = dls.vocab, let json = try? JSONSerialization.data(withJSONObject: vocab) {
             metadata["vocab"] = String(decoding: json, as: UTF8.self)

@@ -54,6 +54,9 @@ public final class Learner {
     /// of freezing and of discriminative learning rates. By default one group, the whole model;
     /// `visionLearner` splits a ResNet into its early body, its late body and the head.
     public var splitter: (Module) -> [[Module]] = { [[$0]] }
+    /// This process's rank in a distributed fit (0 otherwise): only rank 0 prints and writes
+    /// checkpoints and exports.
+    public internal(set) var processRank = 0
     /// Each group's learning rate as a multiple of the last group's, set by the fit methods.
     var groupLRScales: [Float] = []
 

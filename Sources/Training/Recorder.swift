@@ -27,6 +27,10 @@ public final class Recorder: Callback {
     private var validTotal = 0.0, metricTotals: [Double] = [], validCount = 0
     /// The validation predictions and targets, kept when a metric accumulates.
     private var gathered: [(Tensor, Tensor)] = []
+    /// How validation results combine across processes (set by `DistributedDataParallel`):
+    /// `sum` adds arrays element-wise over the processes, `gather` concatenates them in rank
+    /// order. Then every process reports the whole validation set's loss and metrics.
+    public var crossProcess: (sum: ([Double]) -> [Double], gather: ([Float]) -> [Float])?
 
     public override func beforeFit(_ learn: Learner) throws {
         losses = []; smoothLosses = []; lrs = []; moms = []; values = []
@@ -69,11 +73,27 @@ public final class Recorder: Callback {
     }
 
     public override func afterValidate(_ learn: Learner) throws {
+        if let crossProcess {
+            let totals = crossProcess.sum([validTotal, Double(validCount)] + metricTotals)
+            validTotal = totals[0]
+            validCount = Int(totals[1])
+            metricTotals = Array(totals[2...])
+        }
         let n = Double(max(validCount, 1))
-        if !gathered.isEmpty {
-            let (predictions, targets) = (Tensor.cat(gathered.map(\.0)), Tensor.cat(gathered.map(\.1)))
+        if learn.metrics.contains(where: \.accumulates) {
+            var (predictions, targets) = gathered.isEmpty ? (Tensor.zeros([0]), Tensor.zeros([0]))
+                : (Tensor.cat(gathered.map(\.0)), Tensor.cat(gathered.map(\.1)))
+            if let crossProcess {
+                // Every process runs the same model: its width, from those that predicted anything.
+                let width = predictions.rank == 2 ? predictions.shape[1] : 0
+                let widths = crossProcess.sum([Double(width), width > 0 ? 1 : 0])
+                let columns = widths[1] > 0 ? max(Int(widths[0] / widths[1]), 1) : 1
+                let all = crossProcess.gather(predictions.scalars), allTargets = crossProcess.gather(targets.scalars)
+                predictions = Tensor(shape: [all.count / columns, columns], scalars: all)
+                targets = Tensor(allTargets)
+            }
             for (i, metric) in learn.metrics.enumerated() where metric.accumulates {
-                metricTotals[i] = Double(metric.function(predictions, targets)) * n
+                metricTotals[i] = predictions.count > 0 ? Double(metric.function(predictions, targets)) * n : 0
             }
             gathered = []
         }
