@@ -51,7 +51,8 @@ package enum Operation: Sendable {
     case crossEntropy(targets: [Int], mean: Bool)
     case logSoftmax(dim: Int)
     case softmax(dim: Int)
-    /// An op defined in a later layer, with its own backward closure (convolutions, fused losses).
+    /// A user's own differentiable op (`recordedCustom`, PyTorch's `autograd.Function`), with its
+    /// backward closure; FastSwift's own ops each have a case above.
     case custom(name: String, backward: @Sendable (Tensor) -> [Tensor?])
 
     /// PyTorch's name for the backward node (`tensor(..., grad_fn=<AddBackward0>)`).

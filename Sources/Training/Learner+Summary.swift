@@ -13,7 +13,8 @@ extension Learner {
         model.eval()
         _ = Module.observingForward({ module, output in
             let params = module.ownParameters.reduce(0) { $0 + $1.tensor.count }
-            rows.append((String(describing: type(of: module)), output.shape, params, params > 0))
+            let trains = module.ownParameters.contains { $0.tensor.requiresGrad }
+            rows.append((String(describing: type(of: module)), output.shape, params, trains))
         }) { noGrad { model(x) } }
         model.train()
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
@@ -24,8 +25,9 @@ extension Learner {
             lines.append(pad(name, 24) + pad("\(shape)", 24) + pad(params > 0 ? "\(params)" : "", 12) + (params > 0 ? (trains ? "True" : "False") : ""))
         }
         let total = model.parameterCount
-        lines += [String(repeating: "=", count: 70), "Total params: \(total)", "Total trainable params: \(total)",
-                  "Total non-trainable params: 0", "",
+        let trainable = model.parameters.filter(\.requiresGrad).reduce(0) { $0 + $1.count }
+        lines += [String(repeating: "=", count: 70), "Total params: \(total)", "Total trainable params: \(trainable)",
+                  "Total non-trainable params: \(total - trainable)", "",
                   "Optimizer used: \(opt.map { String(describing: type(of: $0)) } ?? optimizerDescription)",
                   "Loss function: \(String(describing: loss))", "",
                   "Callbacks:"] + callbacks.map { "  - \($0.name)" }

@@ -234,6 +234,15 @@ final class CheckpointAndCallbackTests: XCTestCase {
         XCTAssertTrue(summary.contains("Total params: \(learn.model.parameterCount)"), summary)
         XCTAssertTrue(summary.contains("Optimizer used: Adam"), summary)
         XCTAssertTrue(summary.contains("  - SaveModel"), summary)
+        // Frozen parameters are counted as such.
+        let first = try XCTUnwrap(learn.model.parameters.first)
+        var frozen = first
+        frozen.requiresGrad = false
+        let partly = learn.summary()
+        XCTAssertTrue(partly.contains("Total non-trainable params: \(first.count)"), partly)
+        XCTAssertTrue(partly.contains("Total trainable params: \(learn.model.parameterCount - first.count)"), partly)
+        XCTAssertTrue(partly.contains("False"), partly)
+        frozen.requiresGrad = true
     }
 }
 

@@ -42,18 +42,25 @@ final class ClientPackageTests: XCTestCase {
         let tag = try run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "tag", "0.1.0"], in: release)
         XCTAssertEqual(tag.status, 0, tag.output)
 
-        func client(_ name: String) throws -> URL {
+        func client(_ name: String, withDocSnippets: Bool = false) throws -> URL {
             let folder = root.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("Sources/Client"), withIntermediateDirectories: true)
+            let snippetTarget = withDocSnippets
+                ? #", .executableTarget(name: "DocSnippets", dependencies: [.product(name: "FastSwift", package: "fastswift")])"# : ""
             try """
             // swift-tools-version:6.0
             import PackageDescription
             let package = Package(
                 name: "Client",
                 dependencies: [.package(url: "\(release.absoluteString)", from: "0.1.0")],
-                targets: [.executableTarget(name: "Client", dependencies: [.product(name: "FastSwift", package: "fastswift")])]
+                targets: [.executableTarget(name: "Client", dependencies: [.product(name: "FastSwift", package: "fastswift")])\(snippetTarget)]
             )
             """.write(to: folder.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+            if withDocSnippets {
+                try FileManager.default.createDirectory(at: folder.appendingPathComponent("Sources/DocSnippets"), withIntermediateDirectories: true)
+                try docSnippetsProgram(articles: release.appendingPathComponent("Sources/FastSwift/FastSwift.docc"))
+                    .write(to: folder.appendingPathComponent("Sources/DocSnippets/main.swift"), atomically: true, encoding: .utf8)
+            }
             try """
             import FastSwift
             seed(1)
@@ -73,9 +80,11 @@ final class ClientPackageTests: XCTestCase {
         }
 
         // Without flags: it resolves (no unsafe-flags error), builds, trains, and says once how to go faster.
-        let portable = try client("portable")
+        // The documentation's code blocks are built with it, so the articles cannot rot.
+        let portable = try client("portable", withDocSnippets: true)
         let built = try run(["swift", "build", "-c", "release"], in: portable)
         XCTAssertEqual(built.status, 0, built.output)
+        XCTAssertFalse(built.output.contains("DocSnippets/main.swift"), "a documentation snippet has errors or warnings:\n\(built.output)")
         XCTAssertFalse(built.output.contains("unsafeFlags"), built.output)
         let ran = try run([portable.appendingPathComponent(".build/release/Client").path], in: portable)
         XCTAssertEqual(ran.status, 0, ran.output)
@@ -96,5 +105,24 @@ final class ClientPackageTests: XCTestCase {
         let nativeRun = try run([native.appendingPathComponent(".build/release/Client").path], in: native)
         XCTAssertTrue(nativeRun.output.hasPrefix("native: true"), nativeRun.output)
         #endif
+    }
+
+    /// Every ```swift block of the DocC articles as the body of its own function in one program:
+    /// compiling it checks every snippet against the API (they are not run).
+    func docSnippetsProgram(articles: URL) throws -> String {
+        var program = "import FastSwift\nimport Foundation\n"
+        let files = try FileManager.default.contentsOfDirectory(atPath: articles.path).filter { $0.hasSuffix(".md") }.sorted()
+        var count = 0
+        for file in files {
+            let text = try String(contentsOf: articles.appendingPathComponent(file), encoding: .utf8)
+            let parts = text.components(separatedBy: "```swift\n").dropFirst()
+            for (i, part) in parts.enumerated() {
+                guard let code = part.components(separatedBy: "```").first else { continue }
+                program += "\n// \(file), block \(i + 1)\nfunc snippet_\(file.dropLast(3))_\(i)() throws {\n\(code)}\n"
+                count += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(count, 12, "the articles' code blocks were found")
+        return program
     }
 }
