@@ -148,12 +148,6 @@ public final class Lambda: Module {
     public override func forward(_ input: Tensor) -> Tensor { function(input) }
 }
 
-/// A checkpoint that does not fit the model it is loaded into; lists each mismatch.
-public struct ModelStateMismatch: Error, CustomStringConvertible {
-    public let problems: [String]
-    public var description: String { "the saved weights do not match the model:\n  " + problems.joined(separator: "\n  ") }
-}
-
 extension Module {
     /// Copies of every parameter and buffer, by dotted path (PyTorch's `state_dict`).
     public func stateDict() -> [String: Tensor] {
@@ -168,7 +162,7 @@ extension Module {
     public func loadStateDict(_ state: [String: Tensor]) throws {
         let state = Self.currentNames(state)
         let problems = stateMismatches(state)
-        guard problems.isEmpty else { throw ModelStateMismatch(problems: problems) }
+        guard problems.isEmpty else { throw StateMismatch(problems) }
         for (name, t) in namedParameters + namedBuffers {
             if let saved = state[name] { t.overwrite(with: saved) }   // all present: checked above
         }

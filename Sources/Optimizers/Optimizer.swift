@@ -38,13 +38,6 @@ public protocol Optimizer: AnyObject {
     func loadStateDict(_ state: [String: Tensor]) throws
 }
 
-/// A checkpoint that does not fit what it is loaded into; lists each mismatch.
-public struct StateMismatch: Error, CustomStringConvertible {
-    public let problems: [String]
-    public init(_ problems: [String]) { self.problems = problems }
-    public var description: String { "the saved state does not match:\n  " + problems.joined(separator: "\n  ") }
-}
-
 /// Shared by the optimizers: per-parameter state tensors named `"<i>.<name>"`.
 func stateDict(_ slots: [(String, [Tensor?])]) -> [String: Tensor] {
     var result: [String: Tensor] = [:]

@@ -7,8 +7,8 @@ import Tensors
 public final class TerminateOnNaN: Callback {
     public override func afterBatch(_ learn: Learner) throws {
         guard learn.training else { return }
-        if !learn.lossValue.item().isFinite {
-            print("TerminateOnNaN: the loss became \(learn.lossValue.item()) at iteration \(learn.iteration); stopping")
+        if !learn.loss.item().isFinite {
+            print("TerminateOnNaN: the loss became \(learn.loss.item()) at iteration \(learn.iteration); stopping")
             throw CancelFit()
         }
     }

@@ -103,7 +103,7 @@ public final class DistributedDataParallel: Callback {
         let largest = buckets.map { $0.reduce(0) { $0 + $1.count } }.max() ?? 0
         if buffer.count < largest + 1 { buffer = [Float](repeating: 0, count: largest + 1) }
         let scale = 1 / Float(mpi.size)
-        let loss = learn.lossValue.item()
+        let loss = learn.loss.item()
         buffer.withUnsafeMutableBufferPointer { flat in
             let base = flat.baseAddress!
             for (b, bucket) in buckets.enumerated() {
@@ -121,7 +121,7 @@ public final class DistributedDataParallel: Callback {
                     g.overwrite(from: base + offset)
                     offset += g.count
                 }
-                if last { learn.lossValue = Tensor(base[offset]) }
+                if last { learn.loss = Tensor(base[offset]) }
             }
         }
     }

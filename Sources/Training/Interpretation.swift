@@ -44,7 +44,7 @@ extension Learner {
         let probabilities = isScores ? noGrad { raw.softmax(dim: -1) } : raw
         var losses: Tensor?
         if withLoss {
-            losses = Tensor(noGrad { (0..<raw.shape[0]).map { i in loss(raw[i..<(i + 1)], y[i..<(i + 1)]).item() } })
+            losses = Tensor(noGrad { (0..<raw.shape[0]).map { i in lossFunction(raw[i..<(i + 1)], y[i..<(i + 1)]).item() } })
         }
         return Predictions(probabilities: probabilities, targets: y, decoded: withDecoded && isScores ? raw.argmax(dim: -1) : nil,
                            losses: losses, inputs: withInput && !inputs.isEmpty ? Tensor.cat(inputs) : nil)

@@ -39,7 +39,7 @@ extension Learner {
             for (x, y) in dls.train {
                 let lr = Double(startLR) * Foundation.pow(Double(endLR) / Double(startLR), Double(step) / Double(iterations))
                 opt!.lr = Float(lr)
-                let loss = self.loss(model(x), y)
+                let loss = lossFunction(model(x), y)
                 loss.backward()
                 opt!.step()
                 opt!.zeroGrad()

@@ -29,7 +29,7 @@ extension Learner {
         lines += [String(repeating: "=", count: 70), "Total params: \(total)", "Total trainable params: \(trainable)",
                   "Total non-trainable params: \(total - trainable)", "",
                   "Optimizer used: \(opt.map { String(describing: type(of: $0)) } ?? optimizerDescription)",
-                  "Loss function: \(String(describing: loss))", "",
+                  "Loss function: \(String(describing: lossFunction))", "",
                   "Callbacks:"] + callbacks.map { "  - \($0.name)" }
         let text = lines.joined(separator: "\n")
         print(text)

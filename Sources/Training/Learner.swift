@@ -36,7 +36,8 @@ public struct LearnerError: Error, CustomStringConvertible {
 public final class Learner {
     public let dls: DataLoaders<(Tensor, Tensor)>
     public let model: Module
-    public let loss: LossFunction
+    /// The loss function (fastai's `loss_func`).
+    public let lossFunction: LossFunction
     public let optimizerFactory: OptimizerFactory
     public let metrics: [Metric]
     /// The callbacks, in the order they run (by `order`, then as given).
@@ -80,13 +81,14 @@ public final class Learner {
     public private(set) var training = false
     public var xb = Tensor(0), yb = Tensor(0)
     public var pred = Tensor(0)
-    public var lossValue = Tensor(0)
+    /// The batch's loss (fastai's `learn.loss`), set after each prediction.
+    public var loss = Tensor(0)
 
     public init(dls: DataLoaders<(Tensor, Tensor)>, model: Module, loss: @escaping LossFunction,
                 opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []) {
         self.dls = dls
         self.model = model
-        self.loss = loss
+        lossFunction = loss
         optimizerFactory = opt
         self.metrics = metrics
         recorder = Recorder()
@@ -227,12 +229,12 @@ public final class Learner {
             pred = model(xb)
             try checkTargets(pred, yb, batch: "\(set) batch \(index)")
             try each { try $0.afterPred(self) }
-            lossValue = loss(pred, yb)
+            loss = lossFunction(pred, yb)
             try each { try $0.afterLoss(self) }
             guard training else { return }
             try withEvents("backward", CancelBackward.self, before: { try $0.beforeBackward(self) },
                            cancel: { try $0.afterCancelBackward(self) }, after: { _ in }) {
-                lossValue.backward()
+                loss.backward()
             }
             try withEvents("step", CancelStep.self, before: { try $0.beforeStep(self) },
                            cancel: { try $0.afterCancelStep(self) }, after: { try $0.afterStep(self) }) {
@@ -323,7 +325,7 @@ public final class Learner {
         } else if output.count != targets.count {
             throw LearnerError("the model's output \(output.shape) and the targets \(yShape) do not fit the loss: they differ in size")
         }
-        _ = noGrad { loss(output, targets) }
+        _ = noGrad { lossFunction(output, targets) }
         for metric in metrics { _ = noGrad { metric.function(output, targets) } }
     }
 }

@@ -44,7 +44,7 @@ public final class MixUp: Callback {
 
     public override func afterLoss(_ learn: Learner) throws {
         guard learn.training, let targets = mixedTargets else { return }
-        learn.lossValue = -(learn.pred.logSoftmax(dim: -1) * targets).sum(dim: -1).mean()
+        learn.loss = -(learn.pred.logSoftmax(dim: -1) * targets).sum(dim: -1).mean()
     }
 
     /// The number of classes: the vocab's size.

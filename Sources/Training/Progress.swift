@@ -28,7 +28,7 @@ public final class ProgressCallback: Callback {
         let total = max(learn.iterationsPerEpoch, 1), done = learn.iteration % total + 1
         let filled = done * 30 / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 30 - filled)
-        FileHandle.standardOutput.write(Data("\r\(bar) \(done)/\(total) loss \(String(format: "%.4f", learn.lossValue.item()))".utf8))
+        FileHandle.standardOutput.write(Data("\r\(bar) \(done)/\(total) loss \(String(format: "%.4f", learn.loss.item()))".utf8))
     }
 
     public override func afterEpoch(_ learn: Learner) throws {

@@ -46,7 +46,7 @@ public final class Recorder: Callback {
 
     public override func afterBatch(_ learn: Learner) throws {
         let n = learn.yb.shape.first ?? 1
-        let value = learn.lossValue.item()
+        let value = learn.loss.item()
         if learn.training {
             losses.append(value)
             count += 1

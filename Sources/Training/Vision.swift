@@ -62,7 +62,7 @@ public enum Architecture: Sendable, CaseIterable {
         let net = network(inChannels: inChannels, classes: max(classes, 1))
         do {
             try net.loadStateDict(tensors)
-        } catch let mismatch as ModelStateMismatch {
+        } catch let mismatch as StateMismatch {
             throw LearnerError("\(file.path): not torchvision's \(name) weights:\n  " + mismatch.problems.joined(separator: "\n  "))
         }
         return net
