@@ -2,7 +2,7 @@ import Tensors
 
 /// Something that takes part in training by reacting to the Learner's events, in fastai's
 /// order: beforeFit, beforeEpoch, beforeTrain, beforeBatch, afterPred, afterLoss,
-/// beforeBackward, beforeStep, afterStep, afterBatch, afterTrain, beforeValidate,
+/// beforeBackward, afterBackward, beforeStep, afterStep, afterBatch, afterTrain, beforeValidate,
 /// afterValidate, afterEpoch, afterFit.
 ///
 /// A callback sees and may change the Learner's state (`learn.epoch`, `learn.iteration`,
@@ -26,6 +26,7 @@ open class Callback {
     open func afterPred(_ learn: Learner) throws {}
     open func afterLoss(_ learn: Learner) throws {}
     open func beforeBackward(_ learn: Learner) throws {}
+    open func afterBackward(_ learn: Learner) throws {}
     open func beforeStep(_ learn: Learner) throws {}
     open func afterStep(_ learn: Learner) throws {}
     open func afterBatch(_ learn: Learner) throws {}

@@ -144,12 +144,10 @@ public final class Learner {
         if let resume { completedEpochs = try resumeState(from: resume) }
         isFitting = true
         defer { isFitting = false; resumedSmoothing = nil }
-        try withEvents("fit", CancelFit.self, before: { try $0.beforeFit(self) }, cancel: { try $0.afterCancelFit(self) },
-                       after: { try $0.afterFit(self) }) {
+        try withEvents(.fit) {
             for e in completedEpochs..<epochs {
                 epoch = e
-                try withEvents("epoch", CancelEpoch.self, before: { try $0.beforeEpoch(self) },
-                               cancel: { try $0.afterCancelEpoch(self) }, after: { try $0.afterEpoch(self) }) {
+                try withEvents(.epoch) {
                     try trainEpoch()
                     try validateEpoch()
                     completedEpochs = e + 1
@@ -199,8 +197,7 @@ public final class Learner {
     private func trainEpoch() throws {
         training = true
         model.train()
-        try withEvents("train", CancelTrain.self, before: { try $0.beforeTrain(self) },
-                       cancel: { try $0.afterCancelTrain(self) }, after: { try $0.afterTrain(self) }) {
+        try withEvents(.train) {
             for (i, batch) in dls.train.enumerated() {
                 try oneBatch(batch, index: i)
                 iteration += 1
@@ -213,8 +210,7 @@ public final class Learner {
         model.eval()
         defer { model.train() }
         try noGrad {
-            try withEvents("validate", CancelValidate.self, before: { try $0.beforeValidate(self) },
-                           cancel: { try $0.afterCancelValidate(self) }, after: { try $0.afterValidate(self) }) {
+            try withEvents(.validate) {
                 for (i, batch) in dls.valid.enumerated() { try oneBatch(batch, index: i) }
             }
         }
@@ -222,8 +218,7 @@ public final class Learner {
 
     private func oneBatch(_ batch: (Tensor, Tensor), index: Int) throws {
         (xb, yb) = batch
-        try withEvents("batch", CancelBatch.self, before: { try $0.beforeBatch(self) },
-                       cancel: { try $0.afterCancelBatch(self) }, after: { try $0.afterBatch(self) }) {
+        try withEvents(.batch) {
             let set = training ? "training" : "validation"
             try checkInput(xb.shape, batch: "\(set) batch \(index)")
             pred = model(xb)
@@ -232,12 +227,10 @@ public final class Learner {
             loss = lossFunction(pred, yb)
             try each { try $0.afterLoss(self) }
             guard training else { return }
-            try withEvents("backward", CancelBackward.self, before: { try $0.beforeBackward(self) },
-                           cancel: { try $0.afterCancelBackward(self) }, after: { _ in }) {
+            try withEvents(.backward) {
                 loss.backward()
             }
-            try withEvents("step", CancelStep.self, before: { try $0.beforeStep(self) },
-                           cancel: { try $0.afterCancelStep(self) }, after: { try $0.afterStep(self) }) {
+            try withEvents(.step) {
                 opt!.step()
             }
             opt!.zeroGrad()
@@ -250,16 +243,16 @@ public final class Learner {
 
     /// fastai's `_with_events`: before, the body, and on the given cancellation the cancel
     /// event; then the after event either way.
-    private func withEvents<E: Error>(_ name: String, _ cancel: E.Type, before: (Callback) throws -> Void,
-                                      cancel onCancel: (Callback) throws -> Void, after: (Callback) throws -> Void,
-                                      _ body: () throws -> Void) throws {
+    /// fastai's `_with_events`: the phase's before event, the body, and on the phase's own
+    /// cancellation its cancel event; then the after event either way.
+    private func withEvents(_ phase: Phase, _ body: () throws -> Void) throws {
         do {
-            try each(before)
+            try each { try phase.before($0, self) }
             try body()
-        } catch is E {
-            try each(onCancel)
+        } catch where phase.isCancellation(error) {
+            try each { try phase.cancelled($0, self) }
         }
-        try each(after)
+        try each { try phase.after($0, self) }
     }
 
     /// Throws unless the training loader yields at least one batch (a loader that drops its last
@@ -327,5 +320,59 @@ public final class Learner {
         }
         _ = noGrad { lossFunction(output, targets) }
         for metric in metrics { _ = noGrad { metric.function(output, targets) } }
+    }
+}
+
+/// The parts of training that callbacks see begin and end, outermost first, with their events
+/// and the error that cancels each (fastai's event names).
+enum Phase {
+    case fit, epoch, train, validate, batch, backward, step
+
+    func before(_ cb: Callback, _ learn: Learner) throws {
+        switch self {
+        case .fit: try cb.beforeFit(learn)
+        case .epoch: try cb.beforeEpoch(learn)
+        case .train: try cb.beforeTrain(learn)
+        case .validate: try cb.beforeValidate(learn)
+        case .batch: try cb.beforeBatch(learn)
+        case .backward: try cb.beforeBackward(learn)
+        case .step: try cb.beforeStep(learn)
+        }
+    }
+
+    func after(_ cb: Callback, _ learn: Learner) throws {
+        switch self {
+        case .fit: try cb.afterFit(learn)
+        case .epoch: try cb.afterEpoch(learn)
+        case .train: try cb.afterTrain(learn)
+        case .validate: try cb.afterValidate(learn)
+        case .batch: try cb.afterBatch(learn)
+        case .backward: try cb.afterBackward(learn)
+        case .step: try cb.afterStep(learn)
+        }
+    }
+
+    func cancelled(_ cb: Callback, _ learn: Learner) throws {
+        switch self {
+        case .fit: try cb.afterCancelFit(learn)
+        case .epoch: try cb.afterCancelEpoch(learn)
+        case .train: try cb.afterCancelTrain(learn)
+        case .validate: try cb.afterCancelValidate(learn)
+        case .batch: try cb.afterCancelBatch(learn)
+        case .backward: try cb.afterCancelBackward(learn)
+        case .step: try cb.afterCancelStep(learn)
+        }
+    }
+
+    func isCancellation(_ error: Error) -> Bool {
+        switch self {
+        case .fit: return error is CancelFit
+        case .epoch: return error is CancelEpoch
+        case .train: return error is CancelTrain
+        case .validate: return error is CancelValidate
+        case .batch: return error is CancelBatch
+        case .backward: return error is CancelBackward
+        case .step: return error is CancelStep
+        }
     }
 }
