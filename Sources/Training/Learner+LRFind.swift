@@ -17,45 +17,23 @@ public struct LRFinderResult {
 }
 
 extension Learner {
-    /// fastai's learning-rate finder: trains on successive batches while the learning rate grows
-    /// exponentially from `startLR` to `endLR` over `iterations` steps, stops once the smoothed
-    /// loss passes 4× its best, suggests a rate by the "valley" rule, and restores the model and
-    /// optimizer as they were. With `plot`, writes the loss against the rate as an SVG.
+    /// fastai's learning-rate finder: a fit whose learning rate grows exponentially from
+    /// `startLR` to `endLR` over `iterations` steps (an `LRFinder` callback scheduling it), ended
+    /// once the recorder's smoothed loss passes 4× its best; then the model and optimizer are put
+    /// back as they were. Suggests rates by fastai's valley, minimum and steep rules. With
+    /// `plot`, writes the loss against the rate as an SVG. Works on frozen and unfrozen models.
     public func lrFind(startLR: Float = 1e-7, endLR: Float = 10, iterations: Int = 100, plot: URL? = nil) throws -> LRFinderResult {
         try checkTrainingBatches()
-        if opt == nil { makeOptimizer(lr: startLR) }
-        let savedModel = model.stateDict(), savedOpt = opt!.stateDict(), savedLR = opt!.lr
-        defer {
-            try? model.loadStateDict(savedModel)
-            try? opt!.loadStateDict(savedOpt)
-            opt!.lr = savedLR
-            model.zeroGradients()
-        }
-        model.train()
-        var lrs: [Float] = [], losses: [Float] = []
-        var average = 0.0, best = Double.infinity
-        var step = 0
-        outer: while step < iterations {
-            for (x, y) in dls.train {
-                let lr = Double(startLR) * Foundation.pow(Double(endLR) / Double(startLR), Double(step) / Double(iterations))
-                opt!.lr = Float(lr)
-                let loss = lossFunction(model(x), y)
-                loss.backward()
-                opt!.step()
-                opt!.zeroGrad()
-                average = 0.98 * average + 0.02 * Double(loss.item())
-                let smooth = average / (1 - Foundation.pow(0.98, Double(step + 1)))
-                lrs.append(Float(lr))
-                losses.append(Float(smooth))
-                step += 1
-                if smooth.isFinite { best = min(best, smooth) }
-                if step >= iterations || !smooth.isFinite || smooth > 4 * best { break outer }
-            }
-        }
+        let finder = LRFinder(startLR: startLR, endLR: endLR, iterations: iterations)
+        let showing = progress.show
+        progress.show = false
+        defer { progress.show = showing }
+        try fit(epochs: iterations / dls.train.count + 1, lr: startLR, cbs: [finder])
+        let (lrs, losses) = (recorder.lrs, recorder.smoothLosses)
         // As fastai, the suggestions look at the points after the first tenth of the requested
         // iterations and before the last 5 (where the loss shoots up).
         let end = max(2, lrs.count - 5), start = min(iterations / 10, max(end - 2, 0))
-        let (windowLRs, windowLosses) = (Array(lrs[start..<end]), Array(losses[start..<end]))
+        let (windowLRs, windowLosses) = (Array(lrs[start..<min(end, lrs.count)]), Array(losses[start..<min(end, losses.count)]))
         let valley = valleySuggestion(lrs: windowLRs, losses: windowLosses)
         let lowest = windowLosses.indices.min { windowLosses[$0] < windowLosses[$1] } ?? 0
         let minimum = (windowLRs.isEmpty ? startLR : windowLRs[lowest]) / 10
@@ -72,6 +50,54 @@ extension Learner {
             try chart.write(to: plot)
         }
         return LRFinderResult(lrs: lrs, losses: losses, valley: valley, minimum: minimum, steep: steep)
+    }
+}
+
+/// fastai's `LRFinder`: a scheduler callback for `lrFind`'s fit. Before each training batch the
+/// learning rate is `startLR · (endLR / startLR)^(i / iterations)`; after it, the fit ends at
+/// `iterations` steps or when the recorder's smoothed loss is not finite or passes 4× its best.
+/// Validation is skipped, and the model and optimizer are restored when the fit ends.
+public final class LRFinder: Callback {
+    public let startLR: Float, endLR: Float, iterations: Int
+    private var best = Float.infinity
+    private var savedModel: [String: Tensor] = [:], savedOptimizer: [String: Tensor]?, savedLR: Float = 0
+
+    public init(startLR: Float = 1e-7, endLR: Float = 10, iterations: Int = 100) {
+        self.startLR = startLR
+        self.endLR = endLR
+        self.iterations = iterations
+    }
+
+    /// After the Recorder, whose smoothed loss it reads.
+    public override var order: Int { 55 }
+
+    public override func beforeFit(_ learn: Learner) throws {
+        best = .infinity
+        savedModel = learn.model.stateDict()
+        savedOptimizer = learn.opt?.stateDict()
+        savedLR = learn.opt?.lr ?? startLR
+    }
+
+    public override func beforeBatch(_ learn: Learner) throws {
+        guard learn.training, let opt = learn.opt else { return }
+        opt.lr = Float(Double(startLR) * pow(Double(endLR) / Double(startLR), Double(learn.iteration) / Double(max(iterations, 1))))
+    }
+
+    public override func afterBatch(_ learn: Learner) throws {
+        guard learn.training, let smooth = learn.recorder.smoothLosses.last else { return }
+        if smooth.isFinite { best = min(best, smooth) }
+        if learn.iteration + 1 >= iterations || !smooth.isFinite || smooth > 4 * best { throw CancelFit() }
+    }
+
+    public override func beforeValidate(_ learn: Learner) throws { throw CancelValidate() }
+
+    public override func afterFit(_ learn: Learner) throws {
+        try learn.model.loadStateDict(savedModel)
+        if let opt = learn.opt {
+            if let savedOptimizer { try opt.loadStateDict(savedOptimizer) }
+            opt.lr = savedLR
+        }
+        learn.model.zeroGradients()
     }
 }
 
