@@ -1,3 +1,4 @@
+import Autograd
 import Foundation
 import Tensors
 
@@ -16,6 +17,18 @@ public enum Init {
     public static func kaimingNormal(_ shape: [Int], fanOut: Bool = false, gain: Float = Float(2).squareRoot()) -> Tensor {
         let f = fans(shape)
         return parameter(Tensor.normal(shape, mean: 0, std: gain / Float(fanOut ? f.fanOut : f.fanIn).squareRoot()))
+    }
+
+    /// Re-initialises, in place, every parameter of `module` that `selected` picks with
+    /// `kaimingNormal`'s distribution (fastai's `apply_init(m, nn.init.kaiming_normal_)`): how
+    /// ResNet's convolutions (fan out) and fastai's head (fan in) start.
+    public static func kaimingNormal(in module: Module, fanOut: Bool = false, gain: Float = Float(2).squareRoot(),
+                                     where selected: (Tensor) -> Bool) {
+        for (_, parameter) in module.namedParameters where parameter.rank >= 2 && selected(parameter) {
+            let f = fans(parameter.shape)
+            var p = parameter
+            noGrad { p.normalInPlace(mean: 0, std: gain / Float(fanOut ? f.fanOut : f.fanIn).squareRoot()) }
+        }
     }
 
     /// Uniform in ±gain·√(3 / fan) (kaiming_uniform_).

@@ -124,11 +124,7 @@ public final class ResNet: Module {
         features = 512 * expansion
         fc = Linear(features, classes)
         super.init()
-        for (_, parameter) in namedParameters where parameter.rank == 4 {
-            var w = parameter
-            let fanOut = parameter.shape[0] * parameter.shape[2] * parameter.shape[3]
-            noGrad { w.normalInPlace(mean: 0, std: (2 / Float(fanOut)).squareRoot()) }
-        }
+        Init.kaimingNormal(in: self, fanOut: true) { $0.rank == 4 }
     }
 
     public override func outputShape(for input: [Int]) throws -> [Int]? {

@@ -26,10 +26,7 @@ public enum Architecture: Sendable, CaseIterable {
     /// A body and fastai's head for it, the head's linear layers initialised Kaiming-normal.
     static func withHead(_ body: Sequential, features: Int, classes: Int) -> Sequential {
         let head = createHead(features, classes)
-        for (_, parameter) in head.namedParameters where parameter.rank == 2 {
-            var w = parameter
-            noGrad { w.normalInPlace(mean: 0, std: (2 / Float(parameter.shape[1])).squareRoot()) }
-        }
+        Init.kaimingNormal(in: head) { $0.rank == 2 }
         return Sequential(body, head)
     }
 
