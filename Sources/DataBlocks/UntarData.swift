@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

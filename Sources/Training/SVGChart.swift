@@ -1,4 +1,4 @@
-import DataBlocks
+import Tensors
 import Foundation
 
 /// A small line and scatter chart written as SVG, for loss curves, schedules and the recipes'

@@ -1,3 +1,5 @@
+import Tensors
+
 /// Reads big-endian integers and byte runs from a buffer, throwing (never trapping) when the
 /// data ends early.
 struct ByteReader {

@@ -1,4 +1,5 @@
 import Synchronization
+import Tensors
 
 /// The sizes every decoder checks, with overflow-checked arithmetic, before it allocates: a
 /// corrupt or hostile file (a gzip bomb, a PNG header declaring 60000×60000 pixels) is refused

@@ -1,3 +1,5 @@
+import Tensors
+
 /// gzip files (RFC 1952): one or more members, each a header, DEFLATE data, a CRC-32 and the size.
 public enum GZip {
     /// The decompressed contents of a gzip file (all members, concatenated), checked against

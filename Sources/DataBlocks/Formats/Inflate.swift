@@ -1,3 +1,5 @@
+import Tensors
+
 // DEFLATE decompression (RFC 1951), the compression inside gzip, zlib and PNG.
 //
 // A careful decoder: every read is bounds-checked and every malformed input (truncated data,

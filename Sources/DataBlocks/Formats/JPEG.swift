@@ -1,3 +1,5 @@
+import Tensors
+
 /// JPEG images, decoded in pure Swift: baseline, extended and progressive Huffman-coded JPEGs
 /// of 8-bit samples, grayscale or YCbCr (RGB when the file says so), any chroma subsampling
 /// (4:4:4, 4:2:2, 4:2:0, 4:4:0, ... with libjpeg's smooth "fancy" upsampling), restart markers,

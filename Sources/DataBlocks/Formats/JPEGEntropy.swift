@@ -1,6 +1,8 @@
-/// The entropy-coded part of a JPEG: a bit reader over a scan's bytes (byte stuffing, markers,
-/// restarts) and Huffman tables, decoding DCT coefficients of sequential and progressive scans
-/// (ITU T.81 F.2 and G.1.2). Coefficients are stored in natural (row-major) order.
+import Tensors
+
+// The entropy-coded part of a JPEG: a bit reader over a scan's bytes (byte stuffing, markers,
+// restarts) and Huffman tables, decoding DCT coefficients of sequential and progressive scans
+// (ITU T.81 F.2 and G.1.2). Coefficients are stored in natural (row-major) order.
 
 /// One Huffman table (T.81 C.2): codes of up to 16 bits, the short ones by one table lookup.
 /// The tables live in buffers owned here, read through `lookup` without reference counting.

@@ -1,3 +1,5 @@
+import Tensors
+
 /// PNG images, decoded and encoded in pure Swift.
 ///
 /// Decodes every standard PNG: grayscale of 1, 2, 4, 8 or 16 bits, gray+alpha, RGB and RGBA of

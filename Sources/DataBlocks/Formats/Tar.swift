@@ -1,3 +1,5 @@
+import Tensors
+
 /// tar archives (POSIX ustar, with GNU long names and pax path records), read in memory.
 public enum Tar {
     /// One member of an archive.

@@ -1,5 +1,4 @@
 import Foundation
-import Tensors
 
 /// The safetensors format (as Hugging Face's `safetensors` package reads and writes it): an
 /// 8-byte little-endian header length, a JSON header naming each tensor's dtype, shape and byte
