@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport", swiftSettings: kernelSettings),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Layers", "TestSupport"]),
         .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"], resources: [.copy("ImageFixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], resources: [.copy("Fixtures")]),
