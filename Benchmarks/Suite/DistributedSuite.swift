@@ -17,13 +17,13 @@ func runDistributedSuite(_ options: BenchmarkOptions) throws {
     try withThreads(options.threads?.first ?? 2) {
         try distributedEpoch(reporter: &reporter, distributed: false)
     }
-    guard let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun", "/opt/homebrew/bin/mpirun"].first(where: FileManager.default.isExecutableFile) else {
+    guard let mpirun = MPI.launcher else {
         FileHandle.standardError.write(Data("distributed: 2 ranks skipped: no mpirun (install Open MPI: apt-get install openmpi-bin libopenmpi-dev)\n".utf8))
         return
     }
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: mpirun)
-    process.arguments = ["-np", "2"] + (isOpenMPI(mpirun) ? ["--oversubscribe"] : []) + [CommandLine.arguments[0], "distributed"] + (options.json ? ["--json"] : [])
+    process.executableURL = mpirun
+    process.arguments = MPI.launchArguments(mpirun, ranks: 2) + [CommandLine.arguments[0], "distributed"] + (options.json ? ["--json"] : [])
     var environment = ProcessInfo.processInfo.environment
     environment["FASTSWIFT_BENCH_DDP_WORKER"] = "1"
     environment["FASTSWIFT_THREADS"] = "1"
@@ -33,19 +33,6 @@ func runDistributedSuite(_ options: BenchmarkOptions) throws {
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { throw BenchmarkError.usage("mpirun -np 2 failed with status \(process.terminationStatus)") }
-}
-
-/// Whether `mpirun` is Open MPI's (which needs `--oversubscribe` to start more ranks than it counts slots).
-private func isOpenMPI(_ mpirun: String) -> Bool {
-    let probe = Process(), pipe = Pipe()
-    probe.executableURL = URL(fileURLWithPath: mpirun)
-    probe.arguments = ["--version"]
-    probe.standardOutput = pipe
-    probe.standardError = pipe
-    guard (try? probe.run()) != nil else { return false }
-    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    probe.waitUntilExit()
-    return text.contains("Open MPI")
 }
 
 /// One warm-up and one timed `fitOneCycle` epoch; rank 0 (or the single process) reports.

@@ -29,26 +29,24 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
 
     /// A loader whose batches are built by `makeBatch` from lists of item positions. Throws a
     /// `DataError` when `batchSize` is not positive or `count` is negative.
-    public init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
-                generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch) throws {
-        guard batchSize > 0 else { throw DataError("DataLoader", "batchSize must be positive, got \(batchSize)") }
-        guard count >= 0 else { throw DataError("DataLoader", "the item count must not be negative, got \(count)") }
-        itemCount = count
-        self.batchSize = batchSize
-        self.shuffle = shuffle
-        self.dropLast = dropLast
-        self.prefetch = prefetch
-        self.makeBatch = { positions, _ in makeBatch(positions) }
-        self.generator = generator ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
-        seedsBatches = false
+    public convenience init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
+                            generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch) throws {
+        try self.init(count: count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, generator: generator,
+                      seedsBatches: false) { positions, _ in makeBatch(positions) }
     }
 
     /// A loader whose batches are random (augmented): `makeBatch` gets each batch's item
     /// positions and a seed, drawn from the loader's generator in batch order when a pass
     /// begins, so the same seed gives the same batches with or without prefetching. Throws a
     /// `DataError` when `batchSize` is not positive or `count` is negative.
-    public init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
-                generator: RandomGenerator? = nil, makeRandomBatch: @escaping @Sendable ([Int], UInt64) -> Batch) throws {
+    public convenience init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
+                            generator: RandomGenerator? = nil, makeRandomBatch: @escaping @Sendable ([Int], UInt64) -> Batch) throws {
+        try self.init(count: count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, generator: generator,
+                      seedsBatches: true, makeBatch: makeRandomBatch)
+    }
+
+    private init(count: Int, batchSize: Int, shuffle: Bool, dropLast: Bool, prefetch: Bool, generator: RandomGenerator?,
+                 seedsBatches: Bool, makeBatch: @escaping @Sendable ([Int], UInt64) -> Batch) throws {
         guard batchSize > 0 else { throw DataError("DataLoader", "batchSize must be positive, got \(batchSize)") }
         guard count >= 0 else { throw DataError("DataLoader", "the item count must not be negative, got \(count)") }
         itemCount = count
@@ -56,9 +54,9 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
         self.shuffle = shuffle
         self.dropLast = dropLast
         self.prefetch = prefetch
-        makeBatch = makeRandomBatch
+        self.makeBatch = makeBatch
         self.generator = generator ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
-        seedsBatches = true
+        self.seedsBatches = seedsBatches
     }
 
     /// The state of the generator that shuffles this loader (`RandomGenerator.state`), saved in

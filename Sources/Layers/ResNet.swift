@@ -17,15 +17,7 @@ public final class BasicBlock: Module {
     }
 
     public override func outputShape(for input: [Int]) throws -> [Int]? {
-        var shape: [Int]? = input
-        for (name, layer) in [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)] as [(String, Module)] {
-            shape = try LayerShapeError.checking(name, layer, shape)
-        }
-        let identity = try downsample.map { try LayerShapeError.checking("downsample", $0, input) } ?? input
-        if let shape, let identity, shape != identity {
-            throw LayerShapeError(self, "the residual branch gives \(shape) but the shortcut \(identity)")
-        }
-        return shape
+        try residualOutputShape(self, [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)], downsample: downsample, input: input)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -61,15 +53,8 @@ public final class Bottleneck: Module {
     }
 
     public override func outputShape(for input: [Int]) throws -> [Int]? {
-        var shape: [Int]? = input
-        for (name, layer) in [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)] as [(String, Module)] {
-            shape = try LayerShapeError.checking(name, layer, shape)
-        }
-        let identity = try downsample.map { try LayerShapeError.checking("downsample", $0, input) } ?? input
-        if let shape, let identity, shape != identity {
-            throw LayerShapeError(self, "the residual branch gives \(shape) but the shortcut \(identity)")
-        }
-        return shape
+        try residualOutputShape(self, [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)],
+                                downsample: downsample, input: input)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -80,6 +65,17 @@ public final class Bottleneck: Module {
         let out = bn3(conv3(bn2.forwardReLU(conv2(bn1.forwardReLU(conv1(x))))))
         return (out + (downsample?(x) ?? x)).relu()
     }
+}
+
+/// A residual block's output shape: its branch's layers in turn, checked against the shortcut's.
+func residualOutputShape(_ block: Module, _ branch: [(String, Module)], downsample: Sequential?, input: [Int]) throws -> [Int]? {
+    var shape: [Int]? = input
+    for (name, layer) in branch { shape = try LayerShapeError.checking(name, layer, shape) }
+    let identity = try downsample.map { try LayerShapeError.checking("downsample", $0, input) } ?? input
+    if let shape, let identity, shape != identity {
+        throw LayerShapeError(block, "the residual branch gives \(shape) but the shortcut \(identity)")
+    }
+    return shape
 }
 
 /// A block's shortcut in inference: the projection's convolution applies its batch norm as it

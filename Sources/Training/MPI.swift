@@ -101,6 +101,28 @@ public final class MPI: @unchecked Sendable {
         abortFunction = try symbol("MPI_Abort", as: (@convention(c) (Handle, Int32) -> Int32).self)
     }
 
+    /// The `mpirun` on this machine (in /usr/bin, /usr/local/bin or /opt/homebrew/bin), if any.
+    public static var launcher: URL? {
+        ["/usr/bin/mpirun", "/usr/local/bin/mpirun", "/opt/homebrew/bin/mpirun"]
+            .first(where: FileManager.default.isExecutableFile).map { URL(fileURLWithPath: $0) }
+    }
+
+    /// The arguments that start `ranks` processes with `launcher`: Open MPI's also need
+    /// `--oversubscribe` to start more ranks than the cores it counts.
+    public static func launchArguments(_ launcher: URL, ranks: Int) -> [String] {
+        let probe = Process(), pipe = Pipe()
+        probe.executableURL = launcher
+        probe.arguments = ["--version"]
+        probe.standardOutput = pipe
+        probe.standardError = pipe
+        var openMPI = false
+        if (try? probe.run()) != nil {
+            openMPI = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("Open MPI")
+            probe.waitUntilExit()
+        }
+        return ["-np", "\(ranks)"] + (openMPI ? ["--oversubscribe"] : [])
+    }
+
     /// The MPI library: `FASTSWIFT_MPI_LIBRARY` when set, else the usual names of Open MPI's
     /// and MPICH's libraries. Throws, naming what to install, when none loads.
     static func openLibrary(_ candidates: [String]? = nil) throws -> (UnsafeMutableRawPointer, String) {

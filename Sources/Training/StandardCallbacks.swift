@@ -46,7 +46,23 @@ public class TrackerCallback: Callback {
 
     public override var order: Int { 65 }   // after the Recorder and the progress table
 
-    public override func beforeFit(_ learn: Learner) throws { best = nil }
+    /// Epochs since the monitored value last improved (`stalled(_:)` counts them).
+    private var waited = 0
+
+    public override func beforeFit(_ learn: Learner) throws {
+        best = nil
+        waited = 0
+    }
+
+    /// After an epoch: how many epochs in a row the monitored value has not improved (0 when
+    /// this one improved it).
+    func stalled(_ learn: Learner) throws -> Int {
+        waited = improved(try current(learn)) ? 0 : waited + 1
+        return waited
+    }
+
+    /// Starts counting stalled epochs afresh (after acting on them).
+    func resetStall() { waited = 0 }
 
     /// The monitored value of the last epoch; throws when no column has that name.
     func current(_ learn: Learner) throws -> Float {
@@ -68,21 +84,14 @@ public class TrackerCallback: Callback {
 /// Stops training when the monitored value has not improved for `patience` epochs.
 public final class EarlyStopping: TrackerCallback {
     public let patience: Int
-    private var waited = 0
 
     public init(monitor: String = "valid_loss", minDelta: Float = 0, patience: Int = 1, lowerIsBetter: Bool? = nil) {
         self.patience = patience
         super.init(monitor: monitor, minDelta: minDelta, lowerIsBetter: lowerIsBetter)
     }
 
-    public override func beforeFit(_ learn: Learner) throws {
-        try super.beforeFit(learn)
-        waited = 0
-    }
-
     public override func afterEpoch(_ learn: Learner) throws {
-        if improved(try current(learn)) { waited = 0; return }
-        waited += 1
+        let waited = try stalled(learn)
         if waited >= patience {
             print("EarlyStopping: no improvement in \(monitor) for \(waited) epochs; stopping after epoch \(learn.epoch)")
             throw CancelFit()
@@ -120,7 +129,6 @@ public final class SaveModel: TrackerCallback {
 /// one-cycle schedule sets the rate itself every batch.
 public final class ReduceLROnPlateau: TrackerCallback {
     public let patience: Int, factor: Float, minLR: Float
-    private var waited = 0
 
     public init(monitor: String = "valid_loss", minDelta: Float = 0, patience: Int = 1, factor: Float = 10, minLR: Float = 0,
                 lowerIsBetter: Bool? = nil) {
@@ -130,21 +138,15 @@ public final class ReduceLROnPlateau: TrackerCallback {
         super.init(monitor: monitor, minDelta: minDelta, lowerIsBetter: lowerIsBetter)
     }
 
-    public override func beforeFit(_ learn: Learner) throws {
-        try super.beforeFit(learn)
-        waited = 0
-    }
-
     public override func afterEpoch(_ learn: Learner) throws {
-        if improved(try current(learn)) { waited = 0; return }
-        waited += 1
+        let waited = try stalled(learn)
         guard waited >= patience, let opt = learn.opt, factor > 0 else { return }
         let reduced = max(opt.lr / factor, minLR)
         if reduced < opt.lr {
             print("ReduceLROnPlateau: no improvement in \(monitor) for \(waited) epochs; learning rate \(opt.lr) → \(reduced)")
             opt.lr = reduced
         }
-        waited = 0
+        resetStall()
     }
 }
 

@@ -50,24 +50,9 @@ final class DistributedTests: XCTestCase {
 
     /// `mpirun`, or nil (with the reason printed) when MPI is not installed.
     func mpirun() -> URL? {
-        for folder in ["/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"] where FileManager.default.isExecutableFile(atPath: folder + "/mpirun") {
-            return URL(fileURLWithPath: folder + "/mpirun")
-        }
+        if let launcher = MPI.launcher { return launcher }
         print("DistributedTests: skipped: no mpirun (install Open MPI: apt-get install openmpi-bin libopenmpi-dev)")
         return nil
-    }
-
-    /// Whether `mpirun` is Open MPI's (which needs `--oversubscribe` for more ranks than slots it counts).
-    func isOpenMPI(_ mpirun: URL) -> Bool {
-        let probe = Process(), pipe = Pipe()
-        probe.executableURL = mpirun
-        probe.arguments = ["--version"]
-        probe.standardOutput = pipe
-        probe.standardError = pipe
-        guard (try? probe.run()) != nil else { return false }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        probe.waitUntilExit()
-        return text.contains("Open MPI")
     }
 
     /// Runs `testWorkerRank` in 2 ranks of one thread each; returns the exit status and rank 0's file.
@@ -75,7 +60,7 @@ final class DistributedTests: XCTestCase {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-ddp-\(UUID().uuidString).safetensors")
         let process = Process()
         process.executableURL = try XCTUnwrap(mpirun())
-        process.arguments = ["-np", "2"] + (isOpenMPI(process.executableURL!) ? ["--oversubscribe"] : [])
+        process.arguments = MPI.launchArguments(process.executableURL!, ranks: 2)
             + [CommandLine.arguments[0], "TrainingTests.DistributedTests/testWorkerRank"]
         var environment = ProcessInfo.processInfo.environment
         environment[Self.workerOutput] = output.path
