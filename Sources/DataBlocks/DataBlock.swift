@@ -250,10 +250,8 @@ public struct DataBlock {
             let random = seed.map { RandomGenerator(seed: $0 ^ 0xB47C_4D0F_2E1A_5C39) }
             return batchTransforms.reduce(x) { $1.apply($0, random: random) }
         }
-        let valid = ByteImages(images.planes(validIndex, transforms: itemTransforms, size: size, seed: nil), itemShape: itemShape, targets: validTargets)
-        let validLoader = try DataLoader(count: valid.count, batchSize: batchSize) { positions in
-            (transformed(valid.batch(positions), seed: nil), valid.targets[positions])
-        }
+        // The training loader is made first: each loader's generator is drawn from the global one
+        // as it is made, and this order gives the shuffles a seed has always given.
         let trainLoader: DataLoader<(Tensor, Tensor)>
         if !itemTransforms.isEmpty {
             trainLoader = try DataLoader(count: trainIndex.count, batchSize: batchSize, shuffle: true, dropLast: true) { positions, seed in
@@ -273,6 +271,10 @@ public struct DataBlock {
                     (transformed(train.batch(positions), seed: seed), train.targets[positions])
                 }
             }
+        }
+        let valid = ByteImages(images.planes(validIndex, transforms: itemTransforms, size: size, seed: nil), itemShape: itemShape, targets: validTargets)
+        let validLoader = try DataLoader(count: valid.count, batchSize: batchSize) { positions in
+            (transformed(valid.batch(positions), seed: nil), valid.targets[positions])
         }
         return DataLoaders(trainLoader, validLoader, vocab: categories.vocab, batchTransforms: batchTransforms)
     }

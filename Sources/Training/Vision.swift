@@ -18,9 +18,10 @@ public enum Architecture: Sendable, CaseIterable {
     /// The channels the body gives (the head's input): 512, or 2048 for ResNet-50.
     public var features: Int { self == .resnet50 ? 2048 : 512 }
 
-    /// The full model `visionLearner` builds: the body, then fastai's head.
+    /// The full model `visionLearner` builds: the body, then fastai's head. (The network is made
+    /// whole, classifier included, so that a seed gives the same initial weights as it always has.)
     func model(inChannels: Int, classes: Int) -> Sequential {
-        Self.withHead(network(inChannels: inChannels, classes: 1).body, features: features, classes: classes)
+        Self.withHead(network(inChannels: inChannels).body, features: features, classes: classes)
     }
 
     /// A body and fastai's head for it, the head's linear layers initialised Kaiming-normal.
