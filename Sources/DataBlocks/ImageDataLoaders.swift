@@ -6,7 +6,7 @@ import Tensors
 /// Every one takes the item and batch transforms of a `DataBlock`:
 ///
 ///     let dls = try ImageDataLoaders.fromNameFunc(path, files: try getImageFiles(path),
-///                                                  labelFunc: { $0.lastPathComponent.first!.isUppercase ? "cat" : "dog" },
+///                                                  labelFunc: { $0.lastPathComponent.first?.isUppercase == true ? "cat" : "dog" },
 ///                                                  itemTransforms: [Resize(224)], batchTransforms: augTransforms())
 public enum ImageDataLoaders {
     /// Images in `path/<train>/<label>/` and `path/<valid>/<label>/` (labels from the parent
@@ -23,7 +23,7 @@ public enum ImageDataLoaders {
     }
 
     /// The image `files` labelled by `labelFunc` (fastai's `from_name_func`, chapter 1's pets:
-    /// `labelFunc: { $0.lastPathComponent.first!.isUppercase ? "cat" : "dog" }`), a random
+    /// `labelFunc: { $0.lastPathComponent.first?.isUppercase == true ? "cat" : "dog" }`), a random
     /// `validPct` held out with `seed`.
     public static func fromNameFunc(_ path: URL, files: [URL], labelFunc: @escaping (URL) throws -> String, validPct: Double = 0.2,
                                     seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,

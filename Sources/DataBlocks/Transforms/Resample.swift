@@ -67,16 +67,18 @@ extension Image {
             var out = [UInt8](repeating: 0, count: w * height * c)
             current.pixels.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
+                    taps.weights.withUnsafeBufferPointer { allWeights in
                     for y in 0..<height {
                         let srcRow = src.baseAddress! + y * width * c, dstRow = dst.baseAddress! + y * w * c
                         for x in 0..<w {
-                            let (first, count, weights) = taps.window(x)
+                            let first = taps.firsts[x], count = taps.counts[x], weights = allWeights.baseAddress! + x * taps.stride
                             for k in 0..<c {
                                 var sum = Int32(1 << (ResampleTaps.bits - 1))
                                 for t in 0..<count { sum &+= Int32(srcRow[(first + t) * c + k]) &* weights[t] }
                                 dstRow[x * c + k] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
                             }
                         }
+                    }
                     }
                 }
             }
@@ -88,14 +90,16 @@ extension Image {
             let rowLength = w * c
             current.pixels.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
+                    taps.weights.withUnsafeBufferPointer { allWeights in
                     for y in 0..<h {
-                        let (first, count, weights) = taps.window(y)
+                        let first = taps.firsts[y], count = taps.counts[y], weights = allWeights.baseAddress! + y * taps.stride
                         let dstRow = dst.baseAddress! + y * rowLength
                         for i in 0..<rowLength {
                             var sum = Int32(1 << (ResampleTaps.bits - 1))
                             for t in 0..<count { sum &+= Int32(src[(first + t) * rowLength + i]) &* weights[t] }
                             dstRow[i] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
                         }
+                    }
                     }
                 }
             }
@@ -106,16 +110,19 @@ extension Image {
 }
 
 /// For each output coordinate, the input samples it reads and their fixed-point weights
-/// (PIL's `precompute_coeffs` for the bilinear filter).
+/// (PIL's `precompute_coeffs` for the bilinear filter), the weights in one flat buffer.
 struct ResampleTaps {
     static let bits = 22
-    let firsts: [Int], counts: [Int], weights: [[Int32]]
+    let firsts: [Int], counts: [Int]
+    /// Output `i`'s weights start at `i * stride`.
+    let weights: [Int32]
+    let stride: Int
 
     init(input: Int, output: Int) {
         let scale = Double(input) / Double(output)
         let filterScale = max(scale, 1)
         let support = filterScale   // the triangle's support (1) widened when shrinking
-        var firsts: [Int] = [], counts: [Int] = [], weights: [[Int32]] = []
+        var firsts: [Int] = [], counts: [Int] = [], rows: [[Double]] = []
         for i in 0..<output {
             let centre = (Double(i) + 0.5) * scale
             let lo = max(Int(centre - support + 0.5), 0)
@@ -128,12 +135,16 @@ struct ResampleTaps {
             if total > 0 { w = w.map { $0 / total } }
             firsts.append(lo)
             counts.append(w.count)
-            weights.append(w.map { Int32(($0 * Double(1 << Self.bits)).rounded()) })
+            rows.append(w)
+        }
+        let stride = max(counts.max() ?? 1, 1)
+        var flat = [Int32](repeating: 0, count: output * stride)
+        for (i, row) in rows.enumerated() {
+            for (t, w) in row.enumerated() { flat[i * stride + t] = Int32((w * Double(1 << Self.bits)).rounded()) }
         }
         self.firsts = firsts
         self.counts = counts
-        self.weights = weights
+        self.weights = flat
+        self.stride = stride
     }
-
-    @inline(__always) func window(_ i: Int) -> (first: Int, count: Int, weights: [Int32]) { (firsts[i], counts[i], weights[i]) }
 }
