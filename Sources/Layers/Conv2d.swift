@@ -8,8 +8,8 @@ public final class Conv2d: Module {
     public var weight: Tensor
     public var bias: Tensor?
     public let inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int, padding: Int
-    /// The last gathered GEMM weight for inference, with the weight contents and taps it is for.
-    private let gatherCache = GatherCache()
+    /// The packed GEMM weight for inference, with the weight contents and taps it is for.
+    private let inferenceCache = InferenceCache()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
@@ -55,29 +55,29 @@ public final class Conv2d: Module {
         if let bias { shift = shift + bias.detach() * scale }
         return Tensor.conv2dInference(input, weight: weight, stride: (stride, stride), padding: (padding, padding),
                                       scale: scale, shift: shift, residual: residual, relu: relu,
-                                      gemmWeight: gatheredWeight(for: input))
+                                      packedWeight: packedWeight(for: input))
     }
 
-    /// The weight as the GEMM takes it when some kernel taps only see padding (the last stage of
-    /// a ResNet on small images reads 1 tap in 9 of a 9.4 MB weight), kept between inference
-    /// calls while the weight's values stay the same; nil when nothing is gathered.
-    private func gatheredWeight(for input: Tensor) -> Tensor? {
+    /// The weight as the inference GEMM takes it (packed into the micro-kernel's panels, and
+    /// only the kernel taps that see the input: the last stage of a ResNet on small images
+    /// reads 1 tap in 9 of a 9.4 MB weight), kept between calls while the weight's values and
+    /// the taps stay the same.
+    private func packedWeight(for input: Tensor) -> Kernels.PackedPanels {
         let g = Tensor.convolutionGeometry(input, weight, stride: (stride, stride), padding: (padding, padding))
-        guard g.prunesTaps else { return nil }
         let identity = weight.contentIdentity
-        gatherCache.lock.lock()
-        defer { gatherCache.lock.unlock() }
-        if let cached = gatherCache.entry, cached.identity == identity, cached.taps == g.taps { return cached.weight }
-        let gathered = Tensor.gemmWeight(weight, g)
-        gatherCache.entry = (identity, g.taps, gathered)
-        return gathered
+        inferenceCache.lock.lock()
+        defer { inferenceCache.lock.unlock() }
+        if let cached = inferenceCache.entry, cached.identity == identity, cached.taps == g.taps { return cached.weight }
+        let packed = Tensor.inferenceWeight(weight, g)
+        inferenceCache.entry = (identity, g.taps, packed)
+        return packed
     }
 
     /// A class, not a `Mutex` stored in the module: modules find their parameters by reflecting
     /// their stored properties, which must be copyable values.
-    private final class GatherCache: @unchecked Sendable {
+    private final class InferenceCache: @unchecked Sendable {
         let lock = NSLock()
-        var entry: (identity: ContentIdentity, taps: [Int], weight: Tensor)?
+        var entry: (identity: ContentIdentity, taps: [Int], weight: Kernels.PackedPanels)?
     }
 
     /// Traps, naming both shapes, unless `input` is `[N, inChannels, H, W]`: a programming

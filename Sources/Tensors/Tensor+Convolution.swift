@@ -131,8 +131,8 @@ extension Tensor {
             fatalError(shapeMismatchMessage(op: "conv2d", weight.shape, bias.shape, reason: "do not fit: the bias needs one value per output channel"))
         }
         let w = gemmWeight(weight, g)
-        let result = convolved(input, gemmWeight: w, outChannels: weight.shape[0], g,
-                               .bias(bias.map { UnsafePointer($0.pointer) }))
+        let result = convolved(input, weight: Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize),
+                               g, .bias(bias.map { UnsafePointer($0.pointer) }))
         let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1],
                                          gemmWeight: g.prunesTaps ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
@@ -142,11 +142,11 @@ extension Tensor {
     /// `batchNormAffine` gives them), an optional residual `[N, Cout, Hout, Wout]` added, and an
     /// optional ReLU, all applied as the GEMM result is laid out: one pass instead of three.
     /// Bit-identical to running them apart. Records nothing: for inference (`noGrad`) only.
-    /// `gemmWeight`, when given, is `gemmWeight(weight, g)` made earlier (a layer may keep it
+    /// `packedWeight`, when given, is `inferenceWeight(weight, g)` made earlier (a layer keeps it
     /// while its weight does not change).
     package static func conv2dInference(_ input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
                                         scale: Tensor, shift: Tensor, residual: Tensor?, relu: Bool,
-                                        gemmWeight gathered: Tensor? = nil) -> Tensor {
+                                        packedWeight: Kernels.PackedPanels? = nil) -> Tensor {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let cout = weight.shape[0]
         precondition(scale.shape == [cout] && shift.shape == [cout], "conv2dInference: one scale and shift per output channel")
@@ -154,20 +154,29 @@ extension Tensor {
             fatalError(shapeMismatchMessage(op: "conv2d + residual", [input.shape[0], cout, g.outH, g.outW], residual.shape,
                                             reason: "do not fit: the residual must have the convolution's output shape"))
         }
-        return convolved(input, gemmWeight: gathered ?? gemmWeight(weight, g), outChannels: cout, g,
+        if let packedWeight, packedWeight.rows != cout || packedWeight.depth != g.patchSize {
+            fatalError("conv2dInference: the packed weight is \(packedWeight.rows)x\(packedWeight.depth), the geometry needs \(cout)x\(g.patchSize)")
+        }
+        return convolved(input, weight: packedWeight ?? inferenceWeight(weight, g), g,
                          Kernels.ChannelEpilogue(scale: scale.pointer, shift: shift.pointer,
                                                  residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
     }
 
-    /// The convolution itself, tile by tile of samples: `w` is the GEMM weight `[Cout, C·T]`, and
-    /// `epilogue` is applied per output channel as each tile is laid out (its residual, if any,
-    /// indexed from the first sample).
-    private static func convolved(_ input: Tensor, gemmWeight w: Tensor, outChannels cout: Int, _ g: ConvGeometry,
+    /// `gemmWeight(weight, g)` packed for the GEMM, as `conv2dInference` takes it: a layer that
+    /// runs many batches with the same weight packs it once.
+    package static func inferenceWeight(_ weight: Tensor, _ g: ConvGeometry) -> Kernels.PackedPanels {
+        let w = gemmWeight(weight, g)
+        return Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize)
+    }
+
+    /// The convolution itself, tile by tile of samples: `w` is the packed GEMM weight
+    /// `[Cout, C·T]`, and `epilogue` is applied per output channel as each tile is laid out (its
+    /// residual, if any, indexed from the first sample).
+    private static func convolved(_ input: Tensor, weight w: Kernels.PackedPanels, _ g: ConvGeometry,
                                   _ epilogue: Kernels.ChannelEpilogue) -> Tensor {
-        let n = input.shape[0]
+        let n = input.shape[0], cout = w.rows
         let result = Tensor(uninitializedShape: [n, cout, g.outH, g.outW])
         let tile = convolutionTile(g, batch: n)
-        let k = g.patchSize
         // Shifted copies never build their columns: the GEMM packs them from the channel rows.
         let workspace = ColumnsWorkspace(g, tile: tile, needsColumns: !g.isShiftedCopy && !(isPointwise(g) && tile == 1))
         let product = AlignedBuffer(count: cout * tile * g.outPixels)
@@ -178,8 +187,7 @@ extension Tensor {
             let x = input.pointer + s0 * g.channels * g.inPixels
             if g.isShiftedCopy {
                 Kernels.nchwToChannelRows(x, samples: t, pixels: g.inPixels, channels: g.channels, workspace.channelRows)
-                Kernels.shiftedConvolution(weight: w.pointer, outChannels: cout, rows: workspace.channelRows, samples: t, g,
-                                           product.pointer)
+                Kernels.shiftedConvolution(weight: w, rows: workspace.channelRows, samples: t, g, product.pointer)
             } else {
                 let a: UnsafePointer<Float>
                 if isPointwise(g) && t == 1 {
@@ -188,8 +196,7 @@ extension Tensor {
                     workspace.fillColumns(from: x, samples: t)
                     a = UnsafePointer(workspace.columns)
                 }
-                Kernels.sgemm(transA: false, transB: false, m: cout, n: p, k: k, a: w.pointer, lda: k,
-                              b: a, ldb: p, c: product.pointer, ldc: p)
+                Kernels.sgemm(packed: w, n: p, b: a, ldb: p, c: product.pointer, ldc: p)
             }
             var tileEpilogue = epilogue
             tileEpilogue.residual = epilogue.residual.map { $0 + s0 * cout * g.outPixels }
@@ -215,6 +222,7 @@ extension Tensor {
         // weight's channels swapped and its kernel rotated: no dcols, no col2im.
         let transposed = needInput && g.isShiftedCopy ? transposedGeometry(g, outChannels: cout) : nil
         let w = !needInput ? nil : transposed != nil ? flippedWeight(weight, gathered: saved, g) : saved ?? gemmWeight(weight, g)
+        let packedFlipped = transposed.map { Kernels.PackedPanels(w!.pointer, lda: $0.patchSize, rows: g.channels, depth: $0.patchSize) }
         let workspace = ColumnsWorkspace(g, tile: tile, needsColumns: needWeight || transposed == nil)
         let cols = workspace.columns
         // dY as channel rows, with the margins a shifted copy reads past its ends.
@@ -236,9 +244,8 @@ extension Tensor {
             }
             if let dx, let w {
                 let dxTile = dx.pointer + s0 * g.channels * g.inPixels
-                if let transposed {
-                    Kernels.shiftedConvolution(weight: w.pointer, outChannels: g.channels, rows: dyRows, samples: t,
-                                               transposed, workspace.channelRows)
+                if let transposed, let packedFlipped {
+                    Kernels.shiftedConvolution(weight: packedFlipped, rows: dyRows, samples: t, transposed, workspace.channelRows)
                     Kernels.channelRowsToNCHW(workspace.channelRows, samples: t, pixels: g.inPixels, channels: g.channels, dxTile)
                 } else {
                     // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.

@@ -108,4 +108,35 @@ final class GEMMTests: XCTestCase {
         let two = a.matmul(b)
         XCTAssertEqual(one, two, "each element is summed in the same order whatever the thread count")
     }
+
+    /// A prepacked A gives exactly what `sgemm` gives on the unpacked one: partial panels, depth
+    /// over one block (and a partial last block), columns of B and C with padded strides, both
+    /// thread counts, zero depth. (A single row or column, which `sgemm` hands to `gemv`, is
+    /// compared within rounding.)
+    func testPrepackedAIsBitIdenticalToSGEMM() {
+        for (m, n, k) in [(1, 5, 3), (13, 70, 300), (64, 1, 49), (130, 33, 513), (512, 64, 512), (5, 9, 0)] {
+            for threads in [1, 2] {
+                let g = RandomGenerator(seed: UInt64(m * 7 + n * 11 + k))
+                let ldb = n + 3, ldc = n + 1
+                let a = (0..<(m * k)).map { _ in g.nextUniform() * 2 - 1 }
+                let b = (0..<(k * ldb)).map { _ in g.nextUniform() * 2 - 1 }
+                var expected = [Float](repeating: .nan, count: m * ldc), packed = expected
+                Kernels.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: max(k, 1), b: b, ldb: ldb,
+                              c: &expected, ldc: ldc, threads: threads)
+                let panels = a.withUnsafeBufferPointer { Kernels.PackedPanels($0.baseAddress ?? UnsafePointer(bitPattern: 64)!, lda: k, rows: m, depth: k) }
+                b.withUnsafeBufferPointer { pb in
+                    packed.withUnsafeMutableBufferPointer { pc in
+                        Kernels.sgemm(packed: panels, n: n, b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: ldc, threads: threads)
+                    }
+                }
+                for i in 0..<m {
+                    for j in 0..<n {
+                        XCTAssertEqual(packed[i * ldc + j], expected[i * ldc + j], accuracy: m == 1 || n == 1 ? 1e-5 : 0,
+                                       "m=\(m) n=\(n) k=\(k) threads=\(threads) at (\(i), \(j))")
+                    }
+                    XCTAssertTrue(packed[i * ldc + n].isNaN, "padding column touched")
+                }
+            }
+        }
+    }
 }

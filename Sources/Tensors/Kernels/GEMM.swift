@@ -115,40 +115,105 @@ extension Kernels {
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
     ) {
         if threads == 1 || m * n * k <= independentSweepLimit || min(m, n) * k < duplicatedPackingLimit {
-            // Split the dimension whose operand is cheaper to pack twice, if it has enough panels.
-            let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
-            let splitColumns = columnPanels >= threads && (m <= n || rowPanels < threads)
-            let parts = min(threads, splitColumns ? columnPanels : rowPanels)
-            let shared = UncheckedSendable((a: a, b: b, c: c))
-            parallelFor(chunks: parts) { t in
-                let s = shared.value
-                let rows = splitColumns ? 0..<m : splitRange(m, parts: parts, part: t, granule: mr)
-                let columns = splitColumns ? splitRange(n, parts: parts, part: t, granule: nr) : 0..<n
-                sweep(transA: transA, transB: transB, rows: rows, columns: columns, k: k, alpha: alpha,
-                      a: s.a, lda: lda, b: s.b, ldb: ldb, overwrite: overwrite, c: s.c, ldc: ldc)
-            }
+            independentSweeps(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                              prepacked: nil, b: b, ldb: ldb, overwrite: overwrite, c: c, ldc: ldc, threads: threads)
             return
         }
         sharedPanelGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                         a: a, lda: lda, b: b, ldb: ldb, overwrite: overwrite, c: c, ldc: ldc, threads: threads)
     }
 
+    /// Each thread sweeps its own block of C (rows or columns, whichever operand is cheaper to
+    /// pack twice and has enough panels), packing its own panels unless A comes `prepacked`.
+    private static func independentSweeps(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, prepacked: PackedPanels?, b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    ) {
+        let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
+        let splitColumns = columnPanels >= threads && (m <= n || rowPanels < threads)
+        let parts = min(threads, splitColumns ? columnPanels : rowPanels)
+        let shared = UncheckedSendable((a: a, b: b, c: c, prepacked: prepacked))
+        parallelFor(chunks: parts) { t in
+            let s = shared.value
+            let rows = splitColumns ? 0..<m : splitRange(m, parts: parts, part: t, granule: mr)
+            let columns = splitColumns ? splitRange(n, parts: parts, part: t, granule: nr) : 0..<n
+            sweep(transA: transA, transB: transB, rows: rows, columns: columns, k: k, alpha: alpha,
+                  a: s.a, lda: lda, prepacked: s.prepacked, b: s.b, ldb: ldb, overwrite: overwrite, c: s.c, ldc: ldc)
+        }
+    }
+
+    /// `C = A · B` with A packed ahead of time: `a` is `rows × depth`, B is `depth × n` with row
+    /// stride `ldb`, C is `rows × n` with row stride `ldc`, overwritten. The same arithmetic as
+    /// `sgemm` on the unpacked A, without packing A again: bit-identical results, except that a
+    /// single row or column also goes through the micro-kernel (`sgemm` gives those to `gemv`).
+    ///
+    /// - Parameter threads: as in `sgemm`.
+    package static func sgemm(packed a: PackedPanels, n: Int, b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil) {
+        precondition(n >= 0 && ldc >= n && (ldb >= n || a.depth <= 1), "sgemm(packed:): bad sizes n=\(n) ldb=\(ldb) ldc=\(ldc)")
+        let (m, k) = (a.rows, a.depth)
+        if m == 0 || n == 0 { return }
+        let threadCount = max(1, threads ?? threadsFor(work: m * n * max(k, 1), threshold: 1 << 21))
+        if k == 0 { return scale(c, rows: m, columns: n, ldc: ldc, by: 0, threads: threadCount) }
+        independentSweeps(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.block(depth0: 0, depth: 0, row0: 0),
+                          lda: k, prepacked: a, b: b, ldb: ldb, overwrite: true, c: c, ldc: ldc, threads: threadCount)
+    }
+
+    /// A matrix (`rows × depth`, row-major) packed once into the micro-kernel's row panels, depth
+    /// block by depth block, for products that reuse it (a convolution's weight): the block at
+    /// depth `p0` holds all the row panels of `A[:, p0 ..< p0 + kb]`, each laid out as `packA` lays it.
+    package final class PackedPanels: @unchecked Sendable {
+        /// The matrix's size.
+        package let rows: Int, depth: Int
+        private let buffer: AlignedBuffer
+
+        /// Packs `a` (`rows × depth`, row stride `lda`), the depth blocks spread over the threads.
+        package init(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int) {
+            precondition(rows >= 0 && depth >= 0 && (lda >= depth || rows <= 1), "PackedPanels: bad sizes")
+            self.rows = rows
+            self.depth = depth
+            let panels = (rows + mr - 1) / mr
+            buffer = AlignedBuffer(count: panels * mr * depth)
+            let depthBlocks = (depth + depthBlock - 1) / depthBlock
+            let parts = min(Threads.count, max(1, rows * depth / elementwiseParallelThreshold), depthBlocks)
+            let shared = UncheckedSendable((a, buffer.pointer))
+            parallelFor(chunks: parts) { part in
+                for block in splitRange(depthBlocks, parts: parts, part: part) {
+                    let p0 = block * depthBlock, kb = min(depthBlock, depth - p0)
+                    packA(transA: false, a: shared.value.0, lda: lda, row0: 0, rows: rows, depth0: p0, depth: kb,
+                          panels: 0..<panels, into: shared.value.1 + panels * mr * p0)
+                }
+            }
+        }
+
+        deinit { buffer.free() }
+
+        /// The panels of the depth block starting at `depth0` (`kb` deep), from the panel that
+        /// holds row `row0` (a multiple of `mr`) on.
+        func block(depth0: Int, depth kb: Int, row0: Int) -> UnsafePointer<Float> {
+            UnsafePointer(buffer.pointer + (rows + mr - 1) / mr * mr * depth0 + row0 / mr * mr * kb)
+        }
+    }
+
     /// `C[rows, columns] += alpha * op(A)[rows, :] op(B)[:, columns]` on the calling thread,
     /// with its own packed panels.
+    /// With `prepacked`, A's panels are read from it (`a` and `lda` unused).
     private static func sweep(transA: Bool, transB: Bool, rows: Range<Int>, columns: Range<Int>, k: Int, alpha: Float,
-                              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
+                              a: UnsafePointer<Float>, lda: Int, prepacked: PackedPanels? = nil,
+                              b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
                               c: UnsafeMutablePointer<Float>, ldc: Int) {
         if rows.isEmpty || columns.isEmpty { return }
         let kc = min(depthBlock, k)
         let rowsPerBlock = min(rowBlock, rows.count), columnsPerBlock = min(columnBlock, columns.count)
-        let packedA = AlignedBuffer(count: (rowsPerBlock + mr - 1) / mr * mr * kc)
+        let packedA = AlignedBuffer(count: prepacked != nil ? 1 : (rowsPerBlock + mr - 1) / mr * mr * kc)
         let packedB = AlignedBuffer(count: (columnsPerBlock + nr - 1) / nr * nr * kc)
         defer { packedA.free(); packedB.free() }
         // A non-transposed A serving few columns is read in place (its rows are the
         // micro-kernel's 12 broadcast streams): packing would copy each element for few reuses
         // (a convolution's weight gradient, K × Cout). Row strides of a multiple of 4 KB would
         // put all 12 rows in one L1 set, so those are packed.
-        let directA = !transA && columns.count <= directAColumnLimit && lda % 1024 != 0
+        let directA = prepacked == nil && !transA && columns.count <= directAColumnLimit && lda % 1024 != 0
         var i0 = rows.lowerBound
         while i0 < rows.upperBound {
             let mb = min(rowsPerBlock, rows.upperBound - i0)
@@ -156,10 +221,15 @@ extension Kernels {
             var p0 = 0
             while p0 < k {
                 let kb = min(kc, k - p0)
-                packA(transA: transA, a: a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
-                      panels: fullPanels..<panels, into: packedA.pointer)
-                let source = APanels(direct: a + i0 * lda + p0, lda: lda, directPanels: fullPanels,
+                let source: APanels
+                if let prepacked {
+                    source = APanels(packed: prepacked.block(depth0: p0, depth: kb, row0: i0), depth: kb)
+                } else {
+                    packA(transA: transA, a: a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
+                          panels: fullPanels..<panels, into: packedA.pointer)
+                    source = APanels(direct: a + i0 * lda + p0, lda: lda, directPanels: fullPanels,
                                      packed: UnsafePointer(packedA.pointer), depth: kb)
+                }
                 var j0 = columns.lowerBound
                 while j0 < columns.upperBound {
                     let nb = min(columnsPerBlock, columns.upperBound - j0)
@@ -412,8 +482,8 @@ extension Kernels {
     #if FASTSWIFT_PORTABLE
     /// The micro-kernel of a portable build (16 SSE registers, no FMA): `C[0..<6, 0..<8] +=
     /// alpha * Apanel · Bpanel`, the 6 accumulators in 12 registers, the B row in 2 and the
-    /// broadcast in 1. Strides as in the native kernel.
-    @inline(__always)
+    /// broadcast in 1. Strides as in the native kernel; compiled on its own, as the native one.
+    @inline(never)
     static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
                             _ b: UnsafePointer<Float>, _ bStride: Int,
                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
@@ -447,10 +517,25 @@ extension Kernels {
     /// A's element (r, p) is at `r·aRowStride + p·aDepthStride`: (1, 12) in a packed panel,
     /// (lda, 1) when A is read in place. B's rows are `bStride` apart: 32 in a packed panel,
     /// `ldb` when B is read in place.
-    @inline(__always)
+    ///
+    /// Compiled once, as a function of its own: inlined into a large caller, the optimizer's
+    /// budget runs out and the tile's 27 live registers spill (measured: a third of the speed).
+    @inline(never)
     static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
-                                 _ b: UnsafePointer<Float>, _ bStride: Int,
-                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
+                            _ b: UnsafePointer<Float>, _ bStride: Int,
+                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
+        if aRowStride == 1 && aDepthStride == mr {
+            microKernelBody(kc, a, 1, mr, b, bStride, c, ldc, alpha, overwrite: overwrite)
+        } else {
+            microKernelBody(kc, a, aRowStride, aDepthStride, b, bStride, c, ldc, alpha, overwrite: overwrite)
+        }
+    }
+
+    /// `microKernel`'s loop, inlined into it once per kind of A panel (packed strides are constants).
+    @inline(__always)
+    private static func microKernelBody(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+                                        _ b: UnsafePointer<Float>, _ bStride: Int,
+                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
     let rs = aRowStride
     var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(),
         c10 = SIMD16<Float>(), c11 = SIMD16<Float>(),

@@ -8,16 +8,17 @@ extension Kernels {
     /// `y[Cout, P] = w[Cout, C·T] • cols[C·T, P]` with cols implicit (see `im2colShifted`).
     ///
     /// - Parameters:
-    ///   - w: the weight as the GEMM uses it, `[outChannels, g.patchSize]` (taps in use only).
+    ///   - w: the weight as the GEMM uses it, `[Cout, g.patchSize]` (taps in use only), packed.
     ///   - rows: the input as channel rows `[C, samples·H·W]`, with `g.shiftMargin` readable floats
     ///     before and after it.
     ///   - g: a shifted-copy geometry (`g.isShiftedCopy`).
-    ///   - y: the result `[outChannels, samples·H·W]`, overwritten.
-    package static func shiftedConvolution(weight w: UnsafePointer<Float>, outChannels m: Int,
+    ///   - y: the result `[Cout, samples·H·W]`, overwritten.
+    package static func shiftedConvolution(weight w: PackedPanels,
                                            rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
                                            _ y: UnsafeMutablePointer<Float>) {
         precondition(g.isShiftedCopy, "shiftedConvolution: the geometry is not a shifted copy")
-        let p = samples * g.inPixels, k = g.patchSize
+        precondition(w.depth == g.patchSize, "shiftedConvolution: the weight's depth is not the patch size")
+        let m = w.rows, p = samples * g.inPixels, k = g.patchSize
         if m == 0 || p == 0 { return }
         if k == 0 {
             y.update(repeating: 0, count: m * p)
@@ -27,21 +28,7 @@ extension Kernels {
         let shifts = g.taps.indices.map { g.shift(tap: $0) }
         let source = ShiftedColumns(rows: rows, pixels: p, taps: g.taps.count)
 
-        // The weight is packed once for every depth block, shared by the threads.
         let aPanels = (m + mr - 1) / mr
-        let packedA = AlignedBuffer(count: aPanels * mr * k)
-        defer { packedA.free() }
-        let depthBlocks = (k + depthBlock - 1) / depthBlock
-        let packParts = min(Threads.count, max(1, m * k / elementwiseParallelThreshold), depthBlocks)
-        let shared = UncheckedSendable((w: w, y: y, packedA: packedA))
-        parallelFor(chunks: packParts) { part in
-            for block in splitRange(depthBlocks, parts: packParts, part: part) {
-                let p0 = block * depthBlock, kb = min(depthBlock, k - p0)
-                packA(transA: false, a: shared.value.w, lda: k, row0: 0, rows: m, depth0: p0, depth: kb,
-                      panels: 0..<aPanels, into: shared.value.packedA.pointer + aPanels * mr * p0)
-            }
-        }
-
         // Up to four chunks of columns per thread, claimed by whichever thread is free (a thread
         // slowed by the machine takes fewer), but each at least 8 panels wide where there are
         // enough: every chunk streams all of packed A, which few columns would not repay.
@@ -50,11 +37,11 @@ extension Kernels {
         let parts = threads == 1 ? 1 : min(columnPanels, 4 * threads, max(threads, columnPanels / 8))
         masks.withUnsafeBufferPointer { maskTable in
             shifts.withUnsafeBufferPointer { shiftTable in
-                let tables = UncheckedSendable((maskTable.baseAddress!, shiftTable.baseAddress!))
+                let tables = UncheckedSendable((maskTable.baseAddress!, shiftTable.baseAddress!, y))
                 parallelFor(chunks: parts) { part in
                     let columns = splitRange(p, parts: parts, part: part, granule: nr)
                     if columns.isEmpty { return }
-                    let (masks, shifts) = tables.value
+                    let (masks, shifts, y) = tables.value
                     let packedB = AlignedBuffer(count: min(columnBlock, columns.count + nr) * min(depthBlock, k))
                     defer { packedB.free() }
                     // Column blocks outside, depth inside: a block of C stays in L2 while the
@@ -67,11 +54,11 @@ extension Kernels {
                             let kb = min(depthBlock, k - p0)
                             source.pack(depth0: p0, depth: kb, column0: j0, columns: nb, masks: masks, shifts: shifts,
                                         into: packedB.pointer)
-                            let a = APanels(packed: UnsafePointer(shared.value.packedA.pointer + aPanels * mr * p0), depth: kb)
+                            let a = APanels(packed: w.block(depth0: p0, depth: kb, row0: 0), depth: kb)
                             let b = BPanels(base: UnsafePointer(packedB.pointer), rowStride: nr, panelStep: nr * kb,
                                             tail: nil, tailIndex: -1)
                             macroKernel(depth: kb, a: a, panels: 0..<aPanels, rows: m, b: b, columns: nb, alpha: 1,
-                                        overwrite: p0 == 0, c: shared.value.y + j0, ldc: p)
+                                        overwrite: p0 == 0, c: y + j0, ldc: p)
                             p0 += kb
                         }
                         j0 += nb
