@@ -41,7 +41,7 @@ public final class Conv2d: Module {
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
-        requireInput(input)
+        requireInput(input.shape)
         return Tensor.conv2d(input, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding))
     }
 
@@ -50,20 +50,51 @@ public final class Conv2d: Module {
     /// statistics). Bit-identical to the separate layers when the convolution has no bias (as
     /// in ResNet); a bias is folded into the shift, which rounds differently.
     package func inference(_ input: Tensor, _ norm: BatchNorm, residual: Tensor? = nil, relu: Bool) -> Tensor {
-        requireInput(input)
-        var (scale, shift) = norm.inferenceAffine()
-        if let bias { shift = shift + bias.detach() * scale }
+        requireInput(input.shape)
+        let (scale, shift) = inferenceAffine(norm)
         return Tensor.conv2dInference(input, weight: weight, stride: (stride, stride), padding: (padding, padding),
                                       scale: scale, shift: shift, residual: residual, relu: relu,
-                                      packedWeight: packedWeight(for: input))
+                                      packedWeight: packedWeight(for: geometry(height: input.shape[2], width: input.shape[3])))
+    }
+
+    /// `inference(_:_:residual:relu:)` on channel-major maps, giving channel-major maps: the
+    /// same values, without the layout copies around the GEMM (a ResNet's inference path).
+    package func inference(_ input: ChannelMajorMaps, _ norm: BatchNorm, residual: ChannelMajorMaps? = nil, relu: Bool) -> ChannelMajorMaps {
+        requireInput(input.nchwShape)
+        let g = geometry(height: input.height, width: input.width)
+        let (scale, shift) = inferenceAffine(norm)
+        return input.convolved(weight: packedWeight(for: g), g, scale: scale, shift: shift, residual: residual, relu: relu)
+    }
+
+    /// `inference(_:_:relu:)` of an NCHW input (a network's first layer), giving channel-major maps.
+    package func inferenceMaps(_ input: Tensor, _ norm: BatchNorm, relu: Bool) -> ChannelMajorMaps {
+        requireInput(input.shape)
+        let g = geometry(height: input.shape[2], width: input.shape[3])
+        let (scale, shift) = inferenceAffine(norm)
+        return ChannelMajorMaps.convolved(input, weight: packedWeight(for: g), g, scale: scale, shift: shift, relu: relu)
+    }
+
+    /// `norm`'s inference affine map with this layer's bias folded into the shift.
+    private func inferenceAffine(_ norm: BatchNorm) -> (scale: Tensor, shift: Tensor) {
+        var (scale, shift) = norm.inferenceAffine()
+        if let bias { shift = shift + bias.detach() * scale }
+        return (scale, shift)
+    }
+
+    /// This layer's geometry over `height × width` maps of `inChannels` channels.
+    private func geometry(height: Int, width: Int) -> ConvGeometry {
+        guard height + 2 * padding >= kernelSize, width + 2 * padding >= kernelSize else {
+            fatalError("Conv2d(\(inChannels), \(outChannels)): the \(kernelSize)x\(kernelSize) kernel is larger than the padded \(height)x\(width) input")
+        }
+        return ConvGeometry(channels: inChannels, height: height, width: width, kernel: (kernelSize, kernelSize),
+                            stride: (stride, stride), padding: (padding, padding))
     }
 
     /// The weight as the inference GEMM takes it (packed into the micro-kernel's panels, and
     /// only the kernel taps that see the input: the last stage of a ResNet on small images
     /// reads 1 tap in 9 of a 9.4 MB weight), kept between calls while the weight's values and
     /// the taps stay the same.
-    private func packedWeight(for input: Tensor) -> Kernels.PackedPanels {
-        let g = Tensor.convolutionGeometry(input, weight, stride: (stride, stride), padding: (padding, padding))
+    private func packedWeight(for g: ConvGeometry) -> Kernels.PackedPanels {
         let identity = weight.contentIdentity
         inferenceCache.lock.lock()
         defer { inferenceCache.lock.unlock() }
@@ -83,9 +114,9 @@ public final class Conv2d: Module {
     /// Traps, naming both shapes, unless `input` is `[N, inChannels, H, W]`: a programming
     /// error in code that calls the layer itself (the Learner checks shapes with
     /// `outputShape(for:)` and throws before a batch gets here).
-    private func requireInput(_ input: Tensor) {
-        guard input.rank == 4, input.shape[1] == inChannels else {
-            fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(input.shape)")
+    private func requireInput(_ shape: [Int]) {
+        guard shape.count == 4, shape[1] == inChannels else {
+            fatalError("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(shape)")
         }
     }
 

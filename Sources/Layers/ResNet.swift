@@ -3,7 +3,7 @@ import Tensors
 
 /// ResNet's basic block: two 3×3 convolutions with batch norm, added to the input (or to a
 /// 1×1 strided projection of it when the shape changes), then ReLU.
-public final class BasicBlock: Module {
+public final class BasicBlock: Module, ChannelMajorInference {
     public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
     public let downsample: Sequential?
 
@@ -29,12 +29,17 @@ public final class BasicBlock: Module {
         let out = bn2(conv2(bn1.forwardReLU(conv1(x))))
         return (out + (downsample?(x) ?? x)).relu()
     }
+
+    package func inference(_ x: ChannelMajorMaps) -> ChannelMajorMaps {
+        let h = conv1.inference(x, bn1, relu: true)
+        return conv2.inference(h, bn2, residual: shortcutForInference(downsample, x), relu: true)
+    }
 }
 
 /// ResNet-50's bottleneck block (torchvision's v1.5): a 1×1 convolution to `planes` channels,
 /// a 3×3 one (carrying the stride), a 1×1 one to `planes·4`, each with batch norm, added to the
 /// input (or its 1×1 strided projection when the shape changes), then ReLU.
-public final class Bottleneck: Module {
+public final class Bottleneck: Module, ChannelMajorInference {
     /// The output has `planes · expansion` channels.
     public static let expansion = 4
     public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d, conv3: Conv2d, bn3: BatchNorm2d
@@ -65,6 +70,18 @@ public final class Bottleneck: Module {
         let out = bn3(conv3(bn2.forwardReLU(conv2(bn1.forwardReLU(conv1(x))))))
         return (out + (downsample?(x) ?? x)).relu()
     }
+
+    package func inference(_ x: ChannelMajorMaps) -> ChannelMajorMaps {
+        let h = conv2.inference(conv1.inference(x, bn1, relu: true), bn2, relu: true)
+        return conv3.inference(h, bn3, residual: shortcutForInference(downsample, x), relu: true)
+    }
+}
+
+/// A block that runs inference on channel-major maps (no layout copies between its
+/// convolutions or to the next block), with the values of its `forward` in inference.
+package protocol ChannelMajorInference: Module {
+    /// The block's output for `x`, in inference (`fusesForInference`).
+    func inference(_ x: ChannelMajorMaps) -> ChannelMajorMaps
 }
 
 /// A residual block's output shape: its branch's layers in turn, checked against the shortcut's.
@@ -85,6 +102,15 @@ func shortcutForInference(_ downsample: Sequential?, _ x: Tensor) -> Tensor {
         return conv.inference(x, norm, relu: false)
     }
     return downsample?(x) ?? x
+}
+
+/// `shortcutForInference` on channel-major maps.
+func shortcutForInference(_ downsample: Sequential?, _ x: ChannelMajorMaps) -> ChannelMajorMaps {
+    guard let downsample else { return x }
+    if downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d, let norm = downsample.layers[1] as? BatchNorm {
+        return conv.inference(x, norm, relu: false)
+    }
+    return ChannelMajorMaps(downsample(x.tensor()))
 }
 
 /// A residual network with torchvision's layout: a 7×7 stride-2 stem convolution, batch norm,
@@ -133,9 +159,24 @@ public final class ResNet: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
+        if fusesForInference, let blocks = channelMajorBlocks {
+            // Channel-major from the stem's output to the pooling: no layout copies in between.
+            var maps = conv1.inferenceMaps(x, bn1, relu: true)
+                .maxPool2d(kernel: maxpool.window.kernel, stride: maxpool.window.stride, padding: maxpool.window.padding)
+            for block in blocks { maps = block.inference(maps) }
+            let pooled = avgpool.outputSize == (1, 1) ? maps.globalAveragePool() : avgpool(maps.tensor())
+            return fc(flatten(pooled))
+        }
         let stem = maxpool(fusesForInference ? conv1.inference(x, bn1, relu: true)
                            : Module.isObservingForward ? relu(bn1(conv1(x))) : bn1.forwardReLU(conv1(x)))
         return fc(flatten(avgpool(layer4(layer3(layer2(layer1(stem)))))))
+    }
+
+    /// The blocks of the four stages in order, when all of them run channel-major.
+    private var channelMajorBlocks: [ChannelMajorInference]? {
+        let blocks = [layer1, layer2, layer3, layer4].flatMap(\.layers)
+        let channelMajor = blocks.compactMap { $0 as? ChannelMajorInference }
+        return channelMajor.count == blocks.count ? channelMajor : nil
     }
 
     /// The layers before the pooling and classifier: the convolutional body fastai's

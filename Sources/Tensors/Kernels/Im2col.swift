@@ -92,8 +92,26 @@ package struct ConvGeometry: Sendable, Equatable {
 }
 
 extension Kernels {
-    /// Fills `cols` (`[K, samples·Hout·Wout]`) from `samples` consecutive NCHW images at `x`.
-    package static func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ cols: UnsafeMutablePointer<Float>) {
+    /// Where the plane of sample `s`, channel `c` starts, in planes from a batch's first plane:
+    /// `s·sampleStride + c·channelStride`. NCHW has strides (C, 1); channel-major `[C, N, H, W]`
+    /// has (1, N).
+    package struct PlaneLayout: Sendable {
+        package let sampleStride: Int, channelStride: Int
+
+        /// NCHW with `channels` channels.
+        package static func nchw(channels: Int) -> PlaneLayout { PlaneLayout(sampleStride: channels, channelStride: 1) }
+        /// Channel-major `[C, samples, H, W]`.
+        package static func channelMajor(samples: Int) -> PlaneLayout { PlaneLayout(sampleStride: 1, channelStride: samples) }
+
+        @inline(__always)
+        func plane(sample s: Int, channel c: Int) -> Int { s * sampleStride + c * channelStride }
+    }
+
+    /// Fills `cols` (`[K, samples·Hout·Wout]`) from `samples` consecutive images at `x`, stored
+    /// NCHW unless `layout` says otherwise (`x` is the first image's first plane).
+    package static func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ cols: UnsafeMutablePointer<Float>,
+                               layout: PlaneLayout? = nil) {
+        let layout = layout ?? .nchw(channels: g.channels)
         let p = samples * g.outPixels, taps = g.taps.count
         let tables = g.copiesRuns ? [] : (0..<taps).map { g.offsets(tap: $0) }
         let shared = UncheckedSendable((x, cols))
@@ -111,7 +129,7 @@ extension Kernels {
                     pixels.withUnsafeBufferPointer { q in
                         offsets.withUnsafeBufferPointer { o in
                             for s in 0..<samples {
-                                let plane = x + (s * g.channels + c) * g.inPixels, dst = dstRow + s * g.outPixels
+                                let plane = x + layout.plane(sample: s, channel: c) * g.inPixels, dst = dstRow + s * g.outPixels
                                 if !full { dst.update(repeating: 0, count: g.outPixels) }
                                 for k in 0..<q.count { dst[q[k]] = plane[o[k]] }
                             }
@@ -121,7 +139,7 @@ extension Kernels {
                 }
                 let i = g.taps[t] / g.kernelW, j = g.taps[t] % g.kernelW
                 for s in 0..<samples {
-                    let plane = x + (s * g.channels + c) * g.inPixels
+                    let plane = x + layout.plane(sample: s, channel: c) * g.inPixels
                     let dst = dstRow + s * g.outPixels
                     for oh in 0..<g.outH {
                         let ih = oh * g.strideH - g.padH + i
@@ -253,9 +271,9 @@ extension Kernels {
         return unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & bits, to: Vec.self)
     }
 
-    /// What a convolution does to each output value as its GEMM result is laid out as NCHW:
-    /// `v·scale[c] + shift[c]` (a bias is a shift alone), then `+ residual` (NCHW, same shape as
-    /// the output), then ReLU. Each part is optional; with none, a plain copy.
+    /// What a convolution does to each output value as its GEMM result is laid out: `v·scale[c] +
+    /// shift[c]` (a bias is a shift alone), then `+ residual` (the output's shape and layout),
+    /// then ReLU. Each part is optional; with none, a plain copy.
     package struct ChannelEpilogue {
         var scale: UnsafePointer<Float>? = nil
         var shift: UnsafePointer<Float>? = nil
@@ -276,6 +294,24 @@ extension Kernels {
     /// tail), so an epilogue gives the bits the separate batch-norm pass would.
     package static func channelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
                                           epilogue: ChannelEpilogue = ChannelEpilogue(), _ out: UnsafeMutablePointer<Float>) {
+        layOutChannelRows(rows, samples: samples, pixels: pixels, channels: channels, epilogue: epilogue, out,
+                          layout: .nchw(channels: channels))
+    }
+
+    /// `rows[c, s·Q + q] = epilogue(rows[c, s·Q + q])` in place: a `[C, samples·Q]` GEMM result
+    /// that already is channel-major maps (the residual channel-major too), with
+    /// `channelRowsToNCHW`'s arithmetic, so each value gets the same bits.
+    package static func applyChannelEpilogue(_ rows: UnsafeMutablePointer<Float>, samples: Int, pixels: Int, channels: Int,
+                                             epilogue: ChannelEpilogue) {
+        let plainCopy = epilogue.scale == nil && epilogue.shift == nil && epilogue.residual == nil && !epilogue.relu
+        if plainCopy { return }
+        layOutChannelRows(rows, samples: samples, pixels: pixels, channels: channels, epilogue: epilogue, rows,
+                          layout: .channelMajor(samples: samples))
+    }
+
+    /// `out[plane(s, c), q] = epilogue(rows[c, s·Q + q])`, the residual laid out as `out`.
+    private static func layOutChannelRows(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+                                          epilogue: ChannelEpilogue, _ out: UnsafeMutablePointer<Float>, layout: PlaneLayout) {
         let shared = UncheckedSendable((rows, out, epilogue))
         let parts = channelParts(samples * pixels * channels, units: channels)
         let plainCopy = epilogue.scale == nil && epilogue.shift == nil && epilogue.residual == nil && !epilogue.relu
@@ -285,9 +321,10 @@ extension Kernels {
                 let scale = e.scale?[c] ?? 1, shift = e.shift?[c] ?? 0
                 let vScale = Vec(repeating: scale), vShift = Vec(repeating: shift)
                 for s in 0..<samples {
-                    let src = rows + c * samples * pixels + s * pixels, dst = out + (s * channels + c) * pixels
+                    let offset = layout.plane(sample: s, channel: c) * pixels
+                    let src = rows + c * samples * pixels + s * pixels, dst = out + offset
                     if plainCopy { copyFloats(src, dst, pixels); continue }
-                    let residual = e.residual.map { $0 + (s * channels + c) * pixels }
+                    let residual = e.residual.map { $0 + offset }
                     var q = 0
                     while q + 16 <= pixels {
                         var v = e.scale == nil ? load(src, q) + vShift : vShift.plusProduct(vScale, load(src, q))

@@ -1,0 +1,127 @@
+// Feature maps kept channel-major between the layers of an inference pass.
+//
+// A convolution's GEMM reads its input as channel rows `[C, N·H·W]` and writes its output the
+// same way, `[Cout, N·Hout·Wout]`. Between NCHW layers each convolution pays two layout copies
+// (NCHW to channel rows before, channel rows to NCHW after); a network kept channel-major
+// pays them once, at its input and output. Pooling works plane by plane, so it does not care.
+
+/// A batch of feature maps stored channel-major, `[C, N, H, W]`: channel `c`'s planes for all
+/// samples side by side, so each channel is one row of `N·H·W` floats, as a convolution's GEMM
+/// reads and writes it. The buffer has readable margins before and after, so a 3×3 (up to 7×7)
+/// "same" convolution reads its shifted rows in place. For inference (nothing records).
+package final class ChannelMajorMaps: @unchecked Sendable {
+    /// The maps' size: `[channels, samples, height, width]`.
+    package let channels: Int, samples: Int, height: Int, width: Int
+    /// Readable floats before the first and after the last map.
+    let margin: Int
+    private let buffer: AlignedBuffer
+
+    /// Uninitialised maps of this size.
+    package init(channels: Int, samples: Int, height: Int, width: Int) {
+        self.channels = channels; self.samples = samples; self.height = height; self.width = width
+        margin = (3 * (width + 1) + 15) / 16 * 16
+        buffer = AlignedBuffer(count: channels * samples * height * width + 2 * margin)
+    }
+
+    deinit { buffer.free() }
+
+    /// The first map's first value; channel `c`, sample `s` starts at `(c·samples + s)·H·W`.
+    package var pointer: UnsafeMutablePointer<Float> { buffer.pointer + margin }
+    var pixels: Int { height * width }
+    /// `[N, C, H, W]`, the shape of the tensor these maps hold.
+    package var nchwShape: [Int] { [samples, channels, height, width] }
+
+    /// The maps of an `[N, C, H, W]` tensor.
+    package convenience init(_ x: Tensor) {
+        guard x.rank == 4 else { fatalError("ChannelMajorMaps: expected [N, C, H, W], got \(x.shape)") }
+        self.init(channels: x.shape[1], samples: x.shape[0], height: x.shape[2], width: x.shape[3])
+        Kernels.nchwToChannelRows(x.pointer, samples: samples, pixels: pixels, channels: channels, pointer)
+    }
+
+    /// The maps as an `[N, C, H, W]` tensor.
+    package func tensor() -> Tensor {
+        let result = Tensor(uninitializedShape: nchwShape)
+        Kernels.channelRowsToNCHW(pointer, samples: samples, pixels: pixels, channels: channels, result.pointer)
+        return result
+    }
+
+    /// Max pooling of every map (as `Tensor.maxPool2d`), channel-major.
+    package func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> ChannelMajorMaps {
+        let g = Tensor.fixedPoolGeometry(height: height, width: width, kernel: kernel, stride: stride, padding: padding,
+                                         op: "max_pool2d", shape: nchwShape)
+        let result = ChannelMajorMaps(channels: channels, samples: samples, height: g.outH, width: g.outW)
+        Kernels.maxPool(pointer, planes: channels * samples, g, result.pointer, argmax: nil)
+        return result
+    }
+
+    /// The mean of each map, as an `[N, C, 1, 1]` tensor (`adaptiveAvgPool2d((1, 1))`).
+    package func globalAveragePool() -> Tensor {
+        let g = PoolGeometry(height: height, width: width, outH: 1, outW: 1, windows: .adaptive)
+        let means = AlignedBuffer(count: channels * samples)
+        defer { means.free() }
+        Kernels.avgPool(pointer, planes: channels * samples, g, means.pointer)
+        let result = Tensor(uninitializedShape: [samples, channels, 1, 1])
+        for c in 0..<channels { for s in 0..<samples { result.pointer[s * channels + c] = means.pointer[c * samples + s] } }
+        return result
+    }
+
+    /// A convolution of these maps followed by an inference-mode batch norm (`y·scale + shift`),
+    /// an optional channel-major residual of the output's size, and an optional ReLU: the
+    /// arithmetic of `Tensor.conv2dInference`, bit for bit, without its layout copies.
+    ///
+    /// - Parameters:
+    ///   - weight: `Tensor.inferenceWeight(weight, g)`, the packed GEMM weight `[Cout, C·T]`.
+    ///   - g: the convolution's geometry over these maps (`channels`, `height`, `width`).
+    ///   - scale, shift: `[Cout]` each.
+    package func convolved(weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+                           residual: ChannelMajorMaps?, relu: Bool) -> ChannelMajorMaps {
+        precondition(g.channels == channels && g.height == height && g.width == width, "ChannelMajorMaps: the geometry is for other maps")
+        return Self.convolution(pointer, layout: .channelMajor(samples: samples), margin: margin, samples: samples,
+                                weight: weight, g, scale: scale, shift: shift, residual: residual, relu: relu)
+    }
+
+    /// `convolved` from an NCHW tensor (a network's first layer): the output is channel-major.
+    package static func convolved(_ x: Tensor, weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+                                  relu: Bool) -> ChannelMajorMaps {
+        precondition(x.rank == 4 && x.shape[1] == g.channels && x.shape[2] == g.height && x.shape[3] == g.width,
+                     "ChannelMajorMaps: the geometry is for another input than \(x.shape)")
+        return convolution(x.pointer, layout: .nchw(channels: g.channels), margin: 0, samples: x.shape[0],
+                           weight: weight, g, scale: scale, shift: shift, residual: nil, relu: relu)
+    }
+
+    private static func convolution(_ x: UnsafeMutablePointer<Float>, layout: Kernels.PlaneLayout, margin: Int, samples n: Int,
+                                    weight w: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+                                    residual: ChannelMajorMaps?, relu: Bool) -> ChannelMajorMaps {
+        let cout = w.rows
+        precondition(w.depth == g.patchSize && scale.shape == [cout] && shift.shape == [cout],
+                     "ChannelMajorMaps: the weight, scale or shift does not fit the geometry")
+        let result = ChannelMajorMaps(channels: cout, samples: n, height: g.outH, width: g.outW)
+        if let residual {
+            precondition(residual.nchwShape == result.nchwShape, "ChannelMajorMaps: the residual is \(residual.nchwShape), not \(result.nchwShape)")
+        }
+        let p = n * g.outPixels
+        if g.isShiftedCopy && layout.sampleStride == 1 && margin >= g.shiftMargin {
+            // The input's channel rows are the shifted copy's source, read in place.
+            Kernels.shiftedConvolution(weight: w, rows: x, samples: n, g, result.pointer)
+        } else if Tensor.isPointwise(g) && layout.sampleStride == 1 {
+            // The input's channel rows are the GEMM's B as they are.
+            Kernels.sgemm(packed: w, n: p, b: x, ldb: p, c: result.pointer, ldc: p)
+        } else {
+            let tile = Tensor.convolutionTile(g, batch: n)
+            let columns = AlignedBuffer(count: g.patchSize * tile * g.outPixels)
+            defer { columns.free() }
+            var s0 = 0
+            while s0 < n {
+                let t = Swift.min(tile, n - s0)
+                Kernels.im2col(x + layout.plane(sample: s0, channel: 0) * g.inPixels, samples: t, g, columns.pointer, layout: layout)
+                Kernels.sgemm(packed: w, n: t * g.outPixels, b: columns.pointer, ldb: t * g.outPixels,
+                              c: result.pointer + s0 * g.outPixels, ldc: p)
+                s0 += t
+            }
+        }
+        Kernels.applyChannelEpilogue(result.pointer, samples: n, pixels: g.outPixels, channels: cout,
+                                     epilogue: Kernels.ChannelEpilogue(scale: scale.pointer, shift: shift.pointer,
+                                                                       residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
+        return withExtendedLifetime(residual) { result }
+    }
+}
