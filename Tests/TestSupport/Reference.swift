@@ -77,4 +77,43 @@ public enum Reference {
         }
         return Tensor(shape: outShape, scalars: out)
     }
+
+    /// The textbook 2-D convolution (NCHW input, `[Cout, C, k, k]` weight): four nested loops per output element, in Double.
+    public static func conv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: Int, padding: Int) -> Tensor {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (co, k) = (w.shape[0], w.shape[2])
+        let oh = (h + 2 * padding - k) / stride + 1, ow = (wd + 2 * padding - k) / stride + 1
+        let xs = x.scalars, ws = w.scalars
+        var out = [Float](repeating: 0, count: n * co * oh * ow)
+        for s in 0..<n { for o in 0..<co { for i in 0..<oh { for j in 0..<ow {
+            var acc = Double(b?.scalars[o] ?? 0)
+            for ci in 0..<c { for u in 0..<k { for v in 0..<k {
+                let ih = i * stride - padding + u, iw = j * stride - padding + v
+                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                acc += Double(xs[((s * c + ci) * h + ih) * wd + iw]) * Double(ws[((o * c + ci) * k + u) * k + v])
+            } } }
+            out[((s * co + o) * oh + i) * ow + j] = Float(acc)
+        } } } }
+        return Tensor(shape: [n, co, oh, ow], scalars: out)
+    }
+
+    /// dX and dW of a convolution by direct loops: each output gradient sent back along the
+    /// same index arithmetic as the forward pass.
+    public static func conv2dBackward(_ x: Tensor, _ w: Tensor, _ dy: Tensor, stride: Int, padding: Int) -> (Tensor, Tensor) {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (co, k, oh, ow) = (w.shape[0], w.shape[2], dy.shape[2], dy.shape[3])
+        let xs = x.scalars, ws = w.scalars, gs = dy.scalars
+        var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+        for s in 0..<n { for o in 0..<co { for i in 0..<oh { for j in 0..<ow {
+            let gv = Double(gs[((s * co + o) * oh + i) * ow + j])
+            for ci in 0..<c { for u in 0..<k { for v in 0..<k {
+                let ih = i * stride - padding + u, iw = j * stride - padding + v
+                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                let xi = ((s * c + ci) * h + ih) * wd + iw, wi = ((o * c + ci) * k + u) * k + v
+                dx[xi] += gv * Double(ws[wi])
+                dw[wi] += gv * Double(xs[xi])
+            } } }
+        } } } }
+        return (Tensor(shape: x.shape, scalars: dx.map(Float.init)), Tensor(shape: w.shape, scalars: dw.map(Float.init)))
+    }
 }
