@@ -53,7 +53,7 @@ runRecipe {
     try learn.fineTune(epochs: args.int("epochs", default: 4), baseLr: args.float("lr", default: 2e-3))
 
     // fastai: interp = ClassificationInterpretation.from_learner(learn); interp.plot_confusion_matrix(); interp.plot_top_losses(9)
-    let interp = ClassificationInterpretation(learn)
+    let interp = try ClassificationInterpretation(learn)
     let matrix = out.appendingPathComponent("confusion_matrix.png"), losses = out.appendingPathComponent("top_losses.png")
     try interp.plotConfusionMatrix(to: matrix)
     try interp.plotConfusionMatrix(to: out.appendingPathComponent("confusion_matrix.svg"))

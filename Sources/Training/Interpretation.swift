@@ -24,22 +24,9 @@ extension Learner {
     /// `training`), in evaluation mode: probabilities and targets, and on request the decoded
     /// classes, each item's loss and the inputs (fastai's `get_preds(with_decoded=, with_loss=,
     /// with_input=)`).
-    public func getPreds(training: Bool = false, withDecoded: Bool = false, withLoss: Bool = false, withInput: Bool = false) -> Predictions {
-        let loader = training ? dls.train : dls.valid
-        model.eval()
-        defer { model.train() }
-        var outputs: [Tensor] = [], targets: [Tensor] = [], inputs: [Tensor] = []
-        noGrad {
-            let positions = Array(0..<loader.itemCount)
-            for start in stride(from: 0, to: positions.count, by: loader.batchSize) {
-                let (x, y) = loader.batch(Array(positions[start..<min(start + loader.batchSize, positions.count)]))
-                outputs.append(model(x))
-                targets.append(y)
-                if withInput { inputs.append(x) }
-            }
-        }
-        let raw = outputs.isEmpty ? Tensor.zeros([0]) : Tensor.cat(outputs)
-        let y = targets.isEmpty ? Tensor.zeros([0]) : Tensor.cat(targets)
+    public func getPreds(training: Bool = false, withDecoded: Bool = false, withLoss: Bool = false,
+                         withInput: Bool = false) throws -> Predictions {
+        let (raw, y, inputs) = try gatherPredictions(training: training, withInput: withInput)
         let isScores = raw.rank == 2 && raw.shape[1] > 1
         let probabilities = isScores ? noGrad { raw.softmax(dim: -1) } : raw
         var losses: Tensor?
@@ -47,15 +34,15 @@ extension Learner {
             losses = Tensor(noGrad { (0..<raw.shape[0]).map { i in lossFunction(raw[i..<(i + 1)], y[i..<(i + 1)]).item() } })
         }
         return Predictions(probabilities: probabilities, targets: y, decoded: withDecoded && isScores ? raw.argmax(dim: -1) : nil,
-                           losses: losses, inputs: withInput && !inputs.isEmpty ? Tensor.cat(inputs) : nil)
+                           losses: losses, inputs: inputs)
     }
 
     /// Test-time augmentation (fastai's `tta`): the validation predictions averaged with those
     /// of `n` augmented passes (each batch flipped, rotated, zoomed and warped by the loaders'
     /// `AffineAugment`, or just flipped when they have none), as `(1 - beta) · plain + beta ·
     /// augmented`. Returns probabilities and targets that `accuracy` can score.
-    public func tta(n: Int = 4, beta: Double = 0.25, seed: UInt64 = 0) -> (probabilities: Tensor, targets: Tensor) {
-        let plain = getPreds(training: false)
+    public func tta(n: Int = 4, beta: Double = 0.25, seed: UInt64 = 0) throws -> (probabilities: Tensor, targets: Tensor) {
+        let plain = try getPreds(training: false)
         let augment = dls.batchTransforms.compactMap { $0 as? AffineAugment }.first
             ?? AffineAugment(doFlip: true, maxRotate: 0, maxZoom: 1, maxWarp: 0, pAffine: 0)
         let loader = dls.valid
@@ -82,7 +69,7 @@ extension Learner {
     /// right, red when wrong), fastai's `show_results`. Returns the grid.
     @discardableResult
     public func showResults(to file: URL, count: Int = 9, columns: Int = 3, scale: Int = 2) throws -> Image {
-        let preds = getPreds(withDecoded: true, withInput: true)
+        let preds = try getPreds(withDecoded: true, withInput: true)
         guard let inputs = preds.inputs, inputs.rank == 4, let decoded = preds.decoded else {
             throw LearnerError("showResults needs image inputs [N, C, H, W] and class scores")
         }
@@ -102,7 +89,7 @@ extension Learner {
 /// `ClassificationInterpretation.from_learner`): the confusion matrix, the most confused pairs
 /// and the items with the highest losses, as numbers and as pictures.
 ///
-///     let interp = ClassificationInterpretation(learn)
+///     let interp = try ClassificationInterpretation(learn)
 ///     try interp.plotConfusionMatrix(to: URL(fileURLWithPath: "confusion.png"))   // or .svg
 ///     print(interp.mostConfused(minVal: 2))
 ///     try interp.plotTopLosses(9, to: URL(fileURLWithPath: "top_losses.png"))
@@ -112,10 +99,11 @@ public final class ClassificationInterpretation {
     /// The class names, index by index.
     public let vocab: [String]
 
-    /// Predicts the validation set once (probabilities, decoded classes, losses, inputs).
-    public init(_ learn: Learner) {
+    /// Predicts the validation set once (probabilities, decoded classes, losses, inputs);
+    /// throws what `getPreds` throws.
+    public init(_ learn: Learner) throws {
         self.learn = learn
-        predictions = learn.getPreds(withDecoded: true, withLoss: true, withInput: true)
+        predictions = try learn.getPreds(withDecoded: true, withLoss: true, withInput: true)
         let classes = predictions.probabilities.rank == 2 ? predictions.probabilities.shape[1] : 0
         vocab = learn.dls.vocab ?? (0..<classes).map { "\($0)" }
     }

@@ -174,14 +174,40 @@ public final class Learner {
         return recorder.lastValidation
     }
 
-    /// Predictions (the model's outputs) and targets for the whole validation set.
-    public func getPreds() -> (predictions: Tensor, targets: Tensor) {
+    /// Predictions (the model's outputs) and targets for the whole validation set, through the
+    /// validation events as `getPreds(training:withDecoded:withLoss:withInput:)`.
+    public func getPreds() throws -> (predictions: Tensor, targets: Tensor) {
+        let gathered = try gatherPredictions(training: false, withInput: false)
+        return (gathered.outputs, gathered.targets)
+    }
+
+    /// fastai's `get_preds` loop: the validation phase's events (`beforeValidate`, each batch's
+    /// `beforeBatch`, `afterPred`, `afterLoss`, `afterBatch`, then `afterValidate`) over every
+    /// item of the training or validation set once, in order, in eval mode without gradients,
+    /// while a gathering callback keeps each batch's outputs, targets and (`withInput`) inputs.
+    /// So callbacks that act on predictions take part; those that only record or report (the
+    /// `Recorder`, the progress output) sit it out, so `recorder` and the table stay as they were.
+    /// Throws what the loop throws (a batch the model cannot take, a callback's error).
+    func gatherPredictions(training useTraining: Bool, withInput: Bool) throws -> (outputs: Tensor, targets: Tensor, inputs: Tensor?) {
+        let loader = useTraining ? dls.train : dls.valid
+        let gather = GatherPredictions(withInput: withInput)
+        let saved = callbacks
+        callbacks = callbacks.filter { !($0 is Recorder || $0 is ProgressCallback) }
+        add([gather])
+        defer { callbacks = saved }
+        training = false
         model.eval()
         defer { model.train() }
-        return noGrad {
-            let batches = Array(dls.valid)
-            return (Tensor.cat(batches.map { model($0.0) }), Tensor.cat(batches.map(\.1)))
+        try noGrad {
+            try withEvents(.validate) {
+                let count = loader.itemCount, size = max(loader.batchSize, 1)
+                for (i, start) in stride(from: 0, to: count, by: size).enumerated() {
+                    try oneBatch(loader.batch(Array(start..<min(start + size, count))), index: i)
+                }
+            }
         }
+        func joined(_ parts: [Tensor]) -> Tensor { parts.isEmpty ? Tensor.zeros([0]) : Tensor.cat(parts) }
+        return (joined(gather.outputs), joined(gather.targets), withInput && !gather.inputs.isEmpty ? joined(gather.inputs) : nil)
     }
 
     /// The decoded label, class index and class probabilities for one item (`[C, H, W]`, or
@@ -241,8 +267,6 @@ public final class Learner {
         for cb in callbacks { try event(cb) }
     }
 
-    /// fastai's `_with_events`: before, the body, and on the given cancellation the cancel
-    /// event; then the after event either way.
     /// fastai's `_with_events`: the phase's before event, the body, and on the phase's own
     /// cancellation its cancel event; then the after event either way.
     private func withEvents(_ phase: Phase, _ body: () throws -> Void) throws {
@@ -374,5 +398,20 @@ enum Phase {
         case .backward: return error is CancelBackward
         case .step: return error is CancelStep
         }
+    }
+}
+
+/// Keeps each batch's outputs, targets and (optionally) inputs: `gatherPredictions`'s callback,
+/// fastai's `GatherPredsCallback`.
+final class GatherPredictions: Callback {
+    let withInput: Bool
+    private(set) var outputs: [Tensor] = [], targets: [Tensor] = [], inputs: [Tensor] = []
+
+    init(withInput: Bool) { self.withInput = withInput }
+
+    override func afterBatch(_ learn: Learner) throws {
+        outputs.append(learn.pred)
+        targets.append(learn.yb)
+        if withInput { inputs.append(learn.xb) }
     }
 }

@@ -38,7 +38,7 @@ final class InterpretationTests: XCTestCase {
         try learn.fineTune(epochs: 1, baseLr: 2e-3)
         XCTAssertEqual(learn.recorder.values.count, 1, "the unfrozen fit's table (the frozen one came first)")
 
-        let interp = ClassificationInterpretation(learn)
+        let interp = try ClassificationInterpretation(learn)
         let matrix = interp.confusionMatrix()
         XCTAssertEqual(matrix.count, 4)
         XCTAssertEqual(matrix.flatMap { $0 }.reduce(0, +), 24, "every validation photo counted once")
@@ -64,7 +64,7 @@ final class InterpretationTests: XCTestCase {
         XCTAssertTrue(svg.contains("astronaut") && svg.contains("<rect"))
 
         // Test-time augmentation gives probabilities accuracy can score.
-        let (probabilities, targets) = learn.tta(n: 2)
+        let (probabilities, targets) = try learn.tta(n: 2)
         XCTAssertEqual(probabilities.shape, [24, 4])
         for total in probabilities.sum(dim: 1).scalars { XCTAssertEqual(total, 1, accuracy: 1e-5) }
         XCTAssertLessThanOrEqual(accuracy.function(probabilities, targets), 1)
@@ -118,7 +118,7 @@ final class InterpretationTests: XCTestCase {
         XCTAssertTrue(lines[3].hasPrefix("2,"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: graph.path))
         // The F1 in the table is the whole validation set's, not an average of batches.
-        let preds = learn.getPreds(withDecoded: true)
+        let preds = try learn.getPreds(withDecoded: true)
         XCTAssertEqual(learn.recorder.values.last![3], f1Score.function(preds.probabilities, preds.targets), accuracy: 1e-6)
     }
 

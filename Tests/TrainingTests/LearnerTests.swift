@@ -66,6 +66,33 @@ final class LearnerTests: XCTestCase {
                        + validBatch + validBatch + ["afterValidate", "afterEpoch", "afterFit"])
     }
 
+    func testGetPredsRunsTheValidationEventsWithoutTouchingTheRecord() throws {
+        // fastai's get_preds: the validation phase's events over every item in order; a callback
+        // that changes predictions after they are made changes what getPreds returns; the
+        // recorder's table and last validation stay as the fit left them, even for the
+        // training set's items (10 of them, none dropped, none shuffled).
+        final class Doubling: Callback {
+            override func afterPred(_ learn: Learner) throws { learn.pred = learn.pred * 2 }
+        }
+        let log = EventLog()
+        let learn = try makeLearner(cbs: [log])
+        try learn.fit(epochs: 1, lr: 0.1)
+        let (values, last) = (learn.recorder.values, learn.recorder.lastValidation)
+        log.events = []
+        let (plain, targets) = try learn.getPreds()
+        let validBatch = ["beforeBatch", "afterPred", "afterLoss", "afterBatch"]
+        XCTAssertEqual(log.events, ["beforeValidate"] + validBatch + validBatch + ["afterValidate"])
+        XCTAssertEqual(targets, Tensor((10..<16).map { Float($0 % 2) }))
+        XCTAssertEqual(plain, noGrad { learn.model(learn.dls.valid.batch(Array(0..<6)).0) })
+        learn.add([Doubling()])
+        XCTAssertEqual(try learn.getPreds().predictions, plain * 2)
+        let training = try learn.getPreds(training: true)
+        XCTAssertEqual(training.targets, Tensor((0..<10).map { Float($0 % 2) }))
+        XCTAssertEqual(learn.recorder.values, values)
+        XCTAssertEqual(learn.recorder.lastValidation, last)
+        XCTAssertTrue(learn.model.isTraining, "back in training mode")
+    }
+
     func testEachCancellationRunsItsCancelEventThenTheAfterEvent() throws {
         let cases: [(String, Error, String, String)] = [
             ("afterPred", CancelBatch(), "afterCancelBatch", "afterBatch"),
@@ -122,7 +149,7 @@ final class LearnerTests: XCTestCase {
         let learn = try makeLearner(metrics: [firstBatch, accuracy])
         try learn.fit(epochs: 1, lr: 0.1)
         XCTAssertEqual(learn.recorder.values[0][2], 4.0 / 6, accuracy: 1e-6)
-        let (preds, targets) = learn.getPreds()
+        let (preds, targets) = try learn.getPreds()
         XCTAssertEqual(preds.shape, [6, 2])
         let exact = (preds.argmax(dim: 1) .== targets).mean().item()
         XCTAssertEqual(learn.recorder.values[0][3], exact, accuracy: 1e-6)
