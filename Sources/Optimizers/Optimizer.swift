@@ -38,30 +38,116 @@ public protocol Optimizer: AnyObject {
     func loadStateDict(_ state: [String: Tensor]) throws
 }
 
-/// Shared by the optimizers: per-parameter state tensors named `"<i>.<name>"`.
-func stateDict(_ slots: [(String, [Tensor?])]) -> [String: Tensor] {
-    var result: [String: Tensor] = [:]
-    for (name, tensors) in slots {
-        for (i, t) in tensors.enumerated() { if let t { result["\(i).\(name)"] = t.clone() } }
-    }
-    return result
-}
+/// The bookkeeping SGD and Adam share: each parameter's state tensors (named as PyTorch names
+/// them, made the first time the parameter steps), its step count, their checkpoint form
+/// (`"<i>.<name>"`, `"<i>.step"`), and the step loop that updates every parameter with a
+/// gradient in one parallel pass. An optimizer keeps one and gives it the update of one piece.
+final class ParameterStates {
+    /// The names of each parameter's state tensors, in the order `Piece.state` lists them.
+    let names: [String]
+    /// Whether step counts are kept and saved (Adam's bias correction needs them).
+    let countsSteps: Bool
+    private var tensors: [[Tensor?]]
+    private var steps: [Int]
 
-/// Loads per-parameter state tensors named `"<i>.<name>"` for `parameters`, listing mismatches.
-func loadState(_ state: [String: Tensor], names: [String], parameters: [Tensor]) throws -> [String: [Tensor?]] {
-    var result: [String: [Tensor?]] = [:]
-    var problems: [String] = []
-    for name in names {
-        result[name] = parameters.enumerated().map { i, p in
-            guard let t = state["\(i).\(name)"] else { return nil }
-            if t.shape != p.shape { problems.append("optimizer state \(i).\(name): saved \(t.shape), parameter \(p.shape)") }
-            return t.clone()
+    init(names: [String], countsSteps: Bool, parameters: Int) {
+        self.names = names
+        self.countsSteps = countsSteps
+        tensors = names.map { _ in [Tensor?](repeating: nil, count: parameters) }
+        steps = [Int](repeating: 0, count: parameters)
+    }
+
+    /// A run of one parameter's elements to update, with the matching runs of its gradient and
+    /// state (`state[j]` for `names[j]`, nil when the step keeps no state).
+    struct Piece {
+        let parameter: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>
+        let state: (UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?)
+        let count: Int
+        /// The parameter's learning rate, its step number (from 1), and whether its state was
+        /// made on this step.
+        let lr: Float, step: Int, stateIsNew: Bool
+    }
+
+    /// Updates every parameter that has a gradient: counts its step, makes its state when
+    /// `keepsState` and it has none, then calls `update` on pieces of all of them, split over
+    /// the threads as if they were one buffer.
+    func step(_ parameters: [Tensor], keepsState: Bool, lr: (Int) -> Float, _ update: (Piece) -> Void) {
+        precondition(names.count <= 2, "ParameterStates: at most two state tensors per parameter")
+        // `parameter` and `gradient` keep alive the storage the pointers point into.
+        var segments: [(parameter: Tensor, gradient: Tensor, p: UnsafeMutablePointer<Float>,
+                        state: [UnsafeMutablePointer<Float>], lr: Float, step: Int, stateIsNew: Bool)] = []
+        for i in parameters.indices {
+            guard let gradient = parameters[i].grad else { continue }
+            var parameter = parameters[i]
+            let stateIsNew = keepsState && !names.isEmpty && tensors[0][i] == nil
+            if stateIsNew { for j in names.indices { tensors[j][i] = Tensor.zeros(like: parameter) } }
+            steps[i] += 1
+            var state: [UnsafeMutablePointer<Float>] = []
+            if keepsState {
+                for j in names.indices { state.append(tensors[j][i]!.mutableElements()) }
+            }
+            let pointer = parameter.elementsForUpdate()
+            segments.append((parameter, gradient, pointer, state, lr(i), steps[i], stateIsNew))
+        }
+        Kernels.forEachPiece(of: segments.map(\.gradient.count)) { s, range in
+            let segment = segments[s], start = range.lowerBound
+            let state = segment.state
+            update(Piece(parameter: segment.p + start, gradient: segment.gradient.elements + start,
+                         state: (state.count > 0 ? state[0] + start : nil, state.count > 1 ? state[1] + start : nil),
+                         count: range.count, lr: segment.lr, step: segment.step, stateIsNew: segment.stateIsNew))
         }
     }
-    let known = Set(names.flatMap { n in parameters.indices.map { "\($0).\(n)" } })
-    for key in state.keys.sorted() where !known.contains(key) { problems.append("optimizer state \(key): not expected by this optimizer") }
-    if !problems.isEmpty { throw StateMismatch(problems) }
-    return result
+
+    /// The state as named tensors (copies): `"<i>.<name>"`, and `"<i>.step"` when steps are counted.
+    func stateDict() -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (j, name) in names.enumerated() {
+            for (i, t) in tensors[j].enumerated() { if let t { result["\(i).\(name)"] = t.clone() } }
+        }
+        if countsSteps { for (i, s) in steps.enumerated() where s > 0 { result["\(i).step"] = Tensor(Float(s)) } }
+        return result
+    }
+
+    /// Replaces the state with `state` (from `stateDict()`), after checking every name, shape
+    /// and step count against `parameters`; throws listing every mismatch and changes nothing then.
+    func load(_ state: [String: Tensor], parameters: [Tensor]) throws {
+        var problems: [String] = []
+        var loaded = names.map { _ in [Tensor?](repeating: nil, count: parameters.count) }
+        var loadedSteps = [Int](repeating: 0, count: parameters.count)
+        for key in state.keys.sorted() {
+            let t = state[key]!
+            let parts = key.split(separator: ".", maxSplits: 1)
+            guard parts.count == 2, let i = Int(parts[0]), parameters.indices.contains(i) else {
+                problems.append("optimizer state \(key): not expected by this optimizer"); continue
+            }
+            if parts[1] == "step" && countsSteps {
+                guard t.count == 1 else { problems.append("optimizer state \(key): a step count must be one number, got shape \(t.shape)"); continue }
+                let value = t.scalars[0]
+                guard value.isFinite, value >= 0, value == value.rounded(), value < 1e15 else {
+                    problems.append("optimizer state \(key): \(value) is not a step count"); continue
+                }
+                loadedSteps[i] = Int(value)
+            } else if let j = names.firstIndex(of: String(parts[1])) {
+                if t.shape != parameters[i].shape {
+                    problems.append("optimizer state \(key): saved \(t.shape), parameter \(parameters[i].shape)")
+                } else {
+                    loaded[j][i] = t.clone()
+                }
+            } else {
+                problems.append("optimizer state \(key): not expected by this optimizer")
+            }
+        }
+        for i in parameters.indices {
+            let present = loaded.map { $0[i] != nil }
+            if Set(present).count > 1 || (countsSteps && !present.isEmpty && present[0] != (loadedSteps[i] > 0)) {
+                problems.append("optimizer state \(i): " + names.joined(separator: ", ")
+                                + (countsSteps ? " and a positive step" : "") + " must be saved together")
+            }
+        }
+        if !problems.isEmpty { throw StateMismatch(problems) }
+        tensors = loaded
+        if countsSteps { steps = loadedSteps }
+    }
 }
 
 extension Optimizer {

@@ -11,7 +11,7 @@ public final class SGD: Optimizer {
     public var dampening: Float
     public var weightDecay: Float
     public var nesterov: Bool
-    private var velocities: [Tensor?]
+    private let states: ParameterStates
 
     public init(_ parameters: [Tensor], lr: Float, momentum: Float = 0, dampening: Float = 0,
                 weightDecay: Float = 0, nesterov: Bool = false) {
@@ -22,37 +22,21 @@ public final class SGD: Optimizer {
         self.dampening = dampening
         self.weightDecay = weightDecay
         self.nesterov = nesterov
-        velocities = parameters.map { _ in nil }
+        states = ParameterStates(names: ["momentum_buffer"], countsSteps: false, parameters: parameters.count)
     }
 
-    public func stateDict() -> [String: Tensor] { Optimizers.stateDict([("momentum_buffer", velocities)]) }
+    public func stateDict() -> [String: Tensor] { states.stateDict() }
 
-    public func loadStateDict(_ state: [String: Tensor]) throws {
-        velocities = try loadState(state, names: ["momentum_buffer"], parameters: parameters)["momentum_buffer"]!
-    }
+    public func loadStateDict(_ state: [String: Tensor]) throws { try states.load(state, parameters: parameters) }
 
     public func step() {
+        let (momentum, dampening, wd, nesterov) = (momentum, dampening, weightDecay, nesterov)
         noGrad {
-            // Momentum buffers are made first; then one parallel pass updates every parameter.
-            // `parameter` keeps alive the storage `p` points into.
-            var segments: [(parameter: Tensor, p: UnsafeMutablePointer<Float>, g: Tensor, velocity: UnsafeMutablePointer<Float>?,
-                            firstStep: Bool, lr: Float)] = []
-            for i in parameters.indices {
-                guard let grad = parameters[i].grad else { continue }
-                var p = parameters[i]
-                let firstStep = velocities[i] == nil
-                if momentum != 0 && firstStep { velocities[i] = Tensor.zeros(like: p) }
-                let velocity = momentum != 0 ? velocities[i]!.mutableElements() : nil
-                let pointer = p.elementsForUpdate()
-                segments.append((p, pointer, grad, velocity, firstStep, lr(ofParameter: i)))
-            }
-            let (momentum, dampening, wd, nesterov) = (momentum, dampening, weightDecay, nesterov)
-            Kernels.forEachPiece(of: segments.map(\.g.count)) { s, range in
-                let segment = segments[s], start = range.lowerBound
-                Kernels.sgdStep(parameter: segment.p + start, gradient: segment.g.elements + start,
-                                velocity: segment.velocity.map { $0 + start }, count: range.count, lr: segment.lr,
-                                momentum: momentum, dampening: dampening, weightDecay: wd, nesterov: nesterov,
-                                firstStep: segment.firstStep)
+            states.step(parameters, keepsState: momentum != 0, lr: lr(ofParameter:)) { piece in
+                // The momentum buffer is the gradient itself on its first step, as in PyTorch.
+                Kernels.sgdStep(parameter: piece.parameter, gradient: piece.gradient, velocity: piece.state.0,
+                                count: piece.count, lr: piece.lr, momentum: momentum, dampening: dampening,
+                                weightDecay: wd, nesterov: nesterov, firstStep: piece.stateIsNew)
             }
         }
     }
