@@ -22,7 +22,8 @@ import PackageDescription
 // AVX2 binaries); FASTSWIFT_PORTABLE=1 drops the flags altogether.
 let environment = ProcessInfo.processInfo.environment
 let packageDirectory = Context.packageDirectory
-let isDependency = packageDirectory.contains("/.build/checkouts/")
+let isDependency =
+    packageDirectory.contains("/.build/checkouts/")
     || packageDirectory.contains("/SourcePackages/checkouts/")
 let wantsNativeFlags = !isDependency && environment["FASTSWIFT_PORTABLE"] != "1"
 
@@ -62,8 +63,9 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "Layers", dependencies: ["Tensors", "Autograd"]),
         .target(name: "Optimizers", dependencies: ["Tensors", "Autograd", "Layers"]),
-        .target(name: "DataBlocks", dependencies: ["Tensors"], resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample")],
-                swiftSettings: kernelSettings),
+        .target(
+            name: "DataBlocks", dependencies: ["Tensors"], resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample")],
+            swiftSettings: kernelSettings),
         .target(name: "Training", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks"]),
         .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks", "Training"]),
 
@@ -77,8 +79,9 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], resources: [.copy("Fixtures")]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
-        .executableTarget(name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",
-                          swiftSettings: kernelSettings),
+        .executableTarget(
+            name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",
+            swiftSettings: kernelSettings),
 
         // Worked examples, one executable each.
         .target(name: "RecipeKit", dependencies: ["Tensors", "DataBlocks"], path: "Recipes/RecipeKit"),

@@ -13,16 +13,20 @@ func runConvSuite(_ options: BenchmarkOptions) {
                 let conv = Conv2d(64, 64, kernelSize: 3, padding: 1, bias: false)
                 let flops = 2.0 * Double(batch * 64 * size * size * 64 * 9)
                 let forward = measure(minSeconds: options.minSeconds) { _ = noGrad { conv(x) } }
-                reporter.report(BenchmarkResult(suite: "conv", name: "3x3 64->64 \(size)x\(size) forward", threads: threads,
-                                                seconds: forward, fields: [("gflops", flops / forward / 1e9)], batch: batch))
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "conv", name: "3x3 64->64 \(size)x\(size) forward", threads: threads,
+                        seconds: forward, fields: [("gflops", flops / forward / 1e9)], batch: batch))
                 let upstream = Tensor.randn([batch, 64, size, size], generator: RandomGenerator(seed: 2))
                 let both = measure(minSeconds: options.minSeconds) {
                     conv(x).backward(upstream)
                     conv.weight.zeroGrad()
                     x.zeroGrad()
                 }
-                reporter.report(BenchmarkResult(suite: "conv", name: "3x3 64->64 \(size)x\(size) fwd+bwd", threads: threads,
-                                                seconds: both, fields: [("gflops", 3 * flops / both / 1e9)], batch: batch))
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "conv", name: "3x3 64->64 \(size)x\(size) fwd+bwd", threads: threads,
+                        seconds: both, fields: [("gflops", 3 * flops / both / 1e9)], batch: batch))
             }
         }
     }
@@ -45,12 +49,16 @@ func runResNet18Suite(_ options: BenchmarkOptions) {
                     opt.step()
                     opt.zeroGrad()
                 }
-                reporter.report(BenchmarkResult(suite: "resnet18", name: "train", threads: threads, seconds: train,
-                                                fields: [("images_per_s", Double(batch) / train)], batch: batch))
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "resnet18", name: "train", threads: threads, seconds: train,
+                        fields: [("images_per_s", Double(batch) / train)], batch: batch))
                 model.eval()
                 let infer = measure(minSeconds: options.minSeconds) { _ = noGrad { model(x) } }
-                reporter.report(BenchmarkResult(suite: "resnet18", name: "inference", threads: threads, seconds: infer,
-                                                fields: [("images_per_s", Double(batch) / infer)], batch: batch))
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "resnet18", name: "inference", threads: threads, seconds: infer,
+                        fields: [("images_per_s", Double(batch) / infer)], batch: batch))
             }
         }
     }

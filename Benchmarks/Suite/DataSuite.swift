@@ -19,14 +19,20 @@ func runDataSuite(_ options: BenchmarkOptions) throws {
             splits = try ImageFolder.loadArchive(archive)
             let seconds = Date().timeIntervalSince(start)
             let images = splits.values.reduce(0) { $0 + $1.labels.count }
-            reporter.report(BenchmarkResult(suite: "data", name: "decode mnist_png.tgz (\(images) images)", threads: threads,
-                                            seconds: seconds, fields: [("images_per_s", Double(images) / seconds)]))
+            reporter.report(
+                BenchmarkResult(
+                    suite: "data", name: "decode mnist_png.tgz (\(images) images)", threads: threads,
+                    seconds: seconds, fields: [("images_per_s", Double(images) / seconds)]))
             let train = splits["training"]!
             let loader = try DataLoader(TensorDataset(train.images, train.labels), batchSize: 64, shuffle: true)
             let pass = measure(minSeconds: options.minSeconds) { for _ in loader {} }
-            reporter.report(BenchmarkResult(suite: "data", name: "DataLoader pass", threads: threads, seconds: pass,
-                                            fields: [("images_per_s", Double(train.labels.count) / pass),
-                                                     ("batches_per_s", Double(loader.count) / pass)], batch: 64))
+            reporter.report(
+                BenchmarkResult(
+                    suite: "data", name: "DataLoader pass", threads: threads, seconds: pass,
+                    fields: [
+                        ("images_per_s", Double(train.labels.count) / pass),
+                        ("batches_per_s", Double(loader.count) / pass),
+                    ], batch: 64))
         }
     }
 }
@@ -48,7 +54,7 @@ func runPhotoCases(_ options: BenchmarkOptions, reporter: inout Reporter) throws
     for threads in options.threads ?? defaultThreadCounts {
         try withThreads(threads) {
             // One file after another on one thread; spread over the cores as the loaders do with more.
-            _ = try ImageFolder.decodeAll(files)   // every file decodes; the timed runs need not check
+            _ = try ImageFolder.decodeAll(files)  // every file decodes; the timed runs need not check
             let seconds = measure(minSeconds: options.minSeconds) {
                 if threads == 1 {
                     for bytes in encoded { _ = try? JPEG.decode(bytes, source: "") }
@@ -56,15 +62,22 @@ func runPhotoCases(_ options: BenchmarkOptions, reporter: inout Reporter) throws
                     _ = try? ImageFolder.decodeAll(files)
                 }
             }
-            reporter.report(BenchmarkResult(suite: "data", name: "decode JPEG (\(files.count) files, \(where_))", threads: threads, seconds: seconds,
-                                            fields: [("megapixels_per_s", megapixels / seconds), ("images_per_s", Double(files.count) / seconds)]))
-            let dls = try ImageDataLoaders.fromNameRe(BundledData.photos, files: try getImageFiles(BundledData.photos), pattern: #"^(.+?)_"#,
-                                                      seed: 1, batchSize: 16, itemTransforms: [Resize(64)], batchTransforms: augTransforms())
+            reporter.report(
+                BenchmarkResult(
+                    suite: "data", name: "decode JPEG (\(files.count) files, \(where_))", threads: threads, seconds: seconds,
+                    fields: [("megapixels_per_s", megapixels / seconds), ("images_per_s", Double(files.count) / seconds)]))
+            let dls = try ImageDataLoaders.fromNameRe(
+                BundledData.photos, files: try getImageFiles(BundledData.photos), pattern: #"^(.+?)_"#,
+                seed: 1, batchSize: 16, itemTransforms: [Resize(64)], batchTransforms: augTransforms())
             dls.train.prefetch = false
             let pass = measure(minSeconds: options.minSeconds) { for _ in dls.train {} }
-            reporter.report(BenchmarkResult(suite: "data", name: "photo batches Resize(64)+augTransforms", threads: threads, seconds: pass,
-                                            fields: [("images_per_s", Double(dls.train.count * 16) / pass),
-                                                     ("batches_per_s", Double(dls.train.count) / pass)], batch: 16))
+            reporter.report(
+                BenchmarkResult(
+                    suite: "data", name: "photo batches Resize(64)+augTransforms", threads: threads, seconds: pass,
+                    fields: [
+                        ("images_per_s", Double(dls.train.count * 16) / pass),
+                        ("batches_per_s", Double(dls.train.count) / pass),
+                    ], batch: 16))
         }
     }
 }

@@ -49,15 +49,19 @@ private func distributedEpoch(reporter: inout Reporter, distributed: Bool) throw
     let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
     learn.progress.show = false
     if distributed { try learn.distributed() }
-    try learn.fitOneCycle(epochs: 1, lrMax: 0.01)   // warm-up
+    try learn.fitOneCycle(epochs: 1, lrMax: 0.01)  // warm-up
     let start = DispatchTime.now().uptimeNanoseconds
     try learn.fitOneCycle(epochs: 1, lrMax: 0.01)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     guard learn.processRank == 0 else { return }
     let ddp = learn.callbacks.compactMap { $0 as? DistributedDataParallel }.first
     let share = ddp.map { $0.trainingSeconds > 0 ? $0.allreduceSeconds / $0.trainingSeconds : 0 } ?? 0
-    reporter.report(BenchmarkResult(suite: "distributed", name: distributed ? "\(ranks) ranks x 1 thread" : "1 rank x \(Threads.count) threads",
-                                    threads: Threads.count, seconds: seconds,
-                                    fields: [("images_per_s", Double(trainCount + validCount) / seconds), ("ranks", Double(ranks)),
-                                             ("allreduce_share", share)], batch: globalBatch))
+    reporter.report(
+        BenchmarkResult(
+            suite: "distributed", name: distributed ? "\(ranks) ranks x 1 thread" : "1 rank x \(Threads.count) threads",
+            threads: Threads.count, seconds: seconds,
+            fields: [
+                ("images_per_s", Double(trainCount + validCount) / seconds), ("ranks", Double(ranks)),
+                ("allreduce_share", share),
+            ], batch: globalBatch))
 }

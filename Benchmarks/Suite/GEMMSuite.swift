@@ -4,7 +4,8 @@ import Tensors
 /// 256, 512, 1024 and 2048, plus the transposed forms at 1024.
 func runGEMMSuite(_ options: BenchmarkOptions) {
     var reporter = Reporter(json: options.json, columns: ["gflops"])
-    let cases: [(n: Int, transA: Bool, transB: Bool)] = [256, 512, 1024, 2048].map { ($0, false, false) }
+    let cases: [(n: Int, transA: Bool, transB: Bool)] =
+        [256, 512, 1024, 2048].map { ($0, false, false) }
         + [(1024, true, false), (1024, false, true), (1024, true, true)]
     for threads in options.threads ?? defaultThreadCounts {
         for c in cases {
@@ -16,16 +17,19 @@ func runGEMMSuite(_ options: BenchmarkOptions) {
                 b.withUnsafeBufferPointer { pb in
                     out.withUnsafeMutableBufferPointer { pc in
                         measure(minSeconds: options.minSeconds) {
-                            Kernels.sgemm(transA: c.transA, transB: c.transB, m: n, n: n, k: n,
-                                          a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n,
-                                          c: pc.baseAddress!, ldc: n, threads: threads)
+                            Kernels.sgemm(
+                                transA: c.transA, transB: c.transB, m: n, n: n, k: n,
+                                a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n,
+                                c: pc.baseAddress!, ldc: n, threads: threads)
                         }
                     }
                 }
             }
             let name = "\(n)x\(n)x\(n)" + (c.transA || c.transB ? " " + (c.transA ? "T" : "N") + (c.transB ? "T" : "N") : "")
-            reporter.report(BenchmarkResult(suite: "gemm", name: name, threads: threads, seconds: seconds,
-                                            fields: [("gflops", 2 * Double(n * n * n) / seconds / 1e9)]))
+            reporter.report(
+                BenchmarkResult(
+                    suite: "gemm", name: name, threads: threads, seconds: seconds,
+                    fields: [("gflops", 2 * Double(n * n * n) / seconds / 1e9)]))
         }
         for c in convolutionShapedCases {
             let a = Tensor.randn([c.m * c.k], generator: RandomGenerator(seed: 1))
@@ -35,16 +39,19 @@ func runGEMMSuite(_ options: BenchmarkOptions) {
                 b.withUnsafeBufferPointer { pb in
                     out.withUnsafeMutableBufferPointer { pc in
                         measure(minSeconds: options.minSeconds) {
-                            Kernels.sgemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
-                                          a: pa.baseAddress!, lda: c.transA ? c.m : c.k, b: pb.baseAddress!, ldb: c.transB ? c.k : c.n,
-                                          c: pc.baseAddress!, ldc: c.n, threads: threads)
+                            Kernels.sgemm(
+                                transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
+                                a: pa.baseAddress!, lda: c.transA ? c.m : c.k, b: pb.baseAddress!, ldb: c.transB ? c.k : c.n,
+                                c: pc.baseAddress!, ldc: c.n, threads: threads)
                         }
                     }
                 }
             }
             let name = "\(c.m)x\(c.n)x\(c.k) " + (c.transA ? "T" : "N") + (c.transB ? "T" : "N")
-            reporter.report(BenchmarkResult(suite: "gemm", name: name, threads: threads, seconds: seconds,
-                                            fields: [("gflops", 2 * Double(c.m * c.n * c.k) / seconds / 1e9)]))
+            reporter.report(
+                BenchmarkResult(
+                    suite: "gemm", name: name, threads: threads, seconds: seconds,
+                    fields: [("gflops", 2 * Double(c.m * c.n * c.k) / seconds / 1e9)]))
         }
     }
 }

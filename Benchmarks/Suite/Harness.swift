@@ -37,7 +37,9 @@ struct BenchmarkOptions {
 enum BenchmarkError: Error, CustomStringConvertible {
     case usage(String)
     var description: String {
-        switch self { case .usage(let message): return message }
+        switch self {
+        case .usage(let message): return message
+        }
     }
 }
 
@@ -78,13 +80,15 @@ struct Reporter {
             print(result.jsonLine)
         } else {
             if !headerPrinted {
-                print(pad("suite", 8) + pad("case", 24) + pad("threads", 8) + pad("batch", 6) + pad("seconds", 12)
-                      + columns.map { pad($0, 14) }.joined())
+                print(
+                    pad("suite", 8) + pad("case", 24) + pad("threads", 8) + pad("batch", 6) + pad("seconds", 12)
+                        + columns.map { pad($0, 14) }.joined())
                 headerPrinted = true
             }
             let values = columns.map { key in result.fields.first { $0.0 == key }.map { String(format: "%.2f", $0.1) } ?? "" }
-            print(pad(result.suite, 8) + pad(result.name, 24) + pad("\(result.threads)", 8) + pad(result.batch.map(String.init) ?? "", 6)
-                  + pad(String(format: "%.6f", result.seconds), 12) + values.map { pad($0, 14) }.joined())
+            print(
+                pad(result.suite, 8) + pad(result.name, 24) + pad("\(result.threads)", 8) + pad(result.batch.map(String.init) ?? "", 6)
+                    + pad(String(format: "%.6f", result.seconds), 12) + values.map { pad($0, 14) }.joined())
         }
         fflush(nil)  // every stream: results show up at once when piped
     }

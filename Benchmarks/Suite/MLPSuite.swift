@@ -25,9 +25,11 @@ func runMLPSuite(_ options: BenchmarkOptions) {
                     opt.zeroGrad()
                 }
             }
-            reporter.report(BenchmarkResult(suite: "mlp", name: "784-128-64-10 epoch", threads: threads, seconds: seconds,
-                                            fields: [("images_per_s", Double(n) / seconds), ("s_per_epoch", seconds)],
-                                            batch: batchSize))
+            reporter.report(
+                BenchmarkResult(
+                    suite: "mlp", name: "784-128-64-10 epoch", threads: threads, seconds: seconds,
+                    fields: [("images_per_s", Double(n) / seconds), ("s_per_epoch", seconds)],
+                    batch: batchSize))
         }
     }
 }

@@ -18,8 +18,10 @@ func runOpsSuite(_ options: BenchmarkOptions) {
             ]
             for (name, arrays, body) in cases {
                 let seconds = withThreads(threads) { measure(minSeconds: options.minSeconds / 5) { _ = body() } }
-                reporter.report(BenchmarkResult(suite: "ops", name: "\(name) \(n)", threads: threads, seconds: seconds,
-                                                fields: [("gb_per_s", Double(arrays * n * 4) / seconds / 1e9)]))
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "ops", name: "\(name) \(n)", threads: threads, seconds: seconds,
+                        fields: [("gb_per_s", Double(arrays * n * 4) / seconds / 1e9)]))
             }
         }
     }

@@ -27,14 +27,22 @@ func runResNetLayersSuite(_ options: BenchmarkOptions) {
                 let out = (size + 2 * p - k) / s + 1
                 // Multiply-adds that see the input (taps over padding excluded), as the GEMM does them.
                 var taps = 0
-                for i in 0..<k { for j in 0..<k { for oh in 0..<out { for ow in 0..<out {
-                    let ih = oh * s - p + i, iw = ow * s - p + j
-                    if ih >= 0 && ih < size && iw >= 0 && iw < size { taps += 1 }
-                } } } }
+                for i in 0..<k {
+                    for j in 0..<k {
+                        for oh in 0..<out {
+                            for ow in 0..<out {
+                                let ih = oh * s - p + i, iw = ow * s - p + j
+                                if ih >= 0 && ih < size && iw >= 0 && iw < size { taps += 1 }
+                            }
+                        }
+                    }
+                }
                 let flops = 2.0 * Double(batch * cin * cout * taps)
                 let forward = measure(minSeconds: options.minSeconds) { _ = noGrad { conv(x) } }
-                reporter.report(BenchmarkResult(suite: "layers", name: "\(name) fwd", threads: threads,
-                                                seconds: forward, fields: [("gflops", flops / forward / 1e9)], batch: batch))
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "layers", name: "\(name) fwd", threads: threads,
+                        seconds: forward, fields: [("gflops", flops / forward / 1e9)], batch: batch))
                 let upstream = Tensor.randn([batch, cout, out, out], generator: RandomGenerator(seed: 2))
                 let both = measure(minSeconds: options.minSeconds) {
                     conv(x).backward(upstream)
@@ -42,8 +50,10 @@ func runResNetLayersSuite(_ options: BenchmarkOptions) {
                     x.zeroGrad()
                 }
                 let passes: Double = cin > 1 ? 3 : 2
-                reporter.report(BenchmarkResult(suite: "layers", name: "\(name) f+b", threads: threads,
-                                                seconds: both, fields: [("gflops", passes * flops / both / 1e9)], batch: batch))
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "layers", name: "\(name) f+b", threads: threads,
+                        seconds: both, fields: [("gflops", passes * flops / both / 1e9)], batch: batch))
             }
         }
     }

@@ -19,7 +19,7 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
 
 let usage =
     "usage: benchmarks <suite> [--threads N] [--json] [--min-seconds S]\nsuites:\n"
-        + suites.map { "  \($0.name)\t\($0.summary)" }.joined(separator: "\n")
+    + suites.map { "  \($0.name)\t\($0.summary)" }.joined(separator: "\n")
 
 let arguments = CommandLine.arguments.dropFirst()
 guard let name = arguments.first, let suite = suites.first(where: { $0.name == name }) else {

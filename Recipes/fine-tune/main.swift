@@ -15,12 +15,14 @@ import FastSwift
 import Foundation
 import RecipeKit
 
-let args = Arguments(valued: ["weights", "arch", "data", "epochs", "lr", "bs", "size", "seed", "out"], usage: """
-    usage: fine-tune [--weights FILE] [--arch resnet18|resnet34|resnet50] [--data DIR] [--epochs N] [--lr X] [--bs N] [--size N] [--out DIR]
-      --weights FILE  torchvision weights as safetensors; default: pretrain a ResNet-18 on the bundled digits first
-      --data DIR      photos named <label>_<anything>.jpg (or .png); default: the bundled photo sample
-      --out DIR       where the confusion matrix and top losses go (default: the current folder)
-    """)
+let args = Arguments(
+    valued: ["weights", "arch", "data", "epochs", "lr", "bs", "size", "seed", "out"],
+    usage: """
+        usage: fine-tune [--weights FILE] [--arch resnet18|resnet34|resnet50] [--data DIR] [--epochs N] [--lr X] [--bs N] [--size N] [--out DIR]
+          --weights FILE  torchvision weights as safetensors; default: pretrain a ResNet-18 on the bundled digits first
+          --data DIR      photos named <label>_<anything>.jpg (or .png); default: the bundled photo sample
+          --out DIR       where the confusion matrix and top losses go (default: the current folder)
+        """)
 
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
@@ -40,14 +42,15 @@ runRecipe {
         let net = arch.network(classes: 10)
         let pretrain = Learner(dls: digits, model: net, loss: crossEntropy, metrics: [accuracy])
         try pretrain.fitOneCycle(epochs: 2, lrMax: 1e-2)
-        try SafeTensors.write(net.stateDict(), to: weights)   // torchvision's keys: conv1.weight, layer1.0.bn1.running_mean, ..., fc.weight
+        try SafeTensors.write(net.stateDict(), to: weights)  // torchvision's keys: conv1.weight, layer1.0.bn1.running_mean, ..., fc.weight
     }
 
     // fastai: dls = ImageDataLoaders.from_name_re(path, files, pat, item_tfms=Resize(64), batch_tfms=aug_transforms())
     let path = args.string("data").map { URL(fileURLWithPath: $0) } ?? BundledData.photos
-    let dls = try ImageDataLoaders.fromNameRe(path, files: try getImageFiles(path), pattern: #"^(.+?)_[^_]*$"#, validPct: 0.25, seed: 42,
-                                              batchSize: args.int("bs", default: 8), itemTransforms: [Resize(args.int("size", default: 64))],
-                                              batchTransforms: augTransforms())
+    let dls = try ImageDataLoaders.fromNameRe(
+        path, files: try getImageFiles(path), pattern: #"^(.+?)_[^_]*$"#, validPct: 0.25, seed: 42,
+        batchSize: args.int("bs", default: 8), itemTransforms: [Resize(args.int("size", default: 64))],
+        batchTransforms: augTransforms())
     // fastai: learn = vision_learner(dls, resnet18, metrics=error_rate); learn.fine_tune(4)
     let learn = try visionLearner(dls, arch: arch, pretrained: weights, loss: crossEntropy, metrics: [errorRate, accuracy])
     try learn.fineTune(epochs: args.int("epochs", default: 4), baseLr: args.float("lr", default: 2e-3))

@@ -15,7 +15,7 @@ runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
     let n = 100
     var x = Tensor.ones([n, 2])
-    x[..., 0].uniformInPlace(-1, 1)               // PyTorch: x[:,0].uniform_(-1.,1)
+    x[..., 0].uniformInPlace(-1, 1)  // PyTorch: x[:,0].uniform_(-1.,1)
     print("x[0..<5] =", x[0..<5])
     let trueA = Tensor([3, 10])
     let y = x • trueA + Tensor.randn([n]) * 0.6
@@ -33,7 +33,7 @@ runRecipe {
             let (xb, yb) = index.map { (x[$0], y[$0]) } ?? (x, y)
             let loss = mse(xb • a, yb)
             loss.backward()
-            noGrad { a -= a.grad! * lr }             // PyTorch: a.sub_(lr * a.grad)
+            noGrad { a -= a.grad! * lr }  // PyTorch: a.sub_(lr * a.grad)
             a.zeroGrad()
             history.append(a.detach())
         }

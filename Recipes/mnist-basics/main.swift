@@ -101,8 +101,9 @@ runRecipe {
     let validDL = try DataLoader(TensorDataset(validX, validY), batchSize: 256)
     let dls = DataLoaders(dl, validDL)
     let batchAccuracyMetric = Metric("batch_accuracy", batchAccuracy)
-    let learn = Learner(dls: dls, model: Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1)), loss: mnistLoss,
-                        opt: .sgd, metrics: [batchAccuracyMetric])
+    let learn = Learner(
+        dls: dls, model: Sequential(Linear(28 * 28, 30), ReLU(), Linear(30, 1)), loss: mnistLoss,
+        opt: .sgd, metrics: [batchAccuracyMetric])
     // The chapter uses lr 0.01 on its 12,000 images; the bundled 600 take fewer steps per epoch.
     try learn.fit(epochs: 20, lr: 0.1)
 }

@@ -7,10 +7,12 @@ import FastSwift
 import Foundation
 import RecipeKit
 
-let args = Arguments(valued: ["data", "epochs", "lr", "bs", "momentum", "seed"], usage: """
-    usage: mnist-mlp [--data DIR] [--epochs N] [--lr X] [--momentum X] [--bs N] [--seed N]
-      --data DIR   a folder with the MNIST IDX files (train-images-idx3-ubyte.gz, ...); default: the bundled sample
-    """)
+let args = Arguments(
+    valued: ["data", "epochs", "lr", "bs", "momentum", "seed"],
+    usage: """
+        usage: mnist-mlp [--data DIR] [--epochs N] [--lr X] [--momentum X] [--bs N] [--seed N]
+          --data DIR   a folder with the MNIST IDX files (train-images-idx3-ubyte.gz, ...); default: the bundled sample
+        """)
 
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))

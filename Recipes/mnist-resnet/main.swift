@@ -8,10 +8,12 @@ import FastSwift
 import Foundation
 import RecipeKit
 
-let args = Arguments(valued: ["data", "epochs", "lr", "bs", "seed"], usage: """
-    usage: mnist-resnet [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N]
-      --data DIR   a folder with the MNIST IDX files; default: the bundled sample
-    """)
+let args = Arguments(
+    valued: ["data", "epochs", "lr", "bs", "seed"],
+    usage: """
+        usage: mnist-resnet [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N]
+          --data DIR   a folder with the MNIST IDX files; default: the bundled sample
+        """)
 
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))

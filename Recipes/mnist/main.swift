@@ -20,16 +20,18 @@ import FastSwift
 import Foundation
 import RecipeKit
 
-let args = Arguments(valued: ["data", "epochs", "lr", "bs", "seed", "export", "checkpoint", "resume", "threads"], flags: ["distributed"], usage: """
-    usage: mnist [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--export FILE] [--checkpoint NAME] [--resume FILE]
-                 [--threads N] [--distributed]
-      --data DIR         a folder with training/<digit>/*.png and testing/<digit>/*.png; default: the bundled sample
-      --export FILE      save the trained model (safetensors) for loadLearner, or for PyTorch
-      --checkpoint NAME  save models/NAME_<epoch>.safetensors (in the current folder) after every epoch
-      --resume FILE      continue the same run from one of those checkpoints
-      --threads N        threads for the kernels (default: every core)
-      --distributed      train data-parallel over the processes of an MPI job (mpirun -np N ...); each takes --bs / N of a batch
-    """)
+let args = Arguments(
+    valued: ["data", "epochs", "lr", "bs", "seed", "export", "checkpoint", "resume", "threads"], flags: ["distributed"],
+    usage: """
+        usage: mnist [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--export FILE] [--checkpoint NAME] [--resume FILE]
+                     [--threads N] [--distributed]
+          --data DIR         a folder with training/<digit>/*.png and testing/<digit>/*.png; default: the bundled sample
+          --export FILE      save the trained model (safetensors) for loadLearner, or for PyTorch
+          --checkpoint NAME  save models/NAME_<epoch>.safetensors (in the current folder) after every epoch
+          --resume FILE      continue the same run from one of those checkpoints
+          --threads N        threads for the kernels (default: every core)
+          --distributed      train data-parallel over the processes of an MPI job (mpirun -np N ...); each takes --bs / N of a batch
+        """)
 
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
@@ -44,8 +46,9 @@ runRecipe {
     let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
     if args.flag("distributed") { try learn.distributed() }
     let checkpoints = args.string("checkpoint").map { [SaveModel(fileName: $0, everyEpoch: true)] } ?? []
-    try learn.fitOneCycle(epochs: args.int("epochs", default: args.string("data") == nil ? 3 : 1), lrMax: args.float("lr", default: 0.1),
-                          cbs: checkpoints, resume: args.string("resume").map { URL(fileURLWithPath: $0) })
+    try learn.fitOneCycle(
+        epochs: args.int("epochs", default: args.string("data") == nil ? 3 : 1), lrMax: args.float("lr", default: 0.1),
+        cbs: checkpoints, resume: args.string("resume").map { URL(fileURLWithPath: $0) })
 
     if let file = args.string("export") {
         try learn.export(URL(fileURLWithPath: file))
@@ -57,6 +60,8 @@ runRecipe {
 
     guard learn.processRank == 0 else { return }
     let final = learn.recorder.values.last ?? []
-    print(String(format: "final accuracy: %.2f%% (%d training and %d validation images, %.1fs in all)",
-                 (final.last ?? 0) * 100, dls.train.itemCount, dls.valid.itemCount, seconds(since: start)))
+    print(
+        String(
+            format: "final accuracy: %.2f%% (%d training and %d validation images, %.1fs in all)",
+            (final.last ?? 0) * 100, dls.train.itemCount, dls.valid.itemCount, seconds(since: start)))
 }

@@ -9,12 +9,14 @@ import FastSwift
 import Foundation
 import RecipeKit
 
-let args = Arguments(valued: ["data", "epochs", "lr", "bs", "seed", "size", "show"], usage: """
-    usage: photos [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--size PIXELS] [--show FILE]
-      --data DIR    a folder of photos whose names start with their label and '_'; default: the bundled sample
-      --size N      the side the photos are resized to (default 64)
-      --show FILE   also write a PNG of one augmented training batch with its labels
-    """)
+let args = Arguments(
+    valued: ["data", "epochs", "lr", "bs", "seed", "size", "show"],
+    usage: """
+        usage: photos [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--size PIXELS] [--show FILE]
+          --data DIR    a folder of photos whose names start with their label and '_'; default: the bundled sample
+          --size N      the side the photos are resized to (default 64)
+          --show FILE   also write a PNG of one augmented training batch with its labels
+        """)
 
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
@@ -23,10 +25,11 @@ runRecipe {
 
     // fastai: dls = ImageDataLoaders.from_name_re(path, files, r'^(.+)_\d+', item_tfms=Resize(64), batch_tfms=aug_transforms())
     let files = try getImageFiles(path)
-    let dls = try ImageDataLoaders.fromNameRe(path, files: files, pattern: #"^(.+?)_[^_]*$"#, validPct: 0.25, seed: 42,
-                                              batchSize: args.int("bs", default: 8),
-                                              itemTransforms: [Resize(args.int("size", default: 64))],
-                                              batchTransforms: augTransforms())
+    let dls = try ImageDataLoaders.fromNameRe(
+        path, files: files, pattern: #"^(.+?)_[^_]*$"#, validPct: 0.25, seed: 42,
+        batchSize: args.int("bs", default: 8),
+        itemTransforms: [Resize(args.int("size", default: 64))],
+        batchTransforms: augTransforms())
     print("\(files.count) photos, classes \(dls.vocab ?? []): \(dls.train.itemCount) for training, \(dls.valid.itemCount) for validation")
     if let show = args.string("show") {
         try dls.showBatch(to: URL(fileURLWithPath: show))

@@ -69,8 +69,9 @@ private func propagate(from root: GradientRecord, seed: Tensor) {
         let inputGrads = inputGradients(node, outputGrad: g, needed: node.inputs.map(\.requiresGrad))
         for (input, inputGrad) in zip(node.inputs, inputGrads) {
             guard let inputGrad, let inputRecord = input.gradientRecord, inputRecord.requiresGrad else { continue }
-            precondition(inputGrad.shape == input.shape,
-                         "backward: \(node.operation.name) gave a gradient of shape \(inputGrad.shape) for an input of shape \(input.shape)")
+            precondition(
+                inputGrad.shape == input.shape,
+                "backward: \(node.operation.name) gave a gradient of shape \(inputGrad.shape) for an input of shape \(input.shape)")
             let key = ObjectIdentifier(inputRecord)
             grads[key] = grads[key].map { $0 + inputGrad } ?? inputGrad
         }
@@ -114,8 +115,10 @@ extension Tensor {
     ///     let y = noGrad { fastKernel(x) }.recordedCustom(name: "MyOpBackward", inputs: [x]) { g in [g * 2] }
     ///
     /// Nothing is recorded when no input requires gradients or inside `noGrad`.
-    public func recordedCustom(name: String, inputs: [Tensor],
-                               backward: @escaping @Sendable (Tensor) -> [Tensor?]) -> Tensor {
+    public func recordedCustom(
+        name: String, inputs: [Tensor],
+        backward: @escaping @Sendable (Tensor) -> [Tensor?]
+    ) -> Tensor {
         recorded(.custom(name: name, backward: backward), inputs: inputs)
     }
 }

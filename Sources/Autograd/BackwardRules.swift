@@ -46,8 +46,10 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
         return [g * x[0].pow(p - 1) * p]
     case .pow:
         // d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log a
-        return [(g * x[1] * x[0].pow(x[1] - 1)).unbroadcast(to: x[0].shape),
-                (g * y * x[0].log()).unbroadcast(to: x[1].shape)]
+        return [
+            (g * x[1] * x[0].pow(x[1] - 1)).unbroadcast(to: x[0].shape),
+            (g * y * x[0].log()).unbroadcast(to: x[1].shape),
+        ]
     case .clamp(let lower, let upper):
         return [Tensor.clampBackward(g, input: x[0], lower: lower, upper: upper)]
     case .maximum, .minimum:
@@ -61,8 +63,10 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
         return [g * Tensor.winnerShare(x[0], Tensor(s), largest: false)]
     case .select:
         let condition = x[0].expand(to: g.shape)
-        return [nil, Tensor.where(condition, g, 0).unbroadcast(to: x[1].shape),
-                Tensor.where(condition, 0, g).unbroadcast(to: x[2].shape)]
+        return [
+            nil, Tensor.where(condition, g, 0).unbroadcast(to: x[1].shape),
+            Tensor.where(condition, 0, g).unbroadcast(to: x[2].shape),
+        ]
     case .sum(let dim, let keepDim):
         return [expandReduced(g, dim: dim, keepDim: keepDim, to: x[0])]
     case .extreme(let dim, let keepDim):
@@ -94,13 +98,15 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
     case .gatherBlocks(let positions, let length):
         return [Tensor.scatterAddBlocks(g, in: x[0].shape, positions: positions, blockLength: length)]
     case .conv2d(let stride, let padding, let gemmWeight):
-        let (dx, dw, db) = Tensor.conv2dBackward(g, input: x[0], weight: x[1], stride: (stride[0], stride[1]),
-                                                 padding: (padding[0], padding[1]), gemmWeight: gemmWeight, needInput: needed[0],
-                                                 needWeight: needed[1], needBias: x.count == 3 && needed[2])
+        let (dx, dw, db) = Tensor.conv2dBackward(
+            g, input: x[0], weight: x[1], stride: (stride[0], stride[1]),
+            padding: (padding[0], padding[1]), gemmWeight: gemmWeight, needInput: needed[0],
+            needWeight: needed[1], needBias: x.count == 3 && needed[2])
         return x.count == 3 ? [dx, dw, db] : [dx, dw]
     case .batchNorm(let mean, let invStd, let training, let relu):
-        let (dx, dw, db) = Tensor.batchNormBackward(g, input: x[0], weight: x[1], mean: mean, invStd: invStd,
-                                                    training: training, reluOutput: relu ? y : nil, needInput: needed[0])
+        let (dx, dw, db) = Tensor.batchNormBackward(
+            g, input: x[0], weight: x[1], mean: mean, invStd: invStd,
+            training: training, reluOutput: relu ? y : nil, needInput: needed[0])
         return [dx, dw, db]
     case .maxPool(let geometry, let argmax):
         return [Tensor.maxPoolBackward(g, inputShape: x[0].shape, geometry: geometry, argmax: argmax)]
@@ -131,8 +137,10 @@ private func expandReduced(_ g: Tensor, dim: Int?, keepDim: Bool, to input: Tens
 
 /// Gradients of `C = op(A) • op(B)` (batched, with broadcast batch axes), each computed by the
 /// GEMM with transposition flags, so no operand is transposed by a copy.
-private func matmulGradients(_ g: Tensor, a: Tensor, b: Tensor, transposeA tA: Bool, transposeB tB: Bool,
-                             needed: [Bool]) -> [Tensor?] {
+private func matmulGradients(
+    _ g: Tensor, a: Tensor, b: Tensor, transposeA tA: Bool, transposeB tB: Bool,
+    needed: [Bool]
+) -> [Tensor?] {
     // dop(A) = G • op(B)ᵀ and dop(B) = op(A)ᵀ • G, transposed back where A or B was.
     if a.rank > 2 && b.rank == 2 && !tA {
         // A batch times one matrix: fold the batch into rows for single GEMMs.
@@ -140,8 +148,12 @@ private func matmulGradients(_ g: Tensor, a: Tensor, b: Tensor, transposeA tA: B
         let rows = g.reshape([-1, g.shape[g.rank - 1]])
         let da = needed[0] ? rows.matmul(b, transposeSelf: false, transposeOther: !tB).reshape(a.shape) : nil
         let flatA = a.reshape([-1, k])
-        let db = !needed[1] ? nil : tB ? rows.matmul(flatA, transposeSelf: true, transposeOther: false)
-                                      : flatA.matmul(rows, transposeSelf: true, transposeOther: false)
+        let db =
+            !needed[1]
+            ? nil
+            : tB
+                ? rows.matmul(flatA, transposeSelf: true, transposeOther: false)
+                : flatA.matmul(rows, transposeSelf: true, transposeOther: false)
         return [da, db]
     }
     let da = !needed[0] ? nil : tA ? b.matmul(g, transposeSelf: tB, transposeOther: true) : g.matmul(b, transposeSelf: false, transposeOther: !tB)

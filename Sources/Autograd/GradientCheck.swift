@@ -24,8 +24,10 @@ public struct GradientCheckResult: CustomStringConvertible, Sendable {
 /// Each input element is perturbed by ±`eps`; an element passes when
 /// `|analytic - numeric| <= atol + rtol * |numeric|`. Float32 differences are noisy: keep `eps`
 /// around 1e-2 and the inputs away from kinks (relu at 0, abs at 0, ties in max).
-public func checkGradients(of f: ([Tensor]) -> Tensor, at inputs: [Tensor],
-                           eps: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3) -> GradientCheckResult {
+public func checkGradients(
+    of f: ([Tensor]) -> Tensor, at inputs: [Tensor],
+    eps: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3
+) -> GradientCheckResult {
     let probe = noGrad { f(inputs.map { $0.detach() }) }
     let weights = Tensor.uniform(probe.shape, 0.5, 1.5, generator: RandomGenerator(seed: 0x6AD))
     func loss(_ xs: [Tensor]) -> Tensor { (f(xs) * weights).sum() }

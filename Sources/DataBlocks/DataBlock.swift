@@ -96,8 +96,12 @@ public struct GrandparentSplitter: Splitter {
     public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
         let grandparents = items.map { $0.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent }
         let t = grandparents.indices.filter { grandparents[$0] == train }, v = grandparents.indices.filter { grandparents[$0] == valid }
-        guard !t.isEmpty else { throw DataError(items.first?.path ?? "", "no items in a '\(train)' folder: the training split is empty (found \(Set(grandparents).sorted()))") }
-        guard !v.isEmpty else { throw DataError(items.first?.path ?? "", "no items in a '\(valid)' folder: the validation split is empty (found \(Set(grandparents).sorted()))") }
+        guard !t.isEmpty else {
+            throw DataError(items.first?.path ?? "", "no items in a '\(train)' folder: the training split is empty (found \(Set(grandparents).sorted()))")
+        }
+        guard !v.isEmpty else {
+            throw DataError(items.first?.path ?? "", "no items in a '\(valid)' folder: the validation split is empty (found \(Set(grandparents).sorted()))")
+        }
         return (t, v)
     }
 }
@@ -117,8 +121,10 @@ public struct RandomSplitter: Splitter {
         }
         let cut = Int((Double(items.count) * validPct).rounded())
         guard cut > 0 && cut < items.count else {
-            throw DataError(source, "RandomSplitter: validPct \(validPct) of \(items.count) items leaves the "
-                            + (cut == 0 ? "validation" : "training") + " split empty")
+            throw DataError(
+                source,
+                "RandomSplitter: validPct \(validPct) of \(items.count) items leaves the "
+                    + (cut == 0 ? "validation" : "training") + " split empty")
         }
         let generator = seed.map { RandomGenerator(seed: $0) } ?? RandomGenerator(seed: Random.withGlobal { $0.next() })
         let order = generator.permutation(items.count)
@@ -181,13 +187,15 @@ struct ByteImages: Sendable {
     func batch(_ positions: [Int]) -> Tensor {
         let size = itemShape.reduce(1, *)
         var gathered = [UInt8](repeating: 0, count: positions.count * size)
-        if size > 0 { gathered.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBufferPointer { all in
-                for (row, i) in positions.enumerated() {
-                    out.baseAddress!.advanced(by: row * size).update(from: all.baseAddress!.advanced(by: i * size), count: size)
+        if size > 0 {
+            gathered.withUnsafeMutableBufferPointer { out in
+                bytes.withUnsafeBufferPointer { all in
+                    for (row, i) in positions.enumerated() {
+                        out.baseAddress!.advanced(by: row * size).update(from: all.baseAddress!.advanced(by: i * size), count: size)
+                    }
                 }
             }
-        } }
+        }
         return Tensor(pixels: gathered, shape: [positions.count] + itemShape)
     }
 }
@@ -211,9 +219,11 @@ public struct DataBlock {
     ///   - getY: an item's label (`parentLabel`, a `RegexLabeller`, any function; a thrown error names the item).
     ///   - itemTransforms: per image, before batching; every image must come out one size (`Resize`, `RandomResizedCrop`).
     ///   - batchTransforms: per batch `[N, C, H, W]` (`augTransforms()`, `Normalize.fromStats(imagenetStats)`).
-    public init(blocks: (ImageBlock, CategoryBlock), getItems: @escaping (URL) throws -> [URL] = getImageFiles,
-                splitter: Splitter = RandomSplitter(), getY: @escaping (URL) throws -> String = parentLabel,
-                itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) {
+    public init(
+        blocks: (ImageBlock, CategoryBlock), getItems: @escaping (URL) throws -> [URL] = getImageFiles,
+        splitter: Splitter = RandomSplitter(), getY: @escaping (URL) throws -> String = parentLabel,
+        itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []
+    ) {
         self.blocks = blocks
         self.getItems = getItems
         self.splitter = splitter
@@ -295,38 +305,39 @@ public struct DataBlock {
         }
         var items: [URL] = [], split: (train: [Int], valid: [Int]) = ([], [])
         var decoded = Image(width: 0, height: 0, channels: 1, pixels: []), label = ""
-        _ = step("Collecting items from \(source.path)") {
-            items = try getItems(source)
-            guard let first = items.first else { throw DataError(source.path, "no items found") }
-            return "found \(items.count) items; first: \(first.path)"
-        }
-        && step("Splitting") {
-            split = try splitter.split(items)
-            return "\(split.train.count) training and \(split.valid.count) validation items"
-        }
-        && step("Getting the label (getY) of the first training item") {
-            label = try getY(items[split.train[0]])
-            return "'\(label)'"
-        }
-        && step("ImageBlock: decoding \(items[split.train[0]].lastPathComponent)") {
-            decoded = try Image.open(items[split.train[0]])
-            return "\(decoded.width)x\(decoded.height) image, \(decoded.channels) channel(s)"
-        }
-        && step("CategoryBlock: encoding '\(label)'") {
-            let trainLabels = try split.train.map { try getY(items[$0]) }
-            let vocab = Categories(blocks.1.vocab ?? Set(trainLabels).sorted())
-            return "class \(try vocab.encode(label, source: items[split.train[0]].path)) of vocab \(vocab.vocab)"
-        }
-        && step("Item transforms (\(itemTransforms.count)), then ToTensor") {
-            for transform in itemTransforms { decoded = transform.apply(decoded, random: nil) }
-            let tensor = decoded.tensor(channels: try Image.channels(for: [decoded], wanted: blocks.0.channels, source: items[split.train[0]].path))
-            return "tensor of shape \(tensor.shape)"
-        }
-        && step("Collating a batch of \(batchSize)") {
-            let dls = try self.dataLoaders(source, batchSize: batchSize)
-            let (x, y) = dls.oneBatch()
-            return "inputs \(x.shape), targets \(y.shape) (batch transforms applied: \(batchTransforms.count))"
-        }
+        _ =
+            step("Collecting items from \(source.path)") {
+                items = try getItems(source)
+                guard let first = items.first else { throw DataError(source.path, "no items found") }
+                return "found \(items.count) items; first: \(first.path)"
+            }
+            && step("Splitting") {
+                split = try splitter.split(items)
+                return "\(split.train.count) training and \(split.valid.count) validation items"
+            }
+            && step("Getting the label (getY) of the first training item") {
+                label = try getY(items[split.train[0]])
+                return "'\(label)'"
+            }
+            && step("ImageBlock: decoding \(items[split.train[0]].lastPathComponent)") {
+                decoded = try Image.open(items[split.train[0]])
+                return "\(decoded.width)x\(decoded.height) image, \(decoded.channels) channel(s)"
+            }
+            && step("CategoryBlock: encoding '\(label)'") {
+                let trainLabels = try split.train.map { try getY(items[$0]) }
+                let vocab = Categories(blocks.1.vocab ?? Set(trainLabels).sorted())
+                return "class \(try vocab.encode(label, source: items[split.train[0]].path)) of vocab \(vocab.vocab)"
+            }
+            && step("Item transforms (\(itemTransforms.count)), then ToTensor") {
+                for transform in itemTransforms { decoded = transform.apply(decoded, random: nil) }
+                let tensor = decoded.tensor(channels: try Image.channels(for: [decoded], wanted: blocks.0.channels, source: items[split.train[0]].path))
+                return "tensor of shape \(tensor.shape)"
+            }
+            && step("Collating a batch of \(batchSize)") {
+                let dls = try self.dataLoaders(source, batchSize: batchSize)
+                let (x, y) = dls.oneBatch()
+                return "inputs \(x.shape), targets \(y.shape) (batch transforms applied: \(batchTransforms.count))"
+            }
         let report = lines.joined(separator: "\n")
         print(report)
         return report

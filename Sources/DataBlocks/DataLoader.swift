@@ -29,24 +29,33 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
 
     /// A loader whose batches are built by `makeBatch` from lists of item positions. Throws a
     /// `DataError` when `batchSize` is not positive or `count` is negative.
-    public convenience init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
-                            generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch) throws {
-        try self.init(count: count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, generator: generator,
-                      seedsBatches: false) { positions, _ in makeBatch(positions) }
+    public convenience init(
+        count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
+        generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch
+    ) throws {
+        try self.init(
+            count: count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, generator: generator,
+            seedsBatches: false
+        ) { positions, _ in makeBatch(positions) }
     }
 
     /// A loader whose batches are random (augmented): `makeBatch` gets each batch's item
     /// positions and a seed, drawn from the loader's generator in batch order when a pass
     /// begins, so the same seed gives the same batches with or without prefetching. Throws a
     /// `DataError` when `batchSize` is not positive or `count` is negative.
-    public convenience init(count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
-                            generator: RandomGenerator? = nil, makeRandomBatch: @escaping @Sendable ([Int], UInt64) -> Batch) throws {
-        try self.init(count: count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, generator: generator,
-                      seedsBatches: true, makeBatch: makeRandomBatch)
+    public convenience init(
+        count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
+        generator: RandomGenerator? = nil, makeRandomBatch: @escaping @Sendable ([Int], UInt64) -> Batch
+    ) throws {
+        try self.init(
+            count: count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch, generator: generator,
+            seedsBatches: true, makeBatch: makeRandomBatch)
     }
 
-    private init(count: Int, batchSize: Int, shuffle: Bool, dropLast: Bool, prefetch: Bool, generator: RandomGenerator?,
-                 seedsBatches: Bool, makeBatch: @escaping @Sendable ([Int], UInt64) -> Batch) throws {
+    private init(
+        count: Int, batchSize: Int, shuffle: Bool, dropLast: Bool, prefetch: Bool, generator: RandomGenerator?,
+        seedsBatches: Bool, makeBatch: @escaping @Sendable ([Int], UInt64) -> Batch
+    ) throws {
         guard batchSize > 0 else { throw DataError("DataLoader", "batchSize must be positive, got \(batchSize)") }
         guard count >= 0 else { throw DataError("DataLoader", "the item count must not be negative, got \(count)") }
         itemCount = count
@@ -152,30 +161,42 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
 extension DataLoader {
     /// Batches of a collection's items, as arrays: `DataLoader(0..<15, batchSize: 5, shuffle: true)`
     /// or `DataLoader(Array("abcdefghijklmnopqrstuvwxyz".enumerated()), batchSize: 6, shuffle: true)`.
-    public convenience init<C: Collection>(_ items: C, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                                           prefetch: Bool = true, generator: RandomGenerator? = nil) throws
+    public convenience init<C: Collection>(
+        _ items: C, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+        prefetch: Bool = true, generator: RandomGenerator? = nil
+    ) throws
     where Batch == [C.Element] {
         let all = UncheckedItems(Array(items))
-        try self.init(count: all.items.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
-                  generator: generator) { positions in positions.map { all.items[$0] } }
+        try self.init(
+            count: all.items.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+            generator: generator
+        ) { positions in positions.map { all.items[$0] } }
     }
 
     /// Batches of `(x, y)` tensor pairs, each stacked into a pair of tensors: the seeds'
     /// `DataLoader(list(zip(x, y)), batch_size=256)`.
-    public convenience init(_ pairs: [(Tensor, Tensor)], batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                            prefetch: Bool = true, generator: RandomGenerator? = nil) throws where Batch == (Tensor, Tensor) {
+    public convenience init(
+        _ pairs: [(Tensor, Tensor)], batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+        prefetch: Bool = true, generator: RandomGenerator? = nil
+    ) throws where Batch == (Tensor, Tensor) {
         let all = UncheckedItems(pairs)
-        try self.init(count: pairs.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
-                  generator: generator) { positions in
+        try self.init(
+            count: pairs.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+            generator: generator
+        ) { positions in
             (Tensor.stack(positions.map { all.items[$0].0 }), Tensor.stack(positions.map { all.items[$0].1 }))
         }
     }
 
     /// Batches of a `TensorDataset`, gathered straight from its tensors.
-    public convenience init(_ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
-                            prefetch: Bool = true, generator: RandomGenerator? = nil) throws where Batch == (Tensor, Tensor) {
-        try self.init(count: dataset.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
-                  generator: generator) { positions in (dataset.inputs[positions], dataset.targets[positions]) }
+    public convenience init(
+        _ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
+        prefetch: Bool = true, generator: RandomGenerator? = nil
+    ) throws where Batch == (Tensor, Tensor) {
+        try self.init(
+            count: dataset.count, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, prefetch: prefetch,
+            generator: generator
+        ) { positions in (dataset.inputs[positions], dataset.targets[positions]) }
     }
 }
 
@@ -239,14 +260,17 @@ extension DataLoaders where Batch == (Tensor, Tensor) {
         func wrap(_ loader: DataLoader<Batch>, training: Bool) throws -> DataLoader<Batch> {
             let generator = RandomGenerator(seed: 0)
             generator.state = loader.randomState
-            return try DataLoader(count: loader.itemCount, batchSize: loader.batchSize, shuffle: loader.shuffle, dropLast: loader.dropLast,
-                                  prefetch: loader.prefetch, generator: generator) { positions, seed in
+            return try DataLoader(
+                count: loader.itemCount, batchSize: loader.batchSize, shuffle: loader.shuffle, dropLast: loader.dropLast,
+                prefetch: loader.prefetch, generator: generator
+            ) { positions, seed in
                 let (x, y) = loader.batch(positions, seed: seed)
                 let random = training ? RandomGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B) : nil
                 return (transforms.reduce(x) { $1.apply($0, random: random) }, y)
             }
         }
-        return DataLoaders(try wrap(train, training: true), try wrap(valid, training: false), vocab: vocab,
-                           batchTransforms: batchTransforms + transforms)
+        return DataLoaders(
+            try wrap(train, training: true), try wrap(valid, training: false), vocab: vocab,
+            batchTransforms: batchTransforms + transforms)
     }
 }

@@ -12,50 +12,65 @@ public enum ImageDataLoaders {
     /// Images in `path/<train>/<label>/` and `path/<valid>/<label>/` (labels from the parent
     /// folder, split by the grandparent); or, with `validPct`, every image below `path` split at
     /// random (with `seed`).
-    public static func fromFolder(_ path: URL, train: String = "train", valid: String = "valid", validPct: Double? = nil,
-                                  seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
-                                  itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) throws
-        -> DataLoaders<(Tensor, Tensor)> {
+    public static func fromFolder(
+        _ path: URL, train: String = "train", valid: String = "valid", validPct: Double? = nil,
+        seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
+        itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []
+    ) throws
+        -> DataLoaders<(Tensor, Tensor)>
+    {
         let splitter: Splitter = validPct.map { RandomSplitter(validPct: $0, seed: seed) } ?? GrandparentSplitter(train: train, valid: valid)
-        let block = DataBlock(blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: getImageFiles, splitter: splitter,
-                              getY: parentLabel, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
+        let block = DataBlock(
+            blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: getImageFiles, splitter: splitter,
+            getY: parentLabel, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
         return try block.dataLoaders(path, batchSize: batchSize)
     }
 
     /// The image `files` labelled by `labelFunc` (fastai's `from_name_func`, chapter 1's pets:
     /// `labelFunc: { $0.lastPathComponent.first?.isUppercase == true ? "cat" : "dog" }`), a random
     /// `validPct` held out with `seed`.
-    public static func fromNameFunc(_ path: URL, files: [URL], labelFunc: @escaping (URL) throws -> String, validPct: Double = 0.2,
-                                    seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
-                                    itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) throws
-        -> DataLoaders<(Tensor, Tensor)> {
-        let block = DataBlock(blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: { _ in files },
-                              splitter: RandomSplitter(validPct: validPct, seed: seed), getY: labelFunc,
-                              itemTransforms: itemTransforms, batchTransforms: batchTransforms)
+    public static func fromNameFunc(
+        _ path: URL, files: [URL], labelFunc: @escaping (URL) throws -> String, validPct: Double = 0.2,
+        seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
+        itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []
+    ) throws
+        -> DataLoaders<(Tensor, Tensor)>
+    {
+        let block = DataBlock(
+            blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: { _ in files },
+            splitter: RandomSplitter(validPct: validPct, seed: seed), getY: labelFunc,
+            itemTransforms: itemTransforms, batchTransforms: batchTransforms)
         return try block.dataLoaders(path, batchSize: batchSize)
     }
 
     /// The image `files` labelled by the first capture group of `pattern` on each file name
     /// (fastai's `from_name_re`: `#"^(.+)_\d+\.jpg$"#` labels `great_pyrenees_173.jpg` as
     /// `great_pyrenees`). A name the pattern does not match is an error naming the file.
-    public static func fromNameRe(_ path: URL, files: [URL], pattern: String, validPct: Double = 0.2,
-                                  seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
-                                  itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) throws
-        -> DataLoaders<(Tensor, Tensor)> {
+    public static func fromNameRe(
+        _ path: URL, files: [URL], pattern: String, validPct: Double = 0.2,
+        seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
+        itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []
+    ) throws
+        -> DataLoaders<(Tensor, Tensor)>
+    {
         let labeller = try RegexLabeller(pattern, match: .name)
-        return try fromNameFunc(path, files: files, labelFunc: labeller.callAsFunction, validPct: validPct, seed: seed,
-                                batchSize: batchSize, channels: channels, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
+        return try fromNameFunc(
+            path, files: files, labelFunc: labeller.callAsFunction, validPct: validPct, seed: seed,
+            batchSize: batchSize, channels: channels, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
     }
 
     /// Images listed in a CSV file of file names and labels (fastai's `from_csv` / `from_df`):
     /// file `row[fnCol]` (with `suffix`) under `path/folder`, label `row[labelCol]`. With a
     /// `validCol` (a column of true/false or 1/0) that column picks the validation rows;
     /// otherwise a random `validPct` with `seed`. The first row is a header when `header`.
-    public static func fromCSV(_ path: URL, csvFile: String = "labels.csv", header: Bool = true, folder: String? = nil,
-                               suffix: String = "", fnCol: Int = 0, labelCol: Int = 1, validCol: Int? = nil,
-                               validPct: Double = 0.2, seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
-                               itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []) throws
-        -> DataLoaders<(Tensor, Tensor)> {
+    public static func fromCSV(
+        _ path: URL, csvFile: String = "labels.csv", header: Bool = true, folder: String? = nil,
+        suffix: String = "", fnCol: Int = 0, labelCol: Int = 1, validCol: Int? = nil,
+        validPct: Double = 0.2, seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
+        itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []
+    ) throws
+        -> DataLoaders<(Tensor, Tensor)>
+    {
         let file = path.appendingPathComponent(csvFile)
         var rows = try CSVTable.read(file)
         if header && !rows.isEmpty { rows.removeFirst() }
@@ -77,8 +92,9 @@ public enum ImageDataLoaders {
             }
         }
         let splitter: Splitter = validCol != nil ? IndexSplitter(validIndices: validRows) : RandomSplitter(validPct: validPct, seed: seed)
-        let block = DataBlock(blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: { _ in items }, splitter: splitter,
-                              getY: { url in labels[url] ?? "" }, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
+        let block = DataBlock(
+            blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: { _ in items }, splitter: splitter,
+            getY: { url in labels[url] ?? "" }, itemTransforms: itemTransforms, batchTransforms: batchTransforms)
         return try block.dataLoaders(path, batchSize: batchSize)
     }
 }
@@ -111,7 +127,8 @@ public struct RegexLabeller: Sendable {
         let text = target == .name ? item.lastPathComponent : item.path
         let range = NSRange(text.startIndex..., in: text)
         guard let match = expression.regex.firstMatch(in: text, range: range),
-              let group = Range(match.range(at: 1), in: text) else {
+            let group = Range(match.range(at: 1), in: text)
+        else {
             throw DataError(item.path, "RegexLabeller: '\(pattern)' does not match '\(text)'")
         }
         return String(text[group])
@@ -152,8 +169,9 @@ public struct FuncSplitter: Splitter {
         let valid = items.indices.filter { isValid(items[$0]) }
         let train = items.indices.filter { !isValid(items[$0]) }
         guard !train.isEmpty, !valid.isEmpty else {
-            throw DataError(items.first?.deletingLastPathComponent().path ?? "FuncSplitter",
-                            "FuncSplitter put all \(items.count) items in the \(train.isEmpty ? "validation" : "training") split")
+            throw DataError(
+                items.first?.deletingLastPathComponent().path ?? "FuncSplitter",
+                "FuncSplitter put all \(items.count) items in the \(train.isEmpty ? "validation" : "training") split")
         }
         return (train, valid)
     }

@@ -41,10 +41,13 @@ public enum ImageFolder {
             }
             let dir = folder.appendingPathComponent(label)
             let all = try fm.contentsOfDirectory(atPath: dir.path)
-            let names = all.filter { Image.decodableExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            let names = all.filter { Image.decodableExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted {
+                $0.localizedStandardCompare($1) == .orderedAscending
+            }
             let others = all.filter { otherImageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
             if !others.isEmpty {
-                FileHandle.standardError.write(Data("ImageFolder: skipped \(others.count) image(s) in \(dir.path) in formats FastSwift does not decode (it decodes PNG and JPEG)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("ImageFolder: skipped \(others.count) image(s) in \(dir.path) in formats FastSwift does not decode (it decodes PNG and JPEG)\n".utf8))
             }
             files += names.map { (dir.appendingPathComponent($0), index) }
         }
@@ -53,7 +56,9 @@ public enum ImageFolder {
         let images = try decodeAll(files.map(\.0))
         let first = images[0]
         for (i, image) in images.enumerated() where image.width != first.width || image.height != first.height {
-            throw DataError(files[i].0.path, "image is \(image.width)x\(image.height) but \(files[0].0.lastPathComponent) is \(first.width)x\(first.height); resize them to one size")
+            throw DataError(
+                files[i].0.path,
+                "image is \(image.width)x\(image.height) but \(files[0].0.lastPathComponent) is \(first.width)x\(first.height); resize them to one size")
         }
         let c = try Image.channels(for: images, wanted: channels, source: folder.path)
         let tensors = images.map { $0.tensor(channels: c) }
@@ -94,7 +99,8 @@ extension ImageFolder {
         let bytes = try [UInt8](Data(contentsOf: file))
         let tar = bytes.starts(with: [0x1F, 0x8B]) ? try GZip.decompress(bytes, source: file.path) : bytes
         var members: [(split: String, label: String, path: String, contents: ArraySlice<UInt8>)] = []
-        for entry in try Tar.entries(tar, source: file.path) where entry.kind == .file && Image.decodableExtensions.contains((entry.path as NSString).pathExtension.lowercased()) {
+        for entry in try Tar.entries(tar, source: file.path)
+        where entry.kind == .file && Image.decodableExtensions.contains((entry.path as NSString).pathExtension.lowercased()) {
             let parts = entry.path.split(separator: "/")
             guard parts.count >= 3 else { continue }
             members.append((String(parts[parts.count - 3]), String(parts[parts.count - 2]), entry.path, entry.contents))
@@ -108,11 +114,14 @@ extension ImageFolder {
             let indices = members.indices.filter { members[$0].split == split }
             let first = images[indices[0]]
             for i in indices where images[i].width != first.width || images[i].height != first.height {
-                throw DataError(file.path + ":" + members[i].path, "image is \(images[i].width)x\(images[i].height) but the split's first is \(first.width)x\(first.height)")
+                throw DataError(
+                    file.path + ":" + members[i].path, "image is \(images[i].width)x\(images[i].height) but the split's first is \(first.width)x\(first.height)"
+                )
             }
             let tensors = indices.map { images[$0].tensor(channels: c) }
-            result[split] = Split(images: Tensor.stack(tensors), labels: Tensor(indices.map { Float(vocab.firstIndex(of: members[$0].label)!) }),
-                                  classes: vocab, files: indices.map { URL(fileURLWithPath: members[$0].path) })
+            result[split] = Split(
+                images: Tensor.stack(tensors), labels: Tensor(indices.map { Float(vocab.firstIndex(of: members[$0].label)!) }),
+                classes: vocab, files: indices.map { URL(fileURLWithPath: members[$0].path) })
         }
         return result
     }

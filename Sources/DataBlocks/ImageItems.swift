@@ -53,10 +53,14 @@ final class ImageItems: @unchecked Sendable {
         let out = sizes.map { size in transforms.reduce(size) { $1.outputSize(width: $0.width, height: $0.height) } }
         guard let first = out.first else { return (0, 0) }
         if let other = out.firstIndex(where: { $0 != first }) {
-            let fix = transforms.isEmpty ? "add itemTransforms: [Resize(224)] (or another size) to resize them to one size"
+            let fix =
+                transforms.isEmpty
+                ? "add itemTransforms: [Resize(224)] (or another size) to resize them to one size"
                 : "end the item transforms with a Resize to give every image one size"
-            throw DataError(sources[other], "images differ in size: \(URL(fileURLWithPath: sources[0]).lastPathComponent) is \(first.width)x\(first.height) "
-                            + "but \(URL(fileURLWithPath: sources[other]).lastPathComponent) is \(out[other].width)x\(out[other].height); \(fix)")
+            throw DataError(
+                sources[other],
+                "images differ in size: \(URL(fileURLWithPath: sources[0]).lastPathComponent) is \(first.width)x\(first.height) "
+                    + "but \(URL(fileURLWithPath: sources[other]).lastPathComponent) is \(out[other].width)x\(out[other].height); \(fix)")
         }
         return first
     }

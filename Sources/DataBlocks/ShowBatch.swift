@@ -39,12 +39,14 @@ public enum PixelFont {
             if let rows = glyphs[character] {
                 for (r, row) in rows.enumerated() {
                     for (c, bit) in row.enumerated() where bit == "#" {
-                        for dy in 0..<scale { for dx in 0..<scale {
-                            let px = cursor + c * scale + dx, py = y + r * scale + dy
-                            guard px >= 0, px < image.width, py >= 0, py < image.height else { continue }
-                            let o = (py * image.width + px) * 3
-                            image.pixels[o] = colour.0; image.pixels[o + 1] = colour.1; image.pixels[o + 2] = colour.2
-                        } }
+                        for dy in 0..<scale {
+                            for dx in 0..<scale {
+                                let px = cursor + c * scale + dx, py = y + r * scale + dy
+                                guard px >= 0, px < image.width, py >= 0, py < image.height else { continue }
+                                let o = (py * image.width + px) * 3
+                                image.pixels[o] = colour.0; image.pixels[o + 1] = colour.1; image.pixels[o + 2] = colour.2
+                            }
+                        }
                     }
                 }
             }
@@ -71,10 +73,12 @@ extension Image {
             let x = images[k]
             let picture = Image(tensor: x.shape[0] == 1 ? Tensor.cat([x, x, x]) : x)
             let left = pad + (k % cols) * cellW, top = pad + (k / cols) * cellH
-            for py in 0..<h { for px in 0..<w {
-                let src = ((py / scale) * picture.width + px / scale) * 3, dst = ((top + py) * grid.width + left + px) * 3
-                for c in 0..<3 { grid.pixels[dst + c] = picture.pixels[src + c] }
-            } }
+            for py in 0..<h {
+                for px in 0..<w {
+                    let src = ((py / scale) * picture.width + px / scale) * 3, dst = ((top + py) * grid.width + left + px) * 3
+                    for c in 0..<3 { grid.pixels[dst + c] = picture.pixels[src + c] }
+                }
+            }
             for (line, caption) in (k < captions.count ? captions[k] : []).enumerated() {
                 PixelFont.draw(caption.text, into: &grid, x: left, y: top + h + 2 * scale + line * lineHeight, scale: scale, colour: caption.colour)
             }

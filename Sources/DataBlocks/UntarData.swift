@@ -23,15 +23,18 @@ public struct DatasetArchive: Sendable {
     public var fileName: String { url.lastPathComponent }
 
     /// The full MNIST database as PNGs in `training/<digit>` and `testing/<digit>` (fastai's `URLs.MNIST`).
-    public static let mnist = DatasetArchive(url: URL(string: "https://s3.amazonaws.com/fast-ai-imageclas/mnist_png.tgz")!,
-                                             sha256: "6ddfcec708e986dcd4507fa09c497886a0b8856b04a094be31f027ee54b7a6af",
-                                             folder: "mnist_png")
+    public static let mnist = DatasetArchive(
+        url: URL(string: "https://s3.amazonaws.com/fast-ai-imageclas/mnist_png.tgz")!,
+        sha256: "6ddfcec708e986dcd4507fa09c497886a0b8856b04a094be31f027ee54b7a6af",
+        folder: "mnist_png")
     /// 3s and 7s in `train/` and `valid/`, with `labels.csv` (fastai's `URLs.MNIST_SAMPLE`).
-    public static let mnistSample = DatasetArchive(url: URL(string: "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz")!,
-                                                   sha256: nil, folder: "mnist_sample")
+    public static let mnistSample = DatasetArchive(
+        url: URL(string: "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz")!,
+        sha256: nil, folder: "mnist_sample")
     /// A tiny 3s-and-7s set (fastai's `URLs.MNIST_TINY`).
-    public static let mnistTiny = DatasetArchive(url: URL(string: "https://s3.amazonaws.com/fast-ai-sample/mnist_tiny.tgz")!,
-                                                 sha256: nil, folder: "mnist_tiny")
+    public static let mnistTiny = DatasetArchive(
+        url: URL(string: "https://s3.amazonaws.com/fast-ai-sample/mnist_tiny.tgz")!,
+        sha256: nil, folder: "mnist_tiny")
 }
 
 /// FastSwift's cache: `$FASTSWIFT_HOME`, or `~/.fastswift`, holding `archive/` (downloaded
@@ -131,8 +134,10 @@ private final class DownloadDelegate: NSObject, URLSessionDataDelegate, @uncheck
 
     init(name: String) { self.name = name }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
         if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
             error = DataError(name, "the server answered HTTP \(http.statusCode)")
             completionHandler(.cancel)

@@ -35,8 +35,10 @@ public class BatchNorm: Module {
             throw LayerShapeError(self, "expected input with \(features) channels on axis 1 and rank \(ranks.sorted()), got \(input)")
         }
         if isTraining && input.reduce(1, *) / features <= 1 {
-            throw LayerShapeError(self, "expected more than 1 value per channel when training, got input \(input) "
-                                  + "(a batch of one: use a batch size above 1, or dropLast for the last partial batch)")
+            throw LayerShapeError(
+                self,
+                "expected more than 1 value per channel when training, got input \(input) "
+                    + "(a batch of one: use a batch size above 1, or dropLast for the last partial batch)")
         }
         return input
     }
@@ -59,9 +61,10 @@ public class BatchNorm: Module {
         guard ranks.contains(input.rank), input.shape[1] == features else {
             fatalError("\(type(of: self))(\(features)): expected input with \(features) channels on axis 1 and rank \(ranks.sorted()), got \(input.shape)")
         }
-        let (output, batchMean, batchVariance) = Tensor.batchNorm(input, weight: weight, bias: bias, runningMean: runningMean,
-                                                                  runningVariance: runningVar, training: isTraining, eps: eps,
-                                                                  relu: relu)
+        let (output, batchMean, batchVariance) = Tensor.batchNorm(
+            input, weight: weight, bias: bias, runningMean: runningMean,
+            runningVariance: runningVar, training: isTraining, eps: eps,
+            relu: relu)
         if isTraining {
             noGrad {
                 let n = Float(input.count / features)

@@ -12,8 +12,9 @@ public final class Conv2d: Module {
     private let inferenceCache = InferenceCache()
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
-                     "Conv2d: channels, kernel size and stride must be positive and padding non-negative")
+        precondition(
+            inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+            "Conv2d: channels, kernel size and stride must be positive and padding non-negative")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
@@ -52,9 +53,10 @@ public final class Conv2d: Module {
     package func inference(_ input: Tensor, _ norm: BatchNorm, residual: Tensor? = nil, relu: Bool) -> Tensor {
         requireInput(input.shape)
         let (scale, shift) = inferenceAffine(norm)
-        return Tensor.conv2dInference(input, weight: weight, stride: (stride, stride), padding: (padding, padding),
-                                      scale: scale, shift: shift, residual: residual, relu: relu,
-                                      packedWeight: packedWeight(for: geometry(height: input.shape[2], width: input.shape[3])))
+        return Tensor.conv2dInference(
+            input, weight: weight, stride: (stride, stride), padding: (padding, padding),
+            scale: scale, shift: shift, residual: residual, relu: relu,
+            packedWeight: packedWeight(for: geometry(height: input.shape[2], width: input.shape[3])))
     }
 
     /// `inference(_:_:residual:relu:)` on channel-major maps, giving channel-major maps: the
@@ -86,8 +88,9 @@ public final class Conv2d: Module {
         guard height + 2 * padding >= kernelSize, width + 2 * padding >= kernelSize else {
             fatalError("Conv2d(\(inChannels), \(outChannels)): the \(kernelSize)x\(kernelSize) kernel is larger than the padded \(height)x\(width) input")
         }
-        return ConvGeometry(channels: inChannels, height: height, width: width, kernel: (kernelSize, kernelSize),
-                            stride: (stride, stride), padding: (padding, padding))
+        return ConvGeometry(
+            channels: inChannels, height: height, width: width, kernel: (kernelSize, kernelSize),
+            stride: (stride, stride), padding: (padding, padding))
     }
 
     /// The weight as the inference GEMM takes it (packed into the micro-kernel's panels, and

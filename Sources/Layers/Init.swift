@@ -22,8 +22,10 @@ public enum Init {
     /// Re-initialises, in place, every parameter of `module` that `selected` picks with
     /// `kaimingNormal`'s distribution (fastai's `apply_init(m, nn.init.kaiming_normal_)`): how
     /// ResNet's convolutions (fan out) and fastai's head (fan in) start.
-    public static func kaimingNormal(in module: Module, fanOut: Bool = false, gain: Float = Float(2).squareRoot(),
-                                     where selected: (Tensor) -> Bool) {
+    public static func kaimingNormal(
+        in module: Module, fanOut: Bool = false, gain: Float = Float(2).squareRoot(),
+        where selected: (Tensor) -> Bool
+    ) {
         for (_, parameter) in module.namedParameters where parameter.rank >= 2 && selected(parameter) {
             let f = fans(parameter.shape)
             var p = parameter

@@ -164,7 +164,7 @@ extension Module {
         let problems = stateMismatches(state)
         guard problems.isEmpty else { throw StateMismatch(problems) }
         for (name, t) in namedParameters + namedBuffers {
-            if let saved = state[name] { t.overwrite(with: saved) }   // all present: checked above
+            if let saved = state[name] { t.overwrite(with: saved) }  // all present: checked above
         }
     }
 

@@ -12,7 +12,8 @@ public final class BasicBlock: Module, ChannelMajorInference {
         bn1 = BatchNorm2d(planes)
         conv2 = Conv2d(planes, planes, kernelSize: 3, padding: 1, bias: false)
         bn2 = BatchNorm2d(planes)
-        downsample = stride != 1 || inPlanes != planes
+        downsample =
+            stride != 1 || inPlanes != planes
             ? Sequential(Conv2d(inPlanes, planes, kernelSize: 1, stride: stride, bias: false), BatchNorm2d(planes)) : nil
     }
 
@@ -53,13 +54,15 @@ public final class Bottleneck: Module, ChannelMajorInference {
         bn2 = BatchNorm2d(planes)
         conv3 = Conv2d(planes, out, kernelSize: 1, bias: false)
         bn3 = BatchNorm2d(out)
-        downsample = stride != 1 || inPlanes != out
+        downsample =
+            stride != 1 || inPlanes != out
             ? Sequential(Conv2d(inPlanes, out, kernelSize: 1, stride: stride, bias: false), BatchNorm2d(out)) : nil
     }
 
     public override func outputShape(for input: [Int]) throws -> [Int]? {
-        try residualOutputShape(self, [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)],
-                                downsample: downsample, input: input)
+        try residualOutputShape(
+            self, [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)],
+            downsample: downsample, input: input)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -151,8 +154,10 @@ public final class ResNet: Module {
 
     public override func outputShape(for input: [Int]) throws -> [Int]? {
         var shape: [Int]? = input
-        for (name, layer) in [("conv1", conv1), ("bn1", bn1), ("maxpool", maxpool), ("layer1", layer1), ("layer2", layer2),
-                              ("layer3", layer3), ("layer4", layer4), ("avgpool", avgpool), ("flatten", flatten), ("fc", fc)] as [(String, Module)] {
+        for (name, layer) in [
+            ("conv1", conv1), ("bn1", bn1), ("maxpool", maxpool), ("layer1", layer1), ("layer2", layer2),
+            ("layer3", layer3), ("layer4", layer4), ("avgpool", avgpool), ("flatten", flatten), ("fc", fc),
+        ] as [(String, Module)] {
             shape = try LayerShapeError.checking(name, layer, shape)
         }
         return shape
@@ -167,8 +172,10 @@ public final class ResNet: Module {
             let pooled = avgpool.outputSize == (1, 1) ? maps.globalAveragePool() : avgpool(maps.tensor())
             return fc(flatten(pooled))
         }
-        let stem = maxpool(fusesForInference ? conv1.inference(x, bn1, relu: true)
-                           : Module.isObservingForward ? relu(bn1(conv1(x))) : bn1.forwardReLU(conv1(x)))
+        let stem = maxpool(
+            fusesForInference
+                ? conv1.inference(x, bn1, relu: true)
+                : Module.isObservingForward ? relu(bn1(conv1(x))) : bn1.forwardReLU(conv1(x)))
         return fc(flatten(avgpool(layer4(layer3(layer2(layer1(stem)))))))
     }
 
@@ -203,7 +210,8 @@ public func resnet50(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
 /// a bias-free linear layer (`nf·2 → 512 → classes`, dropout 0.25 then 0.5, ReLU between).
 /// `features` is the body's channel count (512 for ResNet-18).
 public func createHead(_ features: Int, _ classes: Int, hidden: Int = 512, dropout: (Float, Float) = (0.25, 0.5)) -> Sequential {
-    Sequential(AdaptiveConcatPool2d((1, 1)), Flatten(),
-               BatchNorm1d(features * 2), Dropout(p: dropout.0), Linear(features * 2, hidden, bias: false), ReLU(),
-               BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false))
+    Sequential(
+        AdaptiveConcatPool2d((1, 1)), Flatten(),
+        BatchNorm1d(features * 2), Dropout(p: dropout.0), Linear(features * 2, hidden, bias: false), ReLU(),
+        BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false))
 }

@@ -25,7 +25,8 @@ public final class Sequential: Module {
         var x = input, i = 0
         while i < layers.count {
             if let norm = layers[i] as? BatchNorm, i + 1 < layers.count, type(of: layers[i + 1]) == ReLU.self,
-               !Module.isObservingForward {
+                !Module.isObservingForward
+            {
                 x = norm.forwardReLU(x)
                 i += 2
             } else {

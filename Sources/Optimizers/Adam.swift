@@ -17,8 +17,10 @@ public final class Adam: Optimizer {
     public var decoupledWeightDecay: Bool
     private let states: ParameterStates
 
-    public init(_ parameters: [Tensor], lr: Float = 1e-3, momentum: Float = 0.9, sqrMom: Float = 0.99,
-                eps: Float = 1e-5, weightDecay: Float = 0.01, decoupledWeightDecay: Bool = true) {
+    public init(
+        _ parameters: [Tensor], lr: Float = 1e-3, momentum: Float = 0.9, sqrMom: Float = 0.99,
+        eps: Float = 1e-5, weightDecay: Float = 0.01, decoupledWeightDecay: Bool = true
+    ) {
         self.parameters = parameters
         self.lr = lr
         self.momentum = momentum
@@ -37,10 +39,11 @@ public final class Adam: Optimizer {
         let (beta1, beta2, eps, wd, decoupled) = (momentum, sqrMom, eps, weightDecay, decoupledWeightDecay)
         noGrad {
             states.step(parameters, keepsState: true, lr: lr(ofParameter:)) { piece in
-                Kernels.adamStep(parameter: piece.parameter, gradient: piece.gradient,
-                                 average: piece.state.0!, squareAverage: piece.state.1!, count: piece.count,
-                                 lr: piece.lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: wd, decoupled: decoupled,
-                                 step: piece.step)
+                Kernels.adamStep(
+                    parameter: piece.parameter, gradient: piece.gradient,
+                    average: piece.state.0!, squareAverage: piece.state.1!, count: piece.count,
+                    lr: piece.lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: wd, decoupled: decoupled,
+                    step: piece.step)
             }
         }
     }
@@ -48,7 +51,9 @@ public final class Adam: Optimizer {
 
 /// AdamW: Adam with decoupled weight decay (fastai's Adam already decouples it; this spells
 /// out PyTorch's name, with PyTorch's defaults β2 0.999, eps 1e-8, wd 0.01).
-public func AdamW(_ parameters: [Tensor], lr: Float = 1e-3, momentum: Float = 0.9, sqrMom: Float = 0.999,
-                  eps: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+public func AdamW(
+    _ parameters: [Tensor], lr: Float = 1e-3, momentum: Float = 0.9, sqrMom: Float = 0.999,
+    eps: Float = 1e-8, weightDecay: Float = 0.01
+) -> Adam {
     Adam(parameters, lr: lr, momentum: momentum, sqrMom: sqrMom, eps: eps, weightDecay: weightDecay, decoupledWeightDecay: true)
 }

@@ -74,8 +74,11 @@ final class ParameterStates {
     func step(_ parameters: [Tensor], keepsState: Bool, lr: (Int) -> Float, _ update: (Piece) -> Void) {
         precondition(names.count <= 2, "ParameterStates: at most two state tensors per parameter")
         // `parameter` and `gradient` keep alive the storage the pointers point into.
-        var segments: [(parameter: Tensor, gradient: Tensor, p: UnsafeMutablePointer<Float>,
-                        state: [UnsafeMutablePointer<Float>], lr: Float, step: Int, stateIsNew: Bool)] = []
+        var segments:
+            [(
+                parameter: Tensor, gradient: Tensor, p: UnsafeMutablePointer<Float>,
+                state: [UnsafeMutablePointer<Float>], lr: Float, step: Int, stateIsNew: Bool
+            )] = []
         for i in parameters.indices {
             guard let gradient = parameters[i].grad else { continue }
             var parameter = parameters[i]
@@ -92,9 +95,11 @@ final class ParameterStates {
         Kernels.forEachPiece(of: segments.map(\.gradient.count)) { s, range in
             let segment = segments[s], start = range.lowerBound
             let state = segment.state
-            update(Piece(parameter: segment.p + start, gradient: segment.gradient.elements + start,
-                         state: (state.count > 0 ? state[0] + start : nil, state.count > 1 ? state[1] + start : nil),
-                         count: range.count, lr: segment.lr, step: segment.step, stateIsNew: segment.stateIsNew))
+            update(
+                Piece(
+                    parameter: segment.p + start, gradient: segment.gradient.elements + start,
+                    state: (state.count > 0 ? state[0] + start : nil, state.count > 1 ? state[1] + start : nil),
+                    count: range.count, lr: segment.lr, step: segment.step, stateIsNew: segment.stateIsNew))
         }
     }
 
@@ -140,8 +145,9 @@ final class ParameterStates {
         for i in parameters.indices {
             let present = loaded.map { $0[i] != nil }
             if Set(present).count > 1 || (countsSteps && !present.isEmpty && present[0] != (loadedSteps[i] > 0)) {
-                problems.append("optimizer state \(i): " + names.joined(separator: ", ")
-                                + (countsSteps ? " and a positive step" : "") + " must be saved together")
+                problems.append(
+                    "optimizer state \(i): " + names.joined(separator: ", ")
+                        + (countsSteps ? " and a positive step" : "") + " must be saved together")
             }
         }
         if !problems.isEmpty { throw StateMismatch(problems) }

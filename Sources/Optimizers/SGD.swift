@@ -13,8 +13,10 @@ public final class SGD: Optimizer {
     public var nesterov: Bool
     private let states: ParameterStates
 
-    public init(_ parameters: [Tensor], lr: Float, momentum: Float = 0, dampening: Float = 0,
-                weightDecay: Float = 0, nesterov: Bool = false) {
+    public init(
+        _ parameters: [Tensor], lr: Float, momentum: Float = 0, dampening: Float = 0,
+        weightDecay: Float = 0, nesterov: Bool = false
+    ) {
         precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum needs momentum > 0 and no dampening")
         self.parameters = parameters
         self.lr = lr
@@ -34,9 +36,10 @@ public final class SGD: Optimizer {
         noGrad {
             states.step(parameters, keepsState: momentum != 0, lr: lr(ofParameter:)) { piece in
                 // The momentum buffer is the gradient itself on its first step, as in PyTorch.
-                Kernels.sgdStep(parameter: piece.parameter, gradient: piece.gradient, velocity: piece.state.0,
-                                count: piece.count, lr: piece.lr, momentum: momentum, dampening: dampening,
-                                weightDecay: wd, nesterov: nesterov, firstStep: piece.stateIsNew)
+                Kernels.sgdStep(
+                    parameter: piece.parameter, gradient: piece.gradient, velocity: piece.state.0,
+                    count: piece.count, lr: piece.lr, momentum: momentum, dampening: dampening,
+                    weightDecay: wd, nesterov: nesterov, firstStep: piece.stateIsNew)
             }
         }
     }

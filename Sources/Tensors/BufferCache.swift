@@ -19,13 +19,15 @@ enum BufferCache {
 
     /// A 64-byte aligned buffer of at least `bytes` bytes, recycled when one of that size is free.
     static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
-        if bytes >= minimumBytes, let recycled = state.withLock({ s -> UnsafeMutableRawPointer? in
-            guard var list = s.free[bytes], let p = list.popLast() else { return nil }
-            s.free[bytes] = list
-            s.total -= bytes
-            if let i = s.order.firstIndex(where: { $0.pointer == p }) { s.order.remove(at: i) }
-            return p
-        }) {
+        if bytes >= minimumBytes,
+            let recycled = state.withLock({ s -> UnsafeMutableRawPointer? in
+                guard var list = s.free[bytes], let p = list.popLast() else { return nil }
+                s.free[bytes] = list
+                s.total -= bytes
+                if let i = s.order.firstIndex(where: { $0.pointer == p }) { s.order.remove(at: i) }
+                return p
+            })
+        {
             return recycled
         }
         return UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)

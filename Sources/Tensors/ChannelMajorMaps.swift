@@ -47,8 +47,9 @@ package final class ChannelMajorMaps: @unchecked Sendable {
 
     /// Max pooling of every map (as `Tensor.maxPool2d`), channel-major.
     package func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> ChannelMajorMaps {
-        let g = Tensor.fixedPoolGeometry(height: height, width: width, kernel: kernel, stride: stride, padding: padding,
-                                         op: "max_pool2d", shape: nchwShape)
+        let g = Tensor.fixedPoolGeometry(
+            height: height, width: width, kernel: kernel, stride: stride, padding: padding,
+            op: "max_pool2d", shape: nchwShape)
         let result = ChannelMajorMaps(channels: channels, samples: samples, height: g.outH, width: g.outW)
         Kernels.maxPool(pointer, planes: channels * samples, g, result.pointer, argmax: nil)
         return result
@@ -73,28 +74,38 @@ package final class ChannelMajorMaps: @unchecked Sendable {
     ///   - weight: `Tensor.inferenceWeight(weight, g)`, the packed GEMM weight `[Cout, C·T]`.
     ///   - g: the convolution's geometry over these maps (`channels`, `height`, `width`).
     ///   - scale, shift: `[Cout]` each.
-    package func convolved(weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
-                           residual: ChannelMajorMaps?, relu: Bool) -> ChannelMajorMaps {
+    package func convolved(
+        weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+        residual: ChannelMajorMaps?, relu: Bool
+    ) -> ChannelMajorMaps {
         precondition(g.channels == channels && g.height == height && g.width == width, "ChannelMajorMaps: the geometry is for other maps")
-        return Self.convolution(pointer, layout: .channelMajor(samples: samples), margin: margin, samples: samples,
-                                weight: weight, g, scale: scale, shift: shift, residual: residual, relu: relu)
+        return Self.convolution(
+            pointer, layout: .channelMajor(samples: samples), margin: margin, samples: samples,
+            weight: weight, g, scale: scale, shift: shift, residual: residual, relu: relu)
     }
 
     /// `convolved` from an NCHW tensor (a network's first layer): the output is channel-major.
-    package static func convolved(_ x: Tensor, weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
-                                  relu: Bool) -> ChannelMajorMaps {
-        precondition(x.rank == 4 && x.shape[1] == g.channels && x.shape[2] == g.height && x.shape[3] == g.width,
-                     "ChannelMajorMaps: the geometry is for another input than \(x.shape)")
-        return convolution(x.pointer, layout: .nchw(channels: g.channels), margin: 0, samples: x.shape[0],
-                           weight: weight, g, scale: scale, shift: shift, residual: nil, relu: relu)
+    package static func convolved(
+        _ x: Tensor, weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+        relu: Bool
+    ) -> ChannelMajorMaps {
+        precondition(
+            x.rank == 4 && x.shape[1] == g.channels && x.shape[2] == g.height && x.shape[3] == g.width,
+            "ChannelMajorMaps: the geometry is for another input than \(x.shape)")
+        return convolution(
+            x.pointer, layout: .nchw(channels: g.channels), margin: 0, samples: x.shape[0],
+            weight: weight, g, scale: scale, shift: shift, residual: nil, relu: relu)
     }
 
-    private static func convolution(_ x: UnsafeMutablePointer<Float>, layout: Kernels.PlaneLayout, margin: Int, samples n: Int,
-                                    weight w: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
-                                    residual: ChannelMajorMaps?, relu: Bool) -> ChannelMajorMaps {
+    private static func convolution(
+        _ x: UnsafeMutablePointer<Float>, layout: Kernels.PlaneLayout, margin: Int, samples n: Int,
+        weight w: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+        residual: ChannelMajorMaps?, relu: Bool
+    ) -> ChannelMajorMaps {
         let cout = w.rows
-        precondition(w.depth == g.patchSize && scale.shape == [cout] && shift.shape == [cout],
-                     "ChannelMajorMaps: the weight, scale or shift does not fit the geometry")
+        precondition(
+            w.depth == g.patchSize && scale.shape == [cout] && shift.shape == [cout],
+            "ChannelMajorMaps: the weight, scale or shift does not fit the geometry")
         let result = ChannelMajorMaps(channels: cout, samples: n, height: g.outH, width: g.outW)
         if let residual {
             precondition(residual.nchwShape == result.nchwShape, "ChannelMajorMaps: the residual is \(residual.nchwShape), not \(result.nchwShape)")
@@ -114,14 +125,17 @@ package final class ChannelMajorMaps: @unchecked Sendable {
             while s0 < n {
                 let t = Swift.min(tile, n - s0)
                 Kernels.im2col(x + layout.plane(sample: s0, channel: 0) * g.inPixels, samples: t, g, columns.pointer, layout: layout)
-                Kernels.sgemm(packed: w, n: t * g.outPixels, b: columns.pointer, ldb: t * g.outPixels,
-                              c: result.pointer + s0 * g.outPixels, ldc: p)
+                Kernels.sgemm(
+                    packed: w, n: t * g.outPixels, b: columns.pointer, ldb: t * g.outPixels,
+                    c: result.pointer + s0 * g.outPixels, ldc: p)
                 s0 += t
             }
         }
-        Kernels.applyChannelEpilogue(result.pointer, samples: n, pixels: g.outPixels, channels: cout,
-                                     epilogue: Kernels.ChannelEpilogue(scale: scale.pointer, shift: shift.pointer,
-                                                                       residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
+        Kernels.applyChannelEpilogue(
+            result.pointer, samples: n, pixels: g.outPixels, channels: cout,
+            epilogue: Kernels.ChannelEpilogue(
+                scale: scale.pointer, shift: shift.pointer,
+                residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
         return withExtendedLifetime(residual) { result }
     }
 }

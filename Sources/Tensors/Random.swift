@@ -125,4 +125,3 @@ public enum Random {
 /// Reseeds FastSwift's global generator (fastai's `set_seed`), so that initialisation,
 /// shuffling and dropout repeat exactly from here on.
 public func seed(_ value: UInt64) { Random.seed(value) }
-

@@ -213,9 +213,10 @@ extension Tensor {
     mutating func prepareInPlace(_ op: String) {
         guard let record = gradientRecord else { return }
         if GradMode.isEnabled && record.requiresGrad {
-            fatalError(record.isLeaf
-                       ? "\(op): a tensor that requires grad is being changed in place; do it inside noGrad { }, as an optimizer step does"
-                       : "\(op): a tensor recorded for backward is being changed in place; use the out-of-place op")
+            fatalError(
+                record.isLeaf
+                    ? "\(op): a tensor that requires grad is being changed in place; do it inside noGrad { }, as an optimizer step does"
+                    : "\(op): a tensor recorded for backward is being changed in place; use the out-of-place op")
         }
         if !record.isLeaf { gradientRecord = nil }
     }

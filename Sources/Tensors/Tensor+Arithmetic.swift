@@ -46,8 +46,10 @@ extension Tensor {
     /// `self = op(self, other)` in place; `other` must broadcast to `self`'s shape.
     mutating func zipInPlace<Op: BinaryOp>(_ other: Tensor, _ op: Op, name: String) {
         guard let shape = broadcastShape(self.shape, other.shape), shape == self.shape else {
-            fatalError(shapeMismatchMessage(op: name, self.shape, other.shape,
-                                            reason: "do not fit: the right side must broadcast to the left side's shape"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: name, self.shape, other.shape,
+                    reason: "do not fit: the right side must broadcast to the left side's shape"))
         }
         prepareInPlace(name)
         makeUnique()

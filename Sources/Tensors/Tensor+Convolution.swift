@@ -17,17 +17,22 @@ extension Tensor {
     /// The geometry of `weight` sliding over `input`; traps naming the shapes when they do not fit.
     package static func convolutionGeometry(_ input: Tensor, _ weight: Tensor, stride: (Int, Int), padding: (Int, Int)) -> ConvGeometry {
         guard input.rank == 4, weight.rank == 4, input.shape[1] == weight.shape[1] else {
-            fatalError(shapeMismatchMessage(op: "conv2d", input.shape, weight.shape,
-                                            reason: "do not fit: expected input [N, C, H, W] and weight [Cout, C, kh, kw] with the same C"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: "conv2d", input.shape, weight.shape,
+                    reason: "do not fit: expected input [N, C, H, W] and weight [Cout, C, kh, kw] with the same C"))
         }
         guard stride.0 > 0, stride.1 > 0, padding.0 >= 0, padding.1 >= 0 else {
             fatalError("conv2d: stride \(stride) must be positive and padding \(padding) non-negative")
         }
-        let g = ConvGeometry(channels: input.shape[1], height: input.shape[2], width: input.shape[3],
-                             kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
+        let g = ConvGeometry(
+            channels: input.shape[1], height: input.shape[2], width: input.shape[3],
+            kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
         guard input.shape[2] + 2 * padding.0 >= weight.shape[2], input.shape[3] + 2 * padding.1 >= weight.shape[3] else {
-            fatalError(shapeMismatchMessage(op: "conv2d", input.shape, weight.shape,
-                                            reason: "do not fit: the kernel is larger than the padded input"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: "conv2d", input.shape, weight.shape,
+                    reason: "do not fit: the kernel is larger than the padded input"))
         }
         return g
     }
@@ -41,16 +46,18 @@ extension Tensor {
     package static func gemmWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
         guard g.prunesTaps else { return weight.detach() }
         let result = Tensor(uninitializedShape: [weight.shape[0], g.patchSize])
-        Kernels.gatherTaps(weight.pointer, outChannels: weight.shape[0], channels: g.channels, kernel: g.kernelH * g.kernelW,
-                           positions: g.taps, result.pointer)
+        Kernels.gatherTaps(
+            weight.pointer, outChannels: weight.shape[0], channels: g.channels, kernel: g.kernelH * g.kernelW,
+            positions: g.taps, result.pointer)
         return result
     }
 
     /// For a shifted copy, the geometry of the convolution that maps its output gradient
     /// (`outChannels` channels, same size) to its input gradient.
     static func transposedGeometry(_ g: ConvGeometry, outChannels: Int) -> ConvGeometry {
-        ConvGeometry(channels: outChannels, height: g.height, width: g.width, kernel: (g.kernelH, g.kernelW),
-                     stride: (1, 1), padding: (g.padH, g.padW))
+        ConvGeometry(
+            channels: outChannels, height: g.height, width: g.width, kernel: (g.kernelH, g.kernelW),
+            stride: (1, 1), padding: (g.padH, g.padW))
     }
 
     /// The weight of `transposedGeometry`'s convolution: `[C, Cout·T]`, channels swapped and the
@@ -60,12 +67,14 @@ extension Tensor {
         let (cout, t) = (weight.shape[0], g.taps.count)
         let result = Tensor(uninitializedShape: [g.channels, cout * t])
         if let gathered {
-            Kernels.gatherTaps(gathered.pointer, outChannels: cout, channels: g.channels, kernel: t,
-                               positions: (0..<t).map { t - 1 - $0 }, swapChannels: true, result.pointer)
+            Kernels.gatherTaps(
+                gathered.pointer, outChannels: cout, channels: g.channels, kernel: t,
+                positions: (0..<t).map { t - 1 - $0 }, swapChannels: true, result.pointer)
         } else {
             let kernel = g.kernelH * g.kernelW
-            Kernels.gatherTaps(weight.pointer, outChannels: cout, channels: g.channels, kernel: kernel,
-                               positions: g.taps.map { kernel - 1 - $0 }, swapChannels: true, result.pointer)
+            Kernels.gatherTaps(
+                weight.pointer, outChannels: cout, channels: g.channels, kernel: kernel,
+                positions: g.taps.map { kernel - 1 - $0 }, swapChannels: true, result.pointer)
         }
         return result
     }
@@ -124,17 +133,21 @@ extension Tensor {
     /// 2-D convolution (PyTorch's `F.conv2d`): `input` `[N, C, H, W]`, `weight` `[Cout, C, kh, kw]`,
     /// `bias` `[Cout]`; the result is `[N, Cout, Hout, Wout]` with
     /// `Hout = (H + 2·padding - kh) / stride + 1`.
-    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
-                              stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) -> Tensor {
+    public static func conv2d(
+        _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
+    ) -> Tensor {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         if let bias, bias.shape != [weight.shape[0]] {
             fatalError(shapeMismatchMessage(op: "conv2d", weight.shape, bias.shape, reason: "do not fit: the bias needs one value per output channel"))
         }
         let w = gemmWeight(weight, g)
-        let result = convolved(input, weight: Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize),
-                               g, .bias(bias.map { UnsafePointer($0.pointer) }))
-        let operation = Operation.conv2d(stride: [stride.0, stride.1], padding: [padding.0, padding.1],
-                                         gemmWeight: g.prunesTaps ? w : nil)
+        let result = convolved(
+            input, weight: Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize),
+            g, .bias(bias.map { UnsafePointer($0.pointer) }))
+        let operation = Operation.conv2d(
+            stride: [stride.0, stride.1], padding: [padding.0, padding.1],
+            gemmWeight: g.prunesTaps ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
     }
 
@@ -144,22 +157,28 @@ extension Tensor {
     /// Bit-identical to running them apart. Records nothing: for inference (`noGrad`) only.
     /// `packedWeight`, when given, is `inferenceWeight(weight, g)` made earlier (a layer keeps it
     /// while its weight does not change).
-    package static func conv2dInference(_ input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
-                                        scale: Tensor, shift: Tensor, residual: Tensor?, relu: Bool,
-                                        packedWeight: Kernels.PackedPanels? = nil) -> Tensor {
+    package static func conv2dInference(
+        _ input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+        scale: Tensor, shift: Tensor, residual: Tensor?, relu: Bool,
+        packedWeight: Kernels.PackedPanels? = nil
+    ) -> Tensor {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let cout = weight.shape[0]
         precondition(scale.shape == [cout] && shift.shape == [cout], "conv2dInference: one scale and shift per output channel")
         if let residual, residual.shape != [input.shape[0], cout, g.outH, g.outW] {
-            fatalError(shapeMismatchMessage(op: "conv2d + residual", [input.shape[0], cout, g.outH, g.outW], residual.shape,
-                                            reason: "do not fit: the residual must have the convolution's output shape"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: "conv2d + residual", [input.shape[0], cout, g.outH, g.outW], residual.shape,
+                    reason: "do not fit: the residual must have the convolution's output shape"))
         }
         if let packedWeight, packedWeight.rows != cout || packedWeight.depth != g.patchSize {
             fatalError("conv2dInference: the packed weight is \(packedWeight.rows)x\(packedWeight.depth), the geometry needs \(cout)x\(g.patchSize)")
         }
-        return convolved(input, weight: packedWeight ?? inferenceWeight(weight, g), g,
-                         Kernels.ChannelEpilogue(scale: scale.pointer, shift: shift.pointer,
-                                                 residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
+        return convolved(
+            input, weight: packedWeight ?? inferenceWeight(weight, g), g,
+            Kernels.ChannelEpilogue(
+                scale: scale.pointer, shift: shift.pointer,
+                residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
     }
 
     /// `gemmWeight(weight, g)` packed for the GEMM, as `conv2dInference` takes it: a layer that
@@ -172,8 +191,10 @@ extension Tensor {
     /// The convolution itself, tile by tile of samples: `w` is the packed GEMM weight
     /// `[Cout, C·T]`, and `epilogue` is applied per output channel as each tile is laid out (its
     /// residual, if any, indexed from the first sample).
-    private static func convolved(_ input: Tensor, weight w: Kernels.PackedPanels, _ g: ConvGeometry,
-                                  _ epilogue: Kernels.ChannelEpilogue) -> Tensor {
+    private static func convolved(
+        _ input: Tensor, weight w: Kernels.PackedPanels, _ g: ConvGeometry,
+        _ epilogue: Kernels.ChannelEpilogue
+    ) -> Tensor {
         let n = input.shape[0], cout = w.rows
         let result = Tensor(uninitializedShape: [n, cout, g.outH, g.outW])
         let tile = convolutionTile(g, batch: n)
@@ -191,7 +212,7 @@ extension Tensor {
             } else {
                 let a: UnsafePointer<Float>
                 if isPointwise(g) && t == 1 {
-                    a = UnsafePointer(x)   // one sample's [C, HW] block is its own columns
+                    a = UnsafePointer(x)  // one sample's [C, HW] block is its own columns
                 } else {
                     workspace.fillColumns(from: x, samples: t)
                     a = UnsafePointer(workspace.columns)
@@ -200,8 +221,9 @@ extension Tensor {
             }
             var tileEpilogue = epilogue
             tileEpilogue.residual = epilogue.residual.map { $0 + s0 * cout * g.outPixels }
-            Kernels.channelRowsToNCHW(product.pointer, samples: t, pixels: g.outPixels, channels: cout, epilogue: tileEpilogue,
-                                      result.pointer + s0 * cout * g.outPixels)
+            Kernels.channelRowsToNCHW(
+                product.pointer, samples: t, pixels: g.outPixels, channels: cout, epilogue: tileEpilogue,
+                result.pointer + s0 * cout * g.outPixels)
             s0 += t
         }
         return result
@@ -210,9 +232,11 @@ extension Tensor {
     /// The gradients of `conv2d` with respect to its input, weight and bias (each only when
     /// asked for), given `grad`, the gradient of its output. `gemmWeight` is the forward pass's
     /// gathered weight matrix, when it made one.
-    package static func conv2dBackward(_ grad: Tensor, input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
-                                       gemmWeight saved: Tensor? = nil,
-                                       needInput: Bool, needWeight: Bool, needBias: Bool) -> (Tensor?, Tensor?, Tensor?) {
+    package static func conv2dBackward(
+        _ grad: Tensor, input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+        gemmWeight saved: Tensor? = nil,
+        needInput: Bool, needWeight: Bool, needBias: Bool
+    ) -> (Tensor?, Tensor?, Tensor?) {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let (n, cout, k) = (input.shape[0], weight.shape[0], g.patchSize)
         // A shifted copy writes every element of dx; col2im adds into it.
@@ -239,8 +263,9 @@ extension Tensor {
             if needWeight {
                 // dWᵀ[K, Cout] += cols[K, P] • dYᵀ[P, Cout]
                 workspace.fillColumns(from: input.pointer + s0 * g.channels * g.inPixels, samples: t)
-                Kernels.sgemm(transA: false, transB: true, m: k, n: cout, k: p, a: cols, lda: p,
-                              b: dyRows, ldb: p, beta: s0 == 0 ? 0 : 1, c: dwT.pointer, ldc: cout)
+                Kernels.sgemm(
+                    transA: false, transB: true, m: k, n: cout, k: p, a: cols, lda: p,
+                    b: dyRows, ldb: p, beta: s0 == 0 ? 0 : 1, c: dwT.pointer, ldc: cout)
             }
             if let dx, let w {
                 let dxTile = dx.pointer + s0 * g.channels * g.inPixels
@@ -249,8 +274,9 @@ extension Tensor {
                     Kernels.channelRowsToNCHW(workspace.channelRows, samples: t, pixels: g.inPixels, channels: g.channels, dxTile)
                 } else {
                     // dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P], then scattered back into dX.
-                    Kernels.sgemm(transA: true, transB: false, m: k, n: p, k: cout, a: w.pointer, lda: k,
-                                  b: dyRows, ldb: p, c: cols, ldc: p)
+                    Kernels.sgemm(
+                        transA: true, transB: false, m: k, n: p, k: cout, a: w.pointer, lda: k,
+                        b: dyRows, ldb: p, c: cols, ldc: p)
                     workspace.scatterColumns(samples: t, into: dxTile)
                 }
             }
@@ -260,8 +286,9 @@ extension Tensor {
         guard needWeight else { return (dx, nil, db) }
         // dWᵀ[C·T, Cout] back to [Cout, C, kh, kw]; taps left out of the GEMM get zero gradient.
         let dw = Tensor(uninitializedShape: weight.shape)
-        Kernels.scatterTransposedTaps(dwT.pointer, outChannels: cout, channels: g.channels, kernel: g.kernelH * g.kernelW,
-                                      taps: g.taps, dw.pointer)
+        Kernels.scatterTransposedTaps(
+            dwT.pointer, outChannels: cout, channels: g.channels, kernel: g.kernelH * g.kernelW,
+            taps: g.taps, dw.pointer)
         return (dx, dw, db)
     }
 }

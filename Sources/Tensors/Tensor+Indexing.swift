@@ -65,8 +65,9 @@ extension Tensor {
         for d in 0..<rank { offset += ranges[d].lowerBound * strides[d] }
         let result = Tensor(uninitializedShape: newShape)
         if result.count > 0 {
-            Kernels.stridedCopy(pointer + offset, srcStrides: strides, result.pointer,
-                                dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
+            Kernels.stridedCopy(
+                pointer + offset, srcStrides: strides, result.pointer,
+                dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
         }
         return result.recorded(.slice(ranges: ranges), self)
     }
@@ -76,8 +77,10 @@ extension Tensor {
     mutating func assignSlice(_ ranges: [Range<Int>], _ value: Tensor, selectionShape: [Int], op: String) {
         let sliceShape = ranges.map(\.count)
         guard let b = broadcastShape(value.shape, selectionShape), b == selectionShape else {
-            fatalError(shapeMismatchMessage(op: op, value.shape, selectionShape,
-                                            reason: "do not fit: the value cannot be broadcast to the selection"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: op, value.shape, selectionShape,
+                    reason: "do not fit: the value cannot be broadcast to the selection"))
         }
         prepareInPlace(op)
         makeUnique()
@@ -86,8 +89,9 @@ extension Tensor {
         var offset = 0
         for d in 0..<rank { offset += ranges[d].lowerBound * strides[d] }
         if source.count > 0 {
-            Kernels.stridedCopy(source.pointer, srcStrides: Tensor.contiguousStrides(sliceShape),
-                                pointer + offset, dstStrides: strides, shape: sliceShape)
+            Kernels.stridedCopy(
+                source.pointer, srcStrides: Tensor.contiguousStrides(sliceShape),
+                pointer + offset, dstStrides: strides, shape: sliceShape)
         }
     }
 
@@ -208,8 +212,10 @@ extension Tensor {
     private mutating func scatterBlocks(_ positions: [Int], trailing: [Int], _ value: Tensor, op: String) {
         let selection = [positions.count] + trailing
         guard let b = broadcastShape(value.shape, selection), b == selection else {
-            fatalError(shapeMismatchMessage(op: op, value.shape, selection,
-                                            reason: "do not fit: the value cannot be broadcast to the selection"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: op, value.shape, selection,
+                    reason: "do not fit: the value cannot be broadcast to the selection"))
         }
         let source = value.expand(to: selection)
         prepareInPlace(op)

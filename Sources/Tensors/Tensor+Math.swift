@@ -93,8 +93,10 @@ extension Tensor {
 
 extension Kernels {
     /// `out[i] = condition[i] != 0 ? a[i] : b[i]`.
-    static func select(_ condition: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                       _ out: UnsafeMutablePointer<Float>, count: Int) {
+    static func select(
+        _ condition: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
         var i = 0
         while i + 16 <= count {
             store(load(b, i).replacing(with: load(a, i), where: load(condition, i) .!= 0), out, i)

@@ -32,8 +32,10 @@ extension Tensor {
         let (m, ka) = transposeSelf ? (a2.shape[a2.rank - 1], a2.shape[a2.rank - 2]) : (a2.shape[a2.rank - 2], a2.shape[a2.rank - 1])
         let (kb, n) = transposeOther ? (b2.shape[b2.rank - 1], b2.shape[b2.rank - 2]) : (b2.shape[b2.rank - 2], b2.shape[b2.rank - 1])
         guard ka == kb else {
-            fatalError(shapeMismatchMessage(op: "matmul", a.shape, b.shape,
-                                            reason: "cannot be multiplied (\(m)x\(ka) and \(kb)x\(n))"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: "matmul", a.shape, b.shape,
+                    reason: "cannot be multiplied (\(m)x\(ka) and \(kb)x\(n))"))
         }
         let batchA = Array(a2.shape.dropLast(2)), batchB = Array(b2.shape.dropLast(2))
         guard let batch = broadcastShape(batchA, batchB) else {
@@ -45,8 +47,9 @@ extension Tensor {
         if batchB.allSatisfy({ $0 == 1 }) && !transposeSelf {
             // One GEMM: fold A's batch into its rows.
             let rows = batch.reduce(1, *) * m
-            Kernels.sgemm(transA: false, transB: transposeOther, m: rows, n: n, k: ka,
-                          a: a2.pointer, lda: lda, b: b2.pointer, ldb: ldb, c: result.pointer, ldc: n)
+            Kernels.sgemm(
+                transA: false, transB: transposeOther, m: rows, n: n, k: ka,
+                a: a2.pointer, lda: lda, b: b2.pointer, ldb: ldb, c: result.pointer, ldc: n)
         } else {
             let count = batch.reduce(1, *)
             let plan = BroadcastPlan(output: batch, a: batchA, b: batchB)
@@ -54,10 +57,11 @@ extension Tensor {
             var index = 0
             plan.forEachRow(in: 0..<plan.rows) { _, offA, offB in
                 for i in 0..<plan.innerCount {
-                    Kernels.sgemm(transA: transposeSelf, transB: transposeOther, m: m, n: n, k: ka,
-                                  a: a2.pointer + (offA + i * plan.innerStride.0) * sizeA, lda: lda,
-                                  b: b2.pointer + (offB + i * plan.innerStride.1) * sizeB, ldb: ldb,
-                                  c: result.pointer + index * m * n, ldc: n)
+                    Kernels.sgemm(
+                        transA: transposeSelf, transB: transposeOther, m: m, n: n, k: ka,
+                        a: a2.pointer + (offA + i * plan.innerStride.0) * sizeA, lda: lda,
+                        b: b2.pointer + (offB + i * plan.innerStride.1) * sizeB, ldb: ldb,
+                        c: result.pointer + index * m * n, ldc: n)
                     index += 1
                 }
             }
@@ -80,8 +84,10 @@ extension Tensor {
     /// `bias` is `[out]`; the result is `[..., out]`.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         guard x.rank >= 1, weight.rank == 2, x.shape[x.rank - 1] == weight.shape[1] else {
-            fatalError(shapeMismatchMessage(op: "linear", x.shape, weight.shape,
-                                            reason: "do not fit: the input's last dimension must equal the weight's second"))
+            fatalError(
+                shapeMismatchMessage(
+                    op: "linear", x.shape, weight.shape,
+                    reason: "do not fit: the input's last dimension must equal the weight's second"))
         }
         let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
         if let bias, bias.shape != [outFeatures] {
@@ -92,9 +98,10 @@ extension Tensor {
         if let bias {
             for r in 0..<rows { (result.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
         }
-        Kernels.sgemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
-                      a: x.pointer, lda: inFeatures, b: weight.pointer, ldb: inFeatures,
-                      beta: bias == nil ? 0 : 1, c: result.pointer, ldc: outFeatures)
+        Kernels.sgemm(
+            transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
+            a: x.pointer, lda: inFeatures, b: weight.pointer, ldb: inFeatures,
+            beta: bias == nil ? 0 : 1, c: result.pointer, ldc: outFeatures)
         return result.recorded(.linear, inputs: bias.map { [x, weight, $0] } ?? [x, weight])
     }
 }

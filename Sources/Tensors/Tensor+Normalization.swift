@@ -16,12 +16,17 @@ extension Tensor {
     ///   - weight, bias, runningMean, runningVariance: `[C]` each.
     /// - Returns: the output (shaped as `x`) and the batch's mean and biased variance, `[C]` each
     ///   (the running statistics in evaluation).
-    public static func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
-                                 training: Bool, eps: Float, relu: Bool = false) -> (output: Tensor, batchMean: Tensor, batchVariance: Tensor) {
+    public static func batchNorm(
+        _ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
+        training: Bool, eps: Float, relu: Bool = false
+    ) -> (output: Tensor, batchMean: Tensor, batchVariance: Tensor) {
         guard x.rank >= 2, weight.shape == [x.shape[1]], bias.shape == weight.shape,
-              runningMean.shape == weight.shape, runningVariance.shape == weight.shape else {
-            fatalError(shapeMismatchMessage(op: "batch_norm", x.shape, weight.shape,
-                                            reason: "do not fit: expected [N, C, ...] input and per-channel [C] parameters and statistics"))
+            runningMean.shape == weight.shape, runningVariance.shape == weight.shape
+        else {
+            fatalError(
+                shapeMismatchMessage(
+                    op: "batch_norm", x.shape, weight.shape,
+                    reason: "do not fit: expected [N, C, ...] input and per-channel [C] parameters and statistics"))
         }
         let (outer, channels, inner) = x.channelView
         var mean = runningMean.detach(), variance = runningVariance.detach()
@@ -31,21 +36,25 @@ extension Tensor {
             }
             mean = Tensor(uninitializedShape: [channels])
             variance = Tensor(uninitializedShape: [channels])
-            Kernels.channelStatistics(x.pointer, outer: outer, channels: channels, inner: inner,
-                                      mean: mean.pointer, variance: variance.pointer)
+            Kernels.channelStatistics(
+                x.pointer, outer: outer, channels: channels, inner: inner,
+                mean: mean.pointer, variance: variance.pointer)
         }
         let (scale, shift, invStd) = batchNormAffine(weight: weight, bias: bias, mean: mean, variance: variance, eps: eps)
         let result = Tensor(uninitializedShape: x.shape)
-        Kernels.channelAffine(x.pointer, nil, outer: outer, channels: channels, inner: inner, scale: scale.pointer,
-                              bScale: nil, shift: shift.pointer, relu: relu, result.pointer)
+        Kernels.channelAffine(
+            x.pointer, nil, outer: outer, channels: channels, inner: inner, scale: scale.pointer,
+            bScale: nil, shift: shift.pointer, relu: relu, result.pointer)
         let recorded = result.recorded(.batchNorm(mean: mean, invStd: invStd, training: training, relu: relu), x, weight, bias)
         return (recorded, mean, variance)
     }
 
     /// Batch norm as the per-channel affine map it is for given statistics: `y = x·scale + shift`
     /// with `scale = γ/σ`, `shift = β - μ·scale`, `σ = √(variance + eps)`; also `1/σ`. All `[C]`.
-    package static func batchNormAffine(weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor,
-                                        eps: Float) -> (scale: Tensor, shift: Tensor, invStd: Tensor) {
+    package static func batchNormAffine(
+        weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor,
+        eps: Float
+    ) -> (scale: Tensor, shift: Tensor, invStd: Tensor) {
         let invStd = (variance.detach() + eps).mapped(RightScalarOp(op: PowOp(), scalar: Vec(repeating: -0.5)))
         let scale = weight.detach() * invStd
         return (scale, bias.detach() - mean.detach() * scale, invStd)
@@ -53,28 +62,33 @@ extension Tensor {
 
     /// The gradients of `batchNorm` for its input, weight and bias. With a fused ReLU, `reluOutput`
     /// is the op's output: `g` counts only where it is positive.
-    package static func batchNormBackward(_ g: Tensor, input x: Tensor, weight: Tensor, mean: Tensor, invStd: Tensor,
-                                          training: Bool, reluOutput: Tensor? = nil, needInput: Bool) -> (Tensor?, Tensor, Tensor) {
+    package static func batchNormBackward(
+        _ g: Tensor, input x: Tensor, weight: Tensor, mean: Tensor, invStd: Tensor,
+        training: Bool, reluOutput: Tensor? = nil, needInput: Bool
+    ) -> (Tensor?, Tensor, Tensor) {
         let (outer, channels, inner) = x.channelView
         let gate = reluOutput.map { UnsafePointer($0.pointer) }
         let sumG = Tensor(uninitializedShape: [channels]), sumGX = Tensor(uninitializedShape: [channels])
-        Kernels.channelGradientSums(g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
-                                    mean: mean.pointer, gate: gate, sumG: sumG.pointer, sumGX: sumGX.pointer)
-        let dBias = sumG, dWeight = sumGX * invStd          // Σg and Σ g·x̂
+        Kernels.channelGradientSums(
+            g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
+            mean: mean.pointer, gate: gate, sumG: sumG.pointer, sumGX: sumGX.pointer)
+        let dBias = sumG, dWeight = sumGX * invStd  // Σg and Σ g·x̂
         guard needInput else { return (nil, dWeight, dBias) }
-        let k1 = weight.detach() * invStd                  // γ/σ
+        let k1 = weight.detach() * invStd  // γ/σ
         let dx = Tensor(uninitializedShape: x.shape)
         if training {
             // dx = γ/σ · (g - Σg/M - x̂·Σg·x̂/M) = k1·g + k2·x + k3
             let m = Float(outer * inner)
             let k2 = -(k1 * invStd * dWeight) / m
             let k3 = -(k2 * mean) - k1 * dBias / m
-            Kernels.channelAffine(g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
-                                  scale: k1.pointer, bScale: k2.pointer, shift: k3.pointer, gate: gate, dx.pointer)
+            Kernels.channelAffine(
+                g.pointer, x.pointer, outer: outer, channels: channels, inner: inner,
+                scale: k1.pointer, bScale: k2.pointer, shift: k3.pointer, gate: gate, dx.pointer)
         } else {
             let zero = Tensor.zeros([channels])
-            Kernels.channelAffine(g.pointer, nil, outer: outer, channels: channels, inner: inner,
-                                  scale: k1.pointer, bScale: nil, shift: zero.pointer, gate: gate, dx.pointer)
+            Kernels.channelAffine(
+                g.pointer, nil, outer: outer, channels: channels, inner: inner,
+                scale: k1.pointer, bScale: nil, shift: zero.pointer, gate: gate, dx.pointer)
         }
         return (dx, dWeight, dBias)
     }

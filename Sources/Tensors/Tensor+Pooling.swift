@@ -14,17 +14,21 @@ extension Tensor {
 
     /// The windows of a fixed-window pooling over `height × width` planes (of a tensor of `shape`,
     /// named in the message when they do not fit).
-    package static func fixedPoolGeometry(height h: Int, width w: Int, kernel: (Int, Int), stride: (Int, Int)?, padding: (Int, Int),
-                                          op: String, shape: [Int]) -> PoolGeometry {
+    package static func fixedPoolGeometry(
+        height h: Int, width w: Int, kernel: (Int, Int), stride: (Int, Int)?, padding: (Int, Int),
+        op: String, shape: [Int]
+    ) -> PoolGeometry {
         let s = stride ?? kernel
         guard kernel.0 > 0, kernel.1 > 0, s.0 > 0, s.1 > 0, padding.0 >= 0, padding.1 >= 0,
-              padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
+            padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1
+        else {
             fatalError("\(op): kernel \(kernel), stride \(s) and padding \(padding) are invalid (padding may be at most half the kernel)")
         }
         let outH = (h + 2 * padding.0 - kernel.0) / s.0 + 1, outW = (w + 2 * padding.1 - kernel.1) / s.1 + 1
         guard outH > 0, outW > 0 else { fatalError("\(op): kernel \(kernel) is larger than the padded input \(shape)") }
-        return PoolGeometry(height: h, width: w, outH: outH, outW: outW,
-                            windows: .fixed(kernel: [kernel.0, kernel.1], stride: [s.0, s.1], padding: [padding.0, padding.1]))
+        return PoolGeometry(
+            height: h, width: w, outH: outH, outW: outW,
+            windows: .fixed(kernel: [kernel.0, kernel.1], stride: [s.0, s.1], padding: [padding.0, padding.1]))
     }
 
     private static func adaptiveGeometry(_ x: Tensor, outputSize: (Int, Int), op: String) -> PoolGeometry {

@@ -86,8 +86,9 @@ extension Tensor {
         let strides = Tensor.contiguousStrides(shape)
         let newShape = axes.map { shape[$0] }
         let result = Tensor(uninitializedShape: newShape)
-        Kernels.stridedCopy(pointer, srcStrides: axes.map { strides[$0] },
-                            result.pointer, dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
+        Kernels.stridedCopy(
+            pointer, srcStrides: axes.map { strides[$0] },
+            result.pointer, dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
         return result.recorded(.permute(axes: axes), self)
     }
 
@@ -113,8 +114,9 @@ extension Tensor {
         let own = Tensor.contiguousStrides(shape)
         for d in 0..<shape.count where shape[d] != 1 { srcStrides[d + newShape.count - rank] = own[d] }
         let result = Tensor(uninitializedShape: newShape)
-        Kernels.stridedCopy(pointer, srcStrides: srcStrides, result.pointer,
-                            dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
+        Kernels.stridedCopy(
+            pointer, srcStrides: srcStrides, result.pointer,
+            dstStrides: Tensor.contiguousStrides(newShape), shape: newShape)
         return result.recorded(.expand, self)
     }
 

@@ -38,11 +38,13 @@ final class WorkerPool: @unchecked Sendable {
     /// when every chunk has finished. Returns false (running nothing) when the pool is busy or
     /// the job is too large for the job word; the caller then runs the chunks itself.
     func run(chunks: Int, threads: Int, _ body: (Int) -> Void) -> Bool {
-        guard chunks < Int(Self.chunkMask), busy.withLock({ isBusy in
-            if isBusy { return false }
-            isBusy = true
-            return true
-        }) else { return false }
+        guard chunks < Int(Self.chunkMask),
+            busy.withLock({ isBusy in
+                if isBusy { return false }
+                isBusy = true
+                return true
+            })
+        else { return false }
         defer { busy.withLock { $0 = false } }
         ensureWorkers(threads - 1)
         withoutActuallyEscaping(body) { body in

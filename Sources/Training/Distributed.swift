@@ -50,7 +50,7 @@ public final class DistributedDataParallel: Callback {
 
     public init(_ mpi: MPI) { self.mpi = mpi }
 
-    public override var order: Int { -20 }   // before every other callback
+    public override var order: Int { -20 }  // before every other callback
 
     public override func beforeFit(_ learn: Learner) throws {
         let mpi = self.mpi

@@ -24,8 +24,10 @@ extension Learner {
     /// `training`), in evaluation mode: probabilities and targets, and on request the decoded
     /// classes, each item's loss and the inputs (fastai's `get_preds(with_decoded=, with_loss=,
     /// with_input=)`).
-    public func getPreds(training: Bool = false, withDecoded: Bool = false, withLoss: Bool = false,
-                         withInput: Bool = false) throws -> Predictions {
+    public func getPreds(
+        training: Bool = false, withDecoded: Bool = false, withLoss: Bool = false,
+        withInput: Bool = false
+    ) throws -> Predictions {
         let (raw, y, inputs) = try gatherPredictions(training: training, withInput: withInput)
         let isScores = raw.rank == 2 && raw.shape[1] > 1
         let probabilities = isScores ? noGrad { raw.softmax(dim: -1) } : raw
@@ -33,8 +35,9 @@ extension Learner {
         if withLoss {
             losses = Tensor(noGrad { (0..<raw.shape[0]).map { i in lossFunction(raw[i..<(i + 1)], y[i..<(i + 1)]).item() } })
         }
-        return Predictions(probabilities: probabilities, targets: y, decoded: withDecoded && isScores ? raw.argmax(dim: -1) : nil,
-                           losses: losses, inputs: inputs)
+        return Predictions(
+            probabilities: probabilities, targets: y, decoded: withDecoded && isScores ? raw.argmax(dim: -1) : nil,
+            losses: losses, inputs: inputs)
     }
 
     /// Test-time augmentation (fastai's `tta`): the validation predictions averaged with those
@@ -43,7 +46,8 @@ extension Learner {
     /// augmented`. Returns probabilities and targets that `accuracy` can score.
     public func tta(n: Int = 4, beta: Double = 0.25, seed: UInt64 = 0) throws -> (probabilities: Tensor, targets: Tensor) {
         let plain = try getPreds(training: false)
-        let augment = dls.batchTransforms.compactMap { $0 as? AffineAugment }.first
+        let augment =
+            dls.batchTransforms.compactMap { $0 as? AffineAugment }.first
             ?? AffineAugment(doFlip: true, maxRotate: 0, maxZoom: 1, maxWarp: 0, pAffine: 0)
         let loader = dls.valid
         model.eval()
@@ -76,8 +80,12 @@ extension Learner {
         let n = min(count, inputs.shape[0])
         let actual = preds.targets.indices(), predicted = decoded.indices()
         let captions = (0..<n).map { k in
-            [(text: "\(dls.label(actual[k]))/\(dls.label(predicted[k]))",
-              colour: actual[k] == predicted[k] ? (UInt8(0), UInt8(128), UInt8(0)) : (UInt8(200), UInt8(0), UInt8(0)))]
+            [
+                (
+                    text: "\(dls.label(actual[k]))/\(dls.label(predicted[k]))",
+                    colour: actual[k] == predicted[k] ? (UInt8(0), UInt8(128), UInt8(0)) : (UInt8(200), UInt8(0), UInt8(0))
+                )
+            ]
         }
         let grid = Image.grid(dls.decode(inputs[0..<n]), captions: captions, columns: columns, scale: scale)
         try grid.writePNG(to: file)
@@ -162,19 +170,23 @@ public final class ClassificationInterpretation {
             for p in 0..<k {
                 let shade = Double(matrix[a][p]) / Double(most)
                 let colour = (UInt8(255 - 200 * shade), UInt8(255 - 150 * shade), UInt8(255 - 40 * shade))
-                for y in 0..<(cell - 1) { for x in 0..<(cell - 1) {
-                    let o = ((label + a * cell + y) * image.width + label + p * cell + x) * 3
-                    image.pixels[o] = colour.0; image.pixels[o + 1] = colour.1; image.pixels[o + 2] = colour.2
-                } }
+                for y in 0..<(cell - 1) {
+                    for x in 0..<(cell - 1) {
+                        let o = ((label + a * cell + y) * image.width + label + p * cell + x) * 3
+                        image.pixels[o] = colour.0; image.pixels[o + 1] = colour.1; image.pixels[o + 2] = colour.2
+                    }
+                }
                 let text = "\(matrix[a][p])"
-                PixelFont.drawText(text, into: &image, x: label + p * cell + (cell - text.count * 4 * scale) / 2, y: label + a * cell + cell / 2 - 5,
-                                   scale: scale, colour: shade > 0.5 ? (255, 255, 255) : (0, 0, 0))
+                PixelFont.drawText(
+                    text, into: &image, x: label + p * cell + (cell - text.count * 4 * scale) / 2, y: label + a * cell + cell / 2 - 5,
+                    scale: scale, colour: shade > 0.5 ? (255, 255, 255) : (0, 0, 0))
             }
         }
         // Predicted class names along the top, one letter column per class (initials when long).
         for p in 0..<k {
-            PixelFont.drawText(String(vocab[p].uppercased().prefix(max(1, (cell - 2) / (4 * scale)))), into: &image,
-                               x: label + p * cell + 2, y: label - 14, scale: scale)
+            PixelFont.drawText(
+                String(vocab[p].uppercased().prefix(max(1, (cell - 2) / (4 * scale)))), into: &image,
+                x: label + p * cell + 2, y: label - 14, scale: scale)
         }
         PixelFont.drawText("ROWS ACTUAL - COLUMNS PREDICTED", into: &image, x: 2, y: size + 2, scale: 1)
         try image.writePNG(to: file)
@@ -186,15 +198,23 @@ public final class ClassificationInterpretation {
         let size = label + k * cell + 20
         let most = max(matrix.flatMap { $0 }.max() ?? 1, 1)
         func escape(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;") }
-        var svg = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(size)\" height=\"\(size + 20)\" font-family=\"sans-serif\" font-size=\"12\">",
-                   "<text x=\"4\" y=\"14\">Confusion matrix (rows: actual, columns: predicted)</text>"]
+        var svg = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(size)\" height=\"\(size + 20)\" font-family=\"sans-serif\" font-size=\"12\">",
+            "<text x=\"4\" y=\"14\">Confusion matrix (rows: actual, columns: predicted)</text>",
+        ]
         for a in 0..<k {
             svg.append("<text x=\"4\" y=\"\(label + a * cell + cell / 2 + 4)\">\(escape(vocab[a]))</text>")
             svg.append("<text x=\"\(label + a * cell + 4)\" y=\"\(label - 6)\">\(escape(vocab[a]))</text>")
             for p in 0..<k {
                 let shade = Double(matrix[a][p]) / Double(most)
-                svg.append("<rect x=\"\(label + p * cell)\" y=\"\(label + a * cell)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" fill=\"rgb(\(Int(255 - 200 * shade)),\(Int(255 - 150 * shade)),\(Int(255 - 40 * shade)))\"/>")
-                svg.append("<text x=\"\(label + p * cell + cell / 2)\" y=\"\(label + a * cell + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(shade > 0.5 ? "white" : "black")\">\(matrix[a][p])</text>")
+                svg.append(
+                    "<rect x=\"\(label + p * cell)\" y=\"\(label + a * cell)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" "
+                        + "fill=\"rgb(\(Int(255 - 200 * shade)),\(Int(255 - 150 * shade)),\(Int(255 - 40 * shade)))\"/>"
+                )
+                svg.append(
+                    "<text x=\"\(label + p * cell + cell / 2)\" y=\"\(label + a * cell + cell / 2 + 4)\" text-anchor=\"middle\" "
+                        + "fill=\"\(shade > 0.5 ? "white" : "black")\">\(matrix[a][p])</text>"
+                )
             }
         }
         svg.append("</svg>")
@@ -210,8 +230,10 @@ public final class ClassificationInterpretation {
         guard !top.isEmpty else { throw LearnerError("plotTopLosses: the validation set is empty") }
         let images = Tensor.stack(top.map { learn.dls.decode(inputs[$0.index..<($0.index + 1)])[0] })
         let captions = top.map { t in
-            [(text: "\(t.predicted)/\(t.actual)", colour: (UInt8(0), UInt8(0), UInt8(0))),
-             (text: String(format: "%.2f/%.2f", t.loss, t.probability), colour: (UInt8(90), UInt8(90), UInt8(90)))]
+            [
+                (text: "\(t.predicted)/\(t.actual)", colour: (UInt8(0), UInt8(0), UInt8(0))),
+                (text: String(format: "%.2f/%.2f", t.loss, t.probability), colour: (UInt8(90), UInt8(90), UInt8(90))),
+            ]
         }
         let grid = Image.grid(images, captions: captions, columns: columns, scale: scale)
         try grid.writePNG(to: file)

@@ -18,16 +18,17 @@ extension Learner {
     /// random generators, so `fit(…, resume: file)` can continue it exactly.
     @discardableResult
     public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
-        guard processRank == 0 else { return checkpointFile(name) }   // in a distributed fit, rank 0 writes
+        guard processRank == 0 else { return checkpointFile(name) }  // in a distributed fit, rank 0 writes
         var tensors: [String: Tensor] = [:]
         for (key, t) in model.stateDict() { tensors["model." + key] = t }
         if withOptimizer, let opt { for (key, t) in opt.stateDict() { tensors["opt." + key] = t } }
         var metadata = ["format": "fastswift-checkpoint"]
         if withOptimizer, isFitting, iteration == completedEpochs * iterationsPerEpoch {
-            let state = ResumeState(completedEpochs: completedEpochs, epochs: epochs, iteration: iteration,
-                                    iterationsPerEpoch: iterationsPerEpoch, globalRandom: Random.withGlobal { $0.state },
-                                    trainRandom: dls.train.randomState, validRandom: dls.valid.randomState,
-                                    smoothedLoss: recorder.smoothing.average, smoothedBatches: recorder.smoothing.count)
+            let state = ResumeState(
+                completedEpochs: completedEpochs, epochs: epochs, iteration: iteration,
+                iterationsPerEpoch: iterationsPerEpoch, globalRandom: Random.withGlobal { $0.state },
+                trainRandom: dls.train.randomState, validRandom: dls.valid.randomState,
+                smoothedLoss: recorder.smoothing.average, smoothedBatches: recorder.smoothing.count)
             metadata[ResumeState.key] = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         }
         let file = checkpointFile(name)
@@ -52,9 +53,13 @@ extension Learner {
         var modelState: [String: Tensor] = [:], optState: [String: Tensor] = [:]
         var unknown: [String] = []
         for (key, t) in tensors {
-            if key.hasPrefix("model.") { modelState[String(key.dropFirst(6))] = t }
-            else if key.hasPrefix("opt.") { optState[String(key.dropFirst(4))] = t }
-            else { unknown.append("\(key): neither model. nor opt. state") }
+            if key.hasPrefix("model.") {
+                modelState[String(key.dropFirst(6))] = t
+            } else if key.hasPrefix("opt.") {
+                optState[String(key.dropFirst(4))] = t
+            } else {
+                unknown.append("\(key): neither model. nor opt. state")
+            }
         }
         if !unknown.isEmpty { throw StateMismatch(unknown.sorted()) }
         // Every mismatch, model and optimizer, is listed before anything changes: the optimizer's
@@ -80,17 +85,20 @@ extension Learner {
     func resumeState(from file: URL) throws -> Int {
         let (tensors, metadata) = try SafeTensors.read(file)
         guard let text = metadata[ResumeState.key] else {
-            throw LearnerError("\(file.path) cannot resume a fit: it was not saved at the end of an epoch of one "
-                               + "(use SaveModel(everyEpoch: true))")
+            throw LearnerError(
+                "\(file.path) cannot resume a fit: it was not saved at the end of an epoch of one "
+                    + "(use SaveModel(everyEpoch: true))")
         }
         guard let state = try? JSONDecoder().decode(ResumeState.self, from: Data(text.utf8)) else {
             throw LearnerError("\(file.path): the saved training state is malformed")
         }
         guard state.epochs == epochs, state.iterationsPerEpoch == iterationsPerEpoch,
-              (0...epochs).contains(state.completedEpochs), state.iteration == state.completedEpochs * iterationsPerEpoch else {
-            throw LearnerError("\(file.path) was saved after epoch \(state.completedEpochs) of a fit of \(state.epochs) epochs of "
-                               + "\(state.iterationsPerEpoch) batches; this fit has \(epochs) epochs of \(iterationsPerEpoch) batches. "
-                               + "Resume with the same epochs, data and batch size")
+            (0...epochs).contains(state.completedEpochs), state.iteration == state.completedEpochs * iterationsPerEpoch
+        else {
+            throw LearnerError(
+                "\(file.path) was saved after epoch \(state.completedEpochs) of a fit of \(state.epochs) epochs of "
+                    + "\(state.iterationsPerEpoch) batches; this fit has \(epochs) epochs of \(iterationsPerEpoch) batches. "
+                    + "Resume with the same epochs, data and batch size")
         }
         for (name, words) in [("global", state.globalRandom), ("train", state.trainRandom), ("valid", state.validRandom)] where words.count != 6 {
             throw LearnerError("\(file.path): the saved \(name) random state has \(words.count) words, not 6")
@@ -109,7 +117,7 @@ extension Learner {
     @discardableResult
     public func export(_ file: URL? = nil) throws -> URL {
         let target = file ?? path.appendingPathComponent("export.safetensors")
-        guard processRank == 0 else { return target }   // in a distributed fit, rank 0 writes
+        guard processRank == 0 else { return target }  // in a distributed fit, rank 0 writes
         var metadata = ["format": "fastswift-export"]
         if let vocab = dls.vocab, let json = try? JSONSerialization.data(withJSONObject: vocab) {
             metadata["vocab"] = String(decoding: json, as: UTF8.self)

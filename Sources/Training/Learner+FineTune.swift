@@ -63,8 +63,10 @@ extension Learner {
 
     /// `fitOneCycle` with a learning rate per parameter group (`lrs.last` is the head's, which
     /// the recorder and schedules report); `learningRates(_:)` makes them from a range.
-    public func fitOneCycle(epochs: Int, lrs: [Float], div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-                            moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil) throws {
+    public func fitOneCycle(
+        epochs: Int, lrs: [Float], div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
+        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil
+    ) throws {
         guard let top = lrs.last, top > 0, lrs.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw LearnerError("fitOneCycle: learning rates must be positive, got \(lrs)")
         }
@@ -80,18 +82,23 @@ extension Learner {
 
     /// `fitOneCycle` with discriminative learning rates: `lrMax: 1e-5...1e-3` (fastai's
     /// `slice(1e-5, 1e-3)`) spreads them over the parameter groups.
-    public func fitOneCycle(epochs: Int, lrMax: ClosedRange<Float>, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-                            moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil) throws {
-        try fitOneCycle(epochs: epochs, lrs: learningRates(lrMax), div: div, divFinal: divFinal, pctStart: pctStart, moms: moms,
-                        cbs: cbs, resume: resume)
+    public func fitOneCycle(
+        epochs: Int, lrMax: ClosedRange<Float>, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
+        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil
+    ) throws {
+        try fitOneCycle(
+            epochs: epochs, lrs: learningRates(lrMax), div: div, divFinal: divFinal, pctStart: pctStart, moms: moms,
+            cbs: cbs, resume: resume)
     }
 
     /// fastai's `fine_tune`: `freezeEpochs` one-cycle epochs with only the head (and batch
     /// norms) training, at `baseLr` for the head and a tenth of it elsewhere (`pctStart` 0.99);
     /// then everything unfrozen for `epochs` one-cycle epochs at `baseLr / 2` for the head, down
     /// to `baseLr / 2 / lrMult` for the first group, with `pctStart` and `div`.
-    public func fineTune(epochs: Int, baseLr: Float = 2e-3, freezeEpochs: Int = 1, lrMult: Float = 100, pctStart: Double = 0.3,
-                         div: Double = 5, cbs: [Callback] = []) throws {
+    public func fineTune(
+        epochs: Int, baseLr: Float = 2e-3, freezeEpochs: Int = 1, lrMult: Float = 100, pctStart: Double = 0.3,
+        div: Double = 5, cbs: [Callback] = []
+    ) throws {
         freeze()
         try fitOneCycle(epochs: freezeEpochs, lrs: learningRates(upTo: baseLr), pctStart: 0.99, cbs: cbs)
         let half = baseLr / 2

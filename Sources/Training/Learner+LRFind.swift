@@ -37,9 +37,11 @@ extension Learner {
         let valley = valleySuggestion(lrs: windowLRs, losses: windowLosses)
         let lowest = windowLosses.indices.min { windowLosses[$0] < windowLosses[$1] } ?? 0
         let minimum = (windowLRs.isEmpty ? startLR : windowLRs[lowest]) / 10
-        let slopes = windowLRs.count > 1 ? (1..<windowLRs.count).map { i in
-            (windowLosses[i] - windowLosses[i - 1]) / (log(windowLRs[i]) - log(windowLRs[i - 1]))
-        } : []
+        let slopes =
+            windowLRs.count > 1
+            ? (1..<windowLRs.count).map { i in
+                (windowLosses[i] - windowLosses[i - 1]) / (log(windowLRs[i]) - log(windowLRs[i - 1]))
+            } : []
         let steepest = slopes.indices.min { slopes[$0] < slopes[$1] } ?? 0
         let steep = windowLRs.isEmpty ? startLR : windowLRs[steepest]
         if let plot {

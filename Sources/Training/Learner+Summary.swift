@@ -18,19 +18,24 @@ extension Learner {
         }) { noGrad { model(x) } }
         model.train()
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
-        var lines = ["\(type(of: model)) (Input shape: \(x.shape))", String(repeating: "=", count: 70),
-                     pad("Layer (type)", 24) + pad("Output Shape", 24) + pad("Param #", 12) + "Trainable",
-                     String(repeating: "=", count: 70)]
+        var lines = [
+            "\(type(of: model)) (Input shape: \(x.shape))", String(repeating: "=", count: 70),
+            pad("Layer (type)", 24) + pad("Output Shape", 24) + pad("Param #", 12) + "Trainable",
+            String(repeating: "=", count: 70),
+        ]
         for (name, shape, params, trains) in rows {
             lines.append(pad(name, 24) + pad("\(shape)", 24) + pad(params > 0 ? "\(params)" : "", 12) + (params > 0 ? (trains ? "True" : "False") : ""))
         }
         let total = model.parameterCount
         let trainable = model.parameters.filter(\.requiresGrad).reduce(0) { $0 + $1.count }
-        lines += [String(repeating: "=", count: 70), "Total params: \(total)", "Total trainable params: \(trainable)",
-                  "Total non-trainable params: \(total - trainable)", "",
-                  "Optimizer used: \(opt.map { String(describing: type(of: $0)) } ?? optimizerDescription)",
-                  "Loss function: \(String(describing: lossFunction))", "",
-                  "Callbacks:"] + callbacks.map { "  - \($0.name)" }
+        lines +=
+            [
+                String(repeating: "=", count: 70), "Total params: \(total)", "Total trainable params: \(trainable)",
+                "Total non-trainable params: \(total - trainable)", "",
+                "Optimizer used: \(opt.map { String(describing: type(of: $0)) } ?? optimizerDescription)",
+                "Loss function: \(String(describing: lossFunction))", "",
+                "Callbacks:",
+            ] + callbacks.map { "  - \($0.name)" }
         let text = lines.joined(separator: "\n")
         print(text)
         return text

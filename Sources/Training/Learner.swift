@@ -84,8 +84,10 @@ public final class Learner {
     /// The batch's loss (fastai's `learn.loss`), set after each prediction.
     public var loss = Tensor(0)
 
-    public init(dls: DataLoaders<(Tensor, Tensor)>, model: Module, loss: @escaping LossFunction,
-                opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []) {
+    public init(
+        dls: DataLoaders<(Tensor, Tensor)>, model: Module, loss: @escaping LossFunction,
+        opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []
+    ) {
         self.dls = dls
         self.model = model
         lossFunction = loss
@@ -159,11 +161,15 @@ public final class Learner {
     /// fastai's `fit_one_cycle`: the learning rate rises along a cosine from `lrMax / div` to
     /// `lrMax` over the first `pctStart` of the steps, then falls to `lrMax / divFinal`;
     /// momentum goes 0.95 → 0.85 → 0.95 (SGD momentum or Adam's β1).
-    public func fitOneCycle(epochs: Int, lrMax: Float, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-                            moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil) throws {
+    public func fitOneCycle(
+        epochs: Int, lrMax: Float, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
+        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil
+    ) throws {
         let lr = Double(lrMax)
-        let scheduler = ParamScheduler(["lr": combinedCos(pctStart: pctStart, lr / div, lr, lr / divFinal),
-                                        "mom": combinedCos(pctStart: pctStart, moms.0, moms.1, moms.2)])
+        let scheduler = ParamScheduler([
+            "lr": combinedCos(pctStart: pctStart, lr / div, lr, lr / divFinal),
+            "mom": combinedCos(pctStart: pctStart, moms.0, moms.1, moms.2),
+        ])
         try fit(epochs: epochs, lr: Float(lr / div), cbs: [scheduler] + cbs, resume: resume)
     }
 
@@ -273,7 +279,7 @@ public final class Learner {
         do {
             try each { try phase.before($0, self) }
             try body()
-        } catch where phase.isCancellation(error) {
+        } catch  where phase.isCancellation(error) {
             try each { try phase.cancelled($0, self) }
         }
         try each { try phase.after($0, self) }
@@ -284,9 +290,10 @@ public final class Learner {
     func checkTrainingBatches() throws {
         let train = dls.train
         guard train.count > 0 else {
-            throw LearnerError("the training set gives no batch: \(train.itemCount) items with batch size \(train.batchSize)"
-                               + (train.dropLast ? " and the last partial batch dropped" : "")
-                               + "; use a smaller batch size or more training items")
+            throw LearnerError(
+                "the training set gives no batch: \(train.itemCount) items with batch size \(train.batchSize)"
+                    + (train.dropLast ? " and the last partial batch dropped" : "")
+                    + "; use a smaller batch size or more training items")
         }
     }
 
@@ -310,8 +317,9 @@ public final class Learner {
         guard output.rank == 2, targets.rank == 1, output.shape[1] > 1, output.shape[0] == targets.shape[0] else { return }
         let classes = output.shape[1]
         if let bad = targets.scalars.first(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
-            throw LearnerError("\(batch): a target is \(bad), but the model outputs \(classes) class scores (targets must be 0...\(classes - 1)); "
-                               + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
+            throw LearnerError(
+                "\(batch): a target is \(bad), but the model outputs \(classes) class scores (targets must be 0...\(classes - 1)); "
+                    + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
         }
     }
 
@@ -336,8 +344,9 @@ public final class Learner {
             // Class scores: every target must be a class index the output can score.
             let classes = output.shape[1]
             if let bad = y.scalars.first(where: { $0 < 0 || $0 >= Float(classes) || $0 != $0.rounded() }) {
-                throw LearnerError("the model outputs \(classes) class scores \(output.shape) but a target is \(bad); "
-                                   + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
+                throw LearnerError(
+                    "the model outputs \(classes) class scores \(output.shape) but a target is \(bad); "
+                        + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
             }
         } else if output.count != targets.count {
             throw LearnerError("the model's output \(output.shape) and the targets \(yShape) do not fit the loss: they differ in size")

@@ -95,7 +95,8 @@ public final class MPI: @unchecked Sendable {
         _ = try symbol("MPI_Comm_size", as: RankFunction.self)(world, &size)
         self.rank = Int(rank)
         self.size = Int(size)
-        allreduceFunction = try symbol("MPI_Allreduce", as: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32).self)
+        allreduceFunction = try symbol(
+            "MPI_Allreduce", as: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32).self)
         bcastFunction = try symbol("MPI_Bcast", as: (@convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32).self)
         barrierFunction = try symbol("MPI_Barrier", as: (@convention(c) (Handle) -> Int32).self)
         abortFunction = try symbol("MPI_Abort", as: (@convention(c) (Handle, Int32) -> Int32).self)
@@ -126,14 +127,18 @@ public final class MPI: @unchecked Sendable {
     /// The MPI library: `FASTSWIFT_MPI_LIBRARY` when set, else the usual names of Open MPI's
     /// and MPICH's libraries. Throws, naming what to install, when none loads.
     static func openLibrary(_ candidates: [String]? = nil) throws -> (UnsafeMutableRawPointer, String) {
-        let names = candidates ?? ProcessInfo.processInfo.environment["FASTSWIFT_MPI_LIBRARY"].map { [$0] }
-            ?? ["libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so", "libmpich.so",
-                "/opt/homebrew/lib/libmpi.dylib", "/usr/local/lib/libmpi.dylib", "libmpi.dylib"]
+        let names =
+            candidates ?? ProcessInfo.processInfo.environment["FASTSWIFT_MPI_LIBRARY"].map { [$0] }
+            ?? [
+                "libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so", "libmpich.so",
+                "/opt/homebrew/lib/libmpi.dylib", "/usr/local/lib/libmpi.dylib", "libmpi.dylib",
+            ]
         for name in names {
             // RTLD_GLOBAL: Open MPI's own plugins resolve their symbols against the library.
             if let handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL) { return (handle, name) }
         }
-        throw LearnerError("""
+        throw LearnerError(
+            """
             no MPI library found (tried \(names.joined(separator: ", "))). FastSwift loads the system's MPI at run time: \
             install Open MPI (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev; macOS: brew install open-mpi) \
             or MPICH, or set FASTSWIFT_MPI_LIBRARY to the library's path

@@ -76,27 +76,33 @@ private func macroAverage(_ numerators: [Int], _ denominators: [Int]) -> Float {
 /// Macro-averaged precision over the classes (scikit-learn's `precision_score(average='macro')`,
 /// fastai's `Precision(average='macro')`); a class never predicted counts 0.
 public var precision: Metric {
-    Metric("precision_score", accumulating: { p, y in
-        let (tp, predicted, _) = classCounts(p, y)
-        return macroAverage(tp, predicted)
-    })
+    Metric(
+        "precision_score",
+        accumulating: { p, y in
+            let (tp, predicted, _) = classCounts(p, y)
+            return macroAverage(tp, predicted)
+        })
 }
 
 /// Macro-averaged recall over the classes (`recall_score(average='macro')`).
 public var recall: Metric {
-    Metric("recall_score", accumulating: { p, y in
-        let (tp, _, actual) = classCounts(p, y)
-        return macroAverage(tp, actual)
-    })
+    Metric(
+        "recall_score",
+        accumulating: { p, y in
+            let (tp, _, actual) = classCounts(p, y)
+            return macroAverage(tp, actual)
+        })
 }
 
 /// Macro-averaged F1 over the classes (`f1_score(average='macro')`, fastai's `F1Score`): each
 /// class's `2·tp / (predicted + actual)`, averaged.
 public var f1Score: Metric {
-    Metric("f1_score", accumulating: { p, y in
-        let (tp, predicted, actual) = classCounts(p, y)
-        guard !tp.isEmpty else { return 0 }
-        let scores = tp.indices.map { i in predicted[i] + actual[i] == 0 ? 0 : 2 * Double(tp[i]) / Double(predicted[i] + actual[i]) }
-        return Float(scores.reduce(0, +) / Double(scores.count))
-    })
+    Metric(
+        "f1_score",
+        accumulating: { p, y in
+            let (tp, predicted, actual) = classCounts(p, y)
+            guard !tp.isEmpty else { return 0 }
+            let scores = tp.indices.map { i in predicted[i] + actual[i] == 0 ? 0 : 2 * Double(tp[i]) / Double(predicted[i] + actual[i]) }
+            return Float(scores.reduce(0, +) / Double(scores.count))
+        })
 }

@@ -81,7 +81,9 @@ public final class Recorder: Callback {
         }
         let n = Double(max(validCount, 1))
         if learn.metrics.contains(where: \.accumulates) {
-            var (predictions, targets) = gathered.isEmpty ? (Tensor.zeros([0]), Tensor.zeros([0]))
+            var (predictions, targets) =
+                gathered.isEmpty
+                ? (Tensor.zeros([0]), Tensor.zeros([0]))
                 : (Tensor.cat(gathered.map(\.0)), Tensor.cat(gathered.map(\.1)))
             if let crossProcess {
                 // Every process runs the same model: its width, from those that predicted anything.

@@ -26,8 +26,10 @@ public struct SVGChart {
     }
 
     private mutating func add(_ kind: Kind, _ frames: [[(Double, Double)]], _ label: String, _ colour: String?, _ seconds: Double) {
-        series.append(Series(kind: kind, frames: frames, label: label,
-                             colour: colour ?? SVGChart.palette[series.count % SVGChart.palette.count], seconds: seconds))
+        series.append(
+            Series(
+                kind: kind, frames: frames, label: label,
+                colour: colour ?? SVGChart.palette[series.count % SVGChart.palette.count], seconds: seconds))
     }
 
     /// A line through the points.
@@ -65,9 +67,11 @@ public struct SVGChart {
             return abs(v) >= 1e4 || abs(v) < 1e-3 ? String(format: "%.0e", v) : String(format: "%g", (v * 1000).rounded() / 1000)
         }
 
-        var svg = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">",
-                   "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-                   "<text x=\"\(fmt(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>"]
+        var svg = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">",
+            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+            "<text x=\"\(fmt(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>",
+        ]
         // Axes with five ticks each.
         svg.append("<rect x=\"\(fmt(margin.left))\" y=\"\(fmt(margin.top))\" width=\"\(fmt(plotW))\" height=\"\(fmt(plotH))\" fill=\"none\" stroke=\"#888\"/>")
         for i in 0...4 {
@@ -80,7 +84,10 @@ public struct SVGChart {
             svg.append("<text x=\"\(fmt(margin.left - 8))\" y=\"\(fmt(sy + 4))\" text-anchor=\"end\">\(label(fy))</text>")
         }
         svg.append("<text x=\"\(fmt(margin.left + plotW / 2))\" y=\"\(fmt(height - 10))\" text-anchor=\"middle\">\(escape(xLabel))</text>")
-        svg.append("<text x=\"16\" y=\"\(fmt(margin.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(fmt(margin.top + plotH / 2)))\">\(escape(yLabel))</text>")
+        svg.append(
+            "<text x=\"16\" y=\"\(fmt(margin.top + plotH / 2))\" text-anchor=\"middle\" "
+                + "transform=\"rotate(-90 16 \(fmt(margin.top + plotH / 2)))\">\(escape(yLabel))</text>"
+        )
 
         for s in series {
             let framePoints = s.frames.map { frame in
@@ -96,8 +103,11 @@ public struct SVGChart {
                 let first = (framePoints.first ?? []).joined(separator: " ")
                 if framePoints.count > 1 {
                     let values = framePoints.map { $0.joined(separator: " ") }.joined(separator: ";")
-                    svg.append("<polyline points=\"\(first)\" fill=\"none\" stroke=\"\(s.colour)\" stroke-width=\"2\">"
-                               + "<animate attributeName=\"points\" values=\"\(values)\" dur=\"\(s.seconds)s\" repeatCount=\"indefinite\" calcMode=\"discrete\"/></polyline>")
+                    svg.append(
+                        "<polyline points=\"\(first)\" fill=\"none\" stroke=\"\(s.colour)\" stroke-width=\"2\">"
+                            + "<animate attributeName=\"points\" values=\"\(values)\" dur=\"\(s.seconds)s\" "
+                            + "repeatCount=\"indefinite\" calcMode=\"discrete\"/></polyline>"
+                    )
                 } else {
                     svg.append("<polyline points=\"\(first)\" fill=\"none\" stroke=\"\(s.colour)\" stroke-width=\"1.5\"/>")
                 }

@@ -44,7 +44,7 @@ public class TrackerCallback: Callback {
         self.lowerIsBetter = lowerIsBetter ?? !monitor.contains("acc")
     }
 
-    public override var order: Int { 65 }   // after the Recorder and the progress table
+    public override var order: Int { 65 }  // after the Recorder and the progress table
 
     /// Epochs since the monitored value last improved (`stalled(_:)` counts them).
     private var waited = 0
@@ -130,8 +130,10 @@ public final class SaveModel: TrackerCallback {
 public final class ReduceLROnPlateau: TrackerCallback {
     public let patience: Int, factor: Float, minLR: Float
 
-    public init(monitor: String = "valid_loss", minDelta: Float = 0, patience: Int = 1, factor: Float = 10, minLR: Float = 0,
-                lowerIsBetter: Bool? = nil) {
+    public init(
+        monitor: String = "valid_loss", minDelta: Float = 0, patience: Int = 1, factor: Float = 10, minLR: Float = 0,
+        lowerIsBetter: Bool? = nil
+    ) {
         self.patience = patience
         self.factor = factor
         self.minLR = minLR
@@ -165,7 +167,7 @@ public final class CSVLogger: Callback {
         self.append = append
     }
 
-    public override var order: Int { 60 }   // after the Recorder has the epoch's values
+    public override var order: Int { 60 }  // after the Recorder has the epoch's values
 
     public override func beforeFit(_ learn: Learner) throws {
         let header = (["epoch"] + learn.recorder.metricNames + ["time"]).joined(separator: ",")

@@ -102,13 +102,16 @@ func resnetSplit(_ model: Module) -> [[Module]] {
 /// images' channels and cut before its pooling, then `createHead` to the vocab's size, the head
 /// initialised Kaiming-normal, and fastai's three parameter groups (early body, late body,
 /// head). Without pretrained weights the body starts from its own initialisation.
-public func visionLearner(_ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, loss: @escaping LossFunction,
-                          opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []) -> Learner {
+public func visionLearner(
+    _ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, loss: @escaping LossFunction,
+    opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []
+) -> Learner {
     let channels = dls.oneBatch().0.shape[1]
     let classes = dls.vocab?.count ?? 0
     precondition(classes > 0, "visionLearner: the data has no vocab; build it from categories (ImageDataLoaders.fromFolder)")
-    let learn = Learner(dls: dls, model: arch.model(inChannels: channels, classes: classes), loss: loss, opt: opt,
-                        metrics: metrics, cbs: cbs)
+    let learn = Learner(
+        dls: dls, model: arch.model(inChannels: channels, classes: classes), loss: loss, opt: opt,
+        metrics: metrics, cbs: cbs)
     learn.architecture = (arch, channels)
     learn.splitter = resnetSplit
     return learn
@@ -121,9 +124,11 @@ public func visionLearner(_ dls: DataLoaders<(Tensor, Tensor)>, arch: Architectu
 /// `fineTune` does both phases). With `normalize` (the default) and RGB images, the inputs are
 /// normalised with `imagenetStats`, as the weights expect, unless the loaders already
 /// normalise; `learn.dls` holds the loaders with it.
-public func visionLearner(_ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, pretrained: URL, normalize: Bool = true,
-                          loss: @escaping LossFunction, opt: OptimizerFactory = .adam, metrics: [Metric] = [],
-                          cbs: [Callback] = []) throws -> Learner {
+public func visionLearner(
+    _ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, pretrained: URL, normalize: Bool = true,
+    loss: @escaping LossFunction, opt: OptimizerFactory = .adam, metrics: [Metric] = [],
+    cbs: [Callback] = []
+) throws -> Learner {
     let channels = dls.oneBatch().0.shape[1]
     guard let classes = dls.vocab?.count, classes > 0 else {
         throw LearnerError("visionLearner: the data has no vocab; build it from categories (ImageDataLoaders.fromFolder, fromNameFunc, ...)")

@@ -44,7 +44,7 @@ final class BackwardTests: XCTestCase {
     func testSharedSubexpressionsAddUp() {
         var x = Tensor(2)
         x.requiresGrad = true
-        let y = x * x          // used twice below
+        let y = x * x  // used twice below
         let z = y * 3 + y.exp()
         z.backward()
         // dz/dx = (3 + e^(x²)) * 2x
@@ -56,7 +56,7 @@ final class BackwardTests: XCTestCase {
         w.requiresGrad = true
         let inside = noGrad { w * 2 }
         XCTAssertFalse(inside.requiresGrad)
-        let alias = w                        // the same parameter, as in PyTorch
+        let alias = w  // the same parameter, as in PyTorch
         (w * w).sum().backward()
         noGrad { w -= w.grad! * 0.5 }
         XCTAssertEqual(w, Tensor([0, 0]))

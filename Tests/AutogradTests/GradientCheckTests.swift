@@ -10,8 +10,10 @@ final class GradientCheckTests: XCTestCase {
     /// Values kept away from 0, where abs, relu and friends have kinks.
     func away(_ shape: [Int]) -> Tensor { Tensor.where(r(shape) .> 0, r(shape, 0.3, 2), r(shape, -2, -0.3)) }
 
-    func check(_ name: String, _ inputs: [Tensor], eps: Float = 1e-2, file: StaticString = #filePath, line: UInt = #line,
-               _ f: @escaping ([Tensor]) -> Tensor) {
+    func check(
+        _ name: String, _ inputs: [Tensor], eps: Float = 1e-2, file: StaticString = #filePath, line: UInt = #line,
+        _ f: @escaping ([Tensor]) -> Tensor
+    ) {
         let result = checkGradients(of: f, at: inputs, eps: eps)
         XCTAssertTrue(result.passed, "\(name): \(result)", file: file, line: line)
     }

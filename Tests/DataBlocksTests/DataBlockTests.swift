@@ -34,9 +34,10 @@ final class DataBlockTests: XCTestCase {
     }
 
     func testDataBlockWithRandomSplitterAndTransforms() throws {
-        let block = DataBlock(blocks: (ImageBlock(channels: 3), CategoryBlock()), getItems: getImageFiles,
-                              splitter: RandomSplitter(validPct: 0.25, seed: 1), getY: parentLabel,
-                              itemTransforms: [Resize(14)], batchTransforms: [Normalize(mean: [0.5], std: [0.5])])
+        let block = DataBlock(
+            blocks: (ImageBlock(channels: 3), CategoryBlock()), getItems: getImageFiles,
+            splitter: RandomSplitter(validPct: 0.25, seed: 1), getY: parentLabel,
+            itemTransforms: [Resize(14)], batchTransforms: [Normalize(mean: [0.5], std: [0.5])])
         let dls = try block.dataLoaders(BundledData.mnist.appendingPathComponent("testing"), batchSize: 50)
         let (x, _) = dls.oneBatch()
         XCTAssertEqual(x.shape, [50, 3, 14, 14])
@@ -155,9 +156,11 @@ final class SeedTwinsTests: XCTestCase {
     }
 
     func testFilesSortInNaturalOrderAsFoundationDoes() {
-        let paths = ["/d/training/7/10.png", "/d/training/7/2.png", "/d/training/10/1.png", "/d/training/9/1.png",
-                     "/d/Testing/3/5.png", "/d/testing/3/40.png", "/d/training/7/002.png", "/d/x-1/a.png", "/d/x.1/a.png",
-                     "/d/img10b.png", "/d/img10a.png", "/d/img9z.png", "/d/Zebra.png", "/d/apple.png"]
+        let paths = [
+            "/d/training/7/10.png", "/d/training/7/2.png", "/d/training/10/1.png", "/d/training/9/1.png",
+            "/d/Testing/3/5.png", "/d/testing/3/40.png", "/d/training/7/002.png", "/d/x-1/a.png", "/d/x.1/a.png",
+            "/d/img10b.png", "/d/img10a.png", "/d/img9z.png", "/d/Zebra.png", "/d/apple.png",
+        ]
         let ours = paths.sorted { naturalSortKey($0).lexicographicallyPrecedes(naturalSortKey($1)) }
         let foundation = paths.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
         // (Punctuation sorts by code point, where ICU's collation has its own order, e.g. `_` before `-`.)

@@ -22,7 +22,7 @@ final class FormatTests: XCTestCase {
 
     func testCorruptCompressedDataThrowsNamingTheFile() {
         var data = bytes(gzipLevel9)
-        data[data.count - 6] ^= 0xFF   // inside the CRC
+        data[data.count - 6] ^= 0xFF  // inside the CRC
         XCTAssertThrowsError(try GZip.decompress(data, source: "bad.gz")) { error in
             XCTAssertEqual((error as? DataError)?.source, "bad.gz")
             XCTAssertTrue("\(error)".contains("CRC"), "\(error)")
@@ -78,11 +78,19 @@ final class FormatTests: XCTestCase {
                 + chunk("IDAT", zlibStored(raw)) + chunk("IEND", [])
         }
         // Row 0, Sub: deltas from the pixel to the left. Row 1, Paeth against row 0.
-        let rgb = png(width: 3, height: 2, depth: 8, colour: 2, raw: [1, 10, 20, 30, 1, 1, 1, 2, 2, 2,
-                                                                       4, 5, 5, 5, 0, 0, 0, 1, 1, 1])
+        let rgb = png(
+            width: 3, height: 2, depth: 8, colour: 2,
+            raw: [
+                1, 10, 20, 30, 1, 1, 1, 2, 2, 2,
+                4, 5, 5, 5, 0, 0, 0, 1, 1, 1,
+            ])
         let decoded = try PNG.decode(rgb, source: "filters.png")
-        XCTAssertEqual(decoded.pixels, [10, 20, 30, 11, 21, 31, 13, 23, 33,
-                                        15, 25, 35, 15, 25, 35, 16, 26, 36])
+        XCTAssertEqual(
+            decoded.pixels,
+            [
+                10, 20, 30, 11, 21, 31, 13, 23, 33,
+                15, 25, 35, 15, 25, 35, 16, 26, 36,
+            ])
         // Palette, 2 bits per pixel: indices 0,1,2,3 then 3,2,1,0; entry 1 half transparent.
         let palette = chunk("PLTE", [0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255]) + chunk("tRNS", [255, 128])
         let indexed = png(width: 4, height: 2, depth: 2, colour: 3, extra: palette, raw: [0, 0b0001_1011, 0, 0b1110_0100])
@@ -92,7 +100,7 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(Array(p.pixels[28..<32]), [0, 0, 0, 255])
         // What is refused, and how.
         let sixteen = png(width: 1, height: 1, depth: 16, colour: 0, raw: [0, 0x12, 0x34])
-        XCTAssertEqual(try PNG.decode(sixteen, source: "deep.png").pixels, [0x12])   // the high byte
+        XCTAssertEqual(try PNG.decode(sixteen, source: "deep.png").pixels, [0x12])  // the high byte
         let deepPalette = png(width: 1, height: 1, depth: 16, colour: 3, raw: [0, 0, 0])
         XCTAssertThrowsError(try PNG.decode(deepPalette, source: "deep.png")) { error in
             XCTAssertEqual("\(error)", "deep.png: corrupt PNG: colour type 3 with bit depth 16 is not valid")
@@ -132,18 +140,24 @@ final class FormatTests: XCTestCase {
             for original in [png, gz, idx] {
                 var data = original
                 switch round % 4 {
-                case 0: data = Array(data.prefix(g.nextInt(below: data.count)))                 // truncation
+                case 0: data = Array(data.prefix(g.nextInt(below: data.count)))  // truncation
                 case 1: for _ in 0...g.nextInt(below: 4) { data[g.nextInt(below: data.count)] ^= UInt8(1 + g.nextInt(below: 255)) }
-                case 2: // a length or size field set huge
+                case 2:  // a length or size field set huge
                     let at = g.nextInt(below: max(1, data.count - 4))
                     for k in 0..<4 where at + k < data.count { data[at + k] = 0xFF }
-                default: data.insert(contentsOf: (0..<g.nextInt(below: 20)).map { _ in UInt8(g.nextInt(below: 256)) },
-                                     at: g.nextInt(below: data.count))
+                default:
+                    data.insert(
+                        contentsOf: (0..<g.nextInt(below: 20)).map { _ in UInt8(g.nextInt(below: 256)) },
+                        at: g.nextInt(below: data.count))
                 }
                 do {
-                    if original == png { _ = try PNG.decode(data, source: "m.png") }
-                    else if original == gz { _ = try GZip.decompress(data, source: "m.gz", limit: 1 << 20) }
-                    else { _ = try IDX.read(data, source: "m.idx") }
+                    if original == png {
+                        _ = try PNG.decode(data, source: "m.png")
+                    } else if original == gz {
+                        _ = try GZip.decompress(data, source: "m.gz", limit: 1 << 20)
+                    } else {
+                        _ = try IDX.read(data, source: "m.idx")
+                    }
                     outcomes.ok += 1
                 } catch is DataError {
                     outcomes.thrown += 1

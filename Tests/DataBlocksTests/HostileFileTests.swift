@@ -40,19 +40,24 @@ final class HostileFileTests: XCTestCase {
         let good = try SafeTensors.read(try safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: eight))
         XCTAssertEqual(good.tensors["a"], Tensor([0, 0]))
         try assertRefused(#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: eight, "'a' has a negative size in its shape [-2]")
-        try assertRefused(#"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, data: eight,
-                          "more bytes than can be addressed")
-        try assertRefused(#"{"a":{"dtype":"F32","shape":[1073741824,2],"data_offsets":[0,8]}}"#, data: eight,
-                          "needs 8589934592 bytes, its byte range [0, 8] holds 8")
-        try assertRefused(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[9223372036854775800,9223372036854775807]}}"#,
-                          data: eight, "needs 8 bytes")
+        try assertRefused(
+            #"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, data: eight,
+            "more bytes than can be addressed")
+        try assertRefused(
+            #"{"a":{"dtype":"F32","shape":[1073741824,2],"data_offsets":[0,8]}}"#, data: eight,
+            "needs 8589934592 bytes, its byte range [0, 8] holds 8")
+        try assertRefused(
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[9223372036854775800,9223372036854775807]}}"#,
+            data: eight, "needs 8 bytes")
         try assertRefused(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: eight, "has byte range [8, 0]")
-        try assertRefused(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
-                          data: eight, "overlaps the tensor before it")
+        try assertRefused(
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+            data: eight, "overlaps the tensor before it")
         try assertRefused(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: eight, "a gap of 4 bytes before 'a'")
         try assertRefused(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: eight, "4 bytes after the last tensor")
-        try assertRefused(#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: eight,
-                          "truncated safetensors file: the header describes 16 bytes of data, the file holds 8")
+        try assertRefused(
+            #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: eight,
+            "truncated safetensors file: the header describes 16 bytes of data, the file holds 8")
         try assertRefused(#"{"__metadata__":{"n":3}}"#, "__metadata__ must map strings to strings")
         try assertRefused(#"{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#, data: eight, "unsupported dtype F16 for 'a'")
         try assertRefused(#"[1, 2]"#, "the header is not a JSON object")
@@ -158,13 +163,13 @@ final class HostileFileTests: XCTestCase {
             let sum = archive[0..<512].reduce(0) { $0 + Int($1) }
             for (i, b) in (ArchiveWriter.octal(sum, digits: 6) + "\0 ").utf8.enumerated() { archive[148 + i] = b }
         }
-        setSize([0x80] + [UInt8](repeating: 0, count: 10) + [5])        // base-256 for 5: read as 5
+        setSize([0x80] + [UInt8](repeating: 0, count: 10) + [5])  // base-256 for 5: read as 5
         XCTAssertEqual(try Tar.entries(archive, source: "a.tar").first?.contents, Array("hello".utf8)[...])
-        setSize([UInt8](repeating: 0xBF, count: 12))                     // base-256, far past Int
+        setSize([UInt8](repeating: 0xBF, count: 12))  // base-256, far past Int
         XCTAssertThrowsError(try Tar.entries(archive, source: "b.tar")) { error in
             XCTAssertEqual("\(error)", "b.tar: corrupt tar archive: the size field at byte 0 is too large")
         }
-        setSize([0xFF] + [UInt8](repeating: 0xFF, count: 11))            // negative base-256
+        setSize([0xFF] + [UInt8](repeating: 0xFF, count: 11))  // negative base-256
         XCTAssertThrowsError(try Tar.entries(archive, source: "c.tar")) { error in
             XCTAssertTrue("\(error)".contains("negative base-256 number"), "\(error)")
         }

@@ -33,7 +33,7 @@ import Tensors
         let header = try Image.header(bytes, source: "orientation_6.jpg")
         let image = try Image.decode(bytes, source: "orientation_6.jpg")
         #expect(header.width == image.width && header.height == image.height && header.channels == 3)
-        #expect(image.width == 31 && image.height == 20)   // stored 20x31, turned a quarter
+        #expect(image.width == 31 && image.height == 20)  // stored 20x31, turned a quarter
     }
 
     @Test func unsupportedKindsAreNamed() throws {

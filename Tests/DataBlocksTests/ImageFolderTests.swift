@@ -32,8 +32,9 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertThrowsError(try ImageFolder.load(root, split: "training", channels: 2)) { error in
             XCTAssertEqual("\(error)", "\(root.appendingPathComponent("training").path): channels must be 1 (gray) or 3 (RGB), got 2")
         }
-        let block = DataBlock(blocks: (ImageBlock(channels: 2), CategoryBlock()), getItems: getImageFiles,
-                              splitter: RandomSplitter(validPct: 0.5, seed: 1), getY: parentLabel)
+        let block = DataBlock(
+            blocks: (ImageBlock(channels: 2), CategoryBlock()), getItems: getImageFiles,
+            splitter: RandomSplitter(validPct: 0.5, seed: 1), getY: parentLabel)
         XCTAssertThrowsError(try block.dataLoaders(root, batchSize: 1)) { error in
             XCTAssertTrue("\(error)".hasSuffix("channels must be 1 (gray) or 3 (RGB), got 2"), "\(error)")
         }

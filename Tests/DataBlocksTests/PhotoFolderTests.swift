@@ -15,16 +15,18 @@ import Tensors
         #expect(files.count == 96)
         let extensions = Set(files.map { $0.pathExtension })
         #expect(extensions == ["jpg", "jpeg", "png"])
-        let sizes = Set(try files.map { url -> [Int] in
-            let h = try Image.header(Image.readFile(url), source: url.path)
-            return [h.width, h.height]
-        })
+        let sizes = Set(
+            try files.map { url -> [Int] in
+                let h = try Image.header(Image.readFile(url), source: url.path)
+                return [h.width, h.height]
+            })
         #expect(sizes.count > 20, "many different sizes")
     }
 
     @Test func fromNameFuncLoadsMixedPhotosResizedToOneSize() throws {
-        let dls = try ImageDataLoaders.fromNameFunc(photos, files: try getImageFiles(photos), labelFunc: label, validPct: 0.25, seed: 3,
-                                                    batchSize: 8, itemTransforms: [Resize(32)])
+        let dls = try ImageDataLoaders.fromNameFunc(
+            photos, files: try getImageFiles(photos), labelFunc: label, validPct: 0.25, seed: 3,
+            batchSize: 8, itemTransforms: [Resize(32)])
         #expect(dls.vocab == ["astronaut", "cat", "coffee", "rocket"])
         #expect(dls.train.itemCount == 72 && dls.valid.itemCount == 24)
         let (x, y) = dls.oneBatch()
@@ -35,8 +37,9 @@ import Tensors
 
     @Test func fromNameReAndTheRegexLabeller() throws {
         let files = try getImageFiles(photos)
-        let dls = try ImageDataLoaders.fromNameRe(photos, files: files, pattern: #"^([a-z]+)_\d+\.(jpg|jpeg|png)$"#, seed: 3,
-                                                  batchSize: 4, itemTransforms: [Resize(16)])
+        let dls = try ImageDataLoaders.fromNameRe(
+            photos, files: files, pattern: #"^([a-z]+)_\d+\.(jpg|jpeg|png)$"#, seed: 3,
+            batchSize: 4, itemTransforms: [Resize(16)])
         #expect(dls.vocab == ["astronaut", "cat", "coffee", "rocket"])
         let labeller = try RegexLabeller(#"^(\w+)_\d+"#)
         #expect(try labeller(URL(fileURLWithPath: "/pets/great_pyrenees_173.jpg")) == "great_pyrenees")
@@ -98,9 +101,10 @@ import Tensors
     }
 
     @Test func showBatchDrawsAugmentedDenormalisedImages() throws {
-        let dls = try ImageDataLoaders.fromNameFunc(photos, files: try getImageFiles(photos), labelFunc: label, seed: 2, batchSize: 8,
-                                                    itemTransforms: [Resize(24)],
-                                                    batchTransforms: augTransforms() + [Normalize.fromStats(imagenetStats)])
+        let dls = try ImageDataLoaders.fromNameFunc(
+            photos, files: try getImageFiles(photos), labelFunc: label, seed: 2, batchSize: 8,
+            itemTransforms: [Resize(24)],
+            batchTransforms: augTransforms() + [Normalize.fromStats(imagenetStats)])
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-show-\(UUID().uuidString).png")
         defer { try? FileManager.default.removeItem(at: file) }
         let grid = try dls.showBatch(to: file, count: 8, columns: 4, scale: 1)

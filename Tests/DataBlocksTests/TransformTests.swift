@@ -42,7 +42,8 @@ import Tensors
         let border = Resize(4, method: .pad, padMode: .border).apply(image, random: nil)
         #expect(border.pixels == [0, 1, 2, 3, 0, 1, 2, 3, 10, 11, 12, 13, 10, 11, 12, 13])
         // Squish: every row and column kept, stretched; a 2x upscale of a constant stays constant.
-        let squished = Resize(height: 4, width: 8, method: .squish).apply(Image(width: 4, height: 2, channels: 1, pixels: [7, 7, 7, 7, 7, 7, 7, 7]), random: nil)
+        let squished = Resize(height: 4, width: 8, method: .squish).apply(
+            Image(width: 4, height: 2, channels: 1, pixels: [7, 7, 7, 7, 7, 7, 7, 7]), random: nil)
         #expect(squished.width == 8 && squished.height == 4 && squished.pixels.allSatisfy { $0 == 7 })
     }
 
@@ -96,8 +97,9 @@ import Tensors
 
     @Test func theSameSeedGivesTheSameAugmentedBatches() throws {
         func batches(seed: UInt64, prefetch: Bool) throws -> [[Float]] {
-            let dls = try ImageDataLoaders.fromNameRe(BundledData.photos, files: try getImageFiles(BundledData.photos), pattern: #"^(.+?)_"#,
-                                                      seed: 1, batchSize: 8, itemTransforms: [Resize(24)], batchTransforms: augTransforms())
+            let dls = try ImageDataLoaders.fromNameRe(
+                BundledData.photos, files: try getImageFiles(BundledData.photos), pattern: #"^(.+?)_"#,
+                seed: 1, batchSize: 8, itemTransforms: [Resize(24)], batchTransforms: augTransforms())
             // The loader's generator, as `seed(_:)` before making the loaders would set it (set
             // directly here: tests run in parallel and share the global generator).
             dls.train.randomState = RandomGenerator(seed: seed).state

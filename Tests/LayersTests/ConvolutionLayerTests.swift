@@ -47,7 +47,7 @@ final class ConvolutionLayerTests: XCTestCase {
         seed(6)
         for model in [resnet18(inChannels: 1, classes: 10), ResNet(blocks: [1, 2, 1, 1], bottleneck: true, inChannels: 2, classes: 3)] {
             let channels = model.conv1.inChannels
-            for _ in 0..<3 { _ = noGrad { model(Tensor.randn([8, channels, 20, 20]) * 3 + 1) } }   // training mode: statistics move
+            for _ in 0..<3 { _ = noGrad { model(Tensor.randn([8, channels, 20, 20]) * 3 + 1) } }  // training mode: statistics move
             model.eval()
             for x in [Tensor.randn([3, channels, 20, 20]), Tensor.randn([2, channels, 28, 28]), Tensor.randn([1, channels, 33, 17])] {
                 let fused = noGrad { model(x) }
@@ -77,14 +77,14 @@ final class ConvolutionLayerTests: XCTestCase {
         }
         check("first call")
         check("cached")
-        noGrad { conv.weight -= 0.5 }                                   // an in-place op
+        noGrad { conv.weight -= 0.5 }  // an in-place op
         check("after -=")
         conv(x).sum().backward()
-        SGD(conv.parameters, lr: 0.1).step()                           // an optimizer step
+        SGD(conv.parameters, lr: 0.1).step()  // an optimizer step
         check("after an optimizer step")
-        try conv.loadStateDict(["weight": Tensor.randn([5, 6, 3, 3])])   // a checkpoint
+        try conv.loadStateDict(["weight": Tensor.randn([5, 6, 3, 3])])  // a checkpoint
         check("after loadStateDict")
-        conv.weight = Tensor.randn([5, 6, 3, 3])                       // a new tensor
+        conv.weight = Tensor.randn([5, 6, 3, 3])  // a new tensor
         check("after assigning a new weight")
     }
 
@@ -101,8 +101,9 @@ final class ConvolutionLayerTests: XCTestCase {
         // Kaiming normal, fan out: a 3x3 conv of 64 outputs has std √(2 / 576).
         XCTAssertEqual(model.layer1.layers[0].namedParameters[0].tensor.std().item(), (2 / Float(576)).squareRoot(), accuracy: 0.003)
         let head = createHead(512, 10)
-        XCTAssertEqual(head.layers.map { String(describing: type(of: $0)) },
-                       ["AdaptiveConcatPool2d", "Flatten", "BatchNorm1d", "Dropout", "Linear", "ReLU", "BatchNorm1d", "Dropout", "Linear"])
+        XCTAssertEqual(
+            head.layers.map { String(describing: type(of: $0)) },
+            ["AdaptiveConcatPool2d", "Flatten", "BatchNorm1d", "Dropout", "Linear", "ReLU", "BatchNorm1d", "Dropout", "Linear"])
         XCTAssertEqual(head(Tensor.randn([4, 512, 1, 1])).shape, [4, 10])
     }
 

@@ -11,7 +11,9 @@ final class ModuleTests: XCTestCase {
         XCTAssertEqual(net.parameterCount, 784 * 30 + 30 + 30 + 1)
         XCTAssertEqual(net.namedParameters.map(\.name), ["0.weight", "0.bias", "2.weight", "2.bias"])
         XCTAssertEqual(net.namedParameters.map(\.tensor.shape), [[30, 784], [30], [1, 30], [1]])
-        XCTAssertEqual(net.description, """
+        XCTAssertEqual(
+            net.description,
+            """
             Sequential(
               (0): Linear(in_features=784, out_features=30, bias=True)
               (1): ReLU()
@@ -36,9 +38,12 @@ final class ModuleTests: XCTestCase {
 
     func testSubclassDiscoversNestedModulesArraysAndOptionals() {
         let net = Net()
-        XCTAssertEqual(net.namedParameters.map(\.name),
-                       ["scale", "body.0.weight", "body.0.bias", "heads.0.weight", "heads.0.bias",
-                        "heads.1.weight", "heads.1.bias", "optionalHead.weight", "optionalHead.bias"])
+        XCTAssertEqual(
+            net.namedParameters.map(\.name),
+            [
+                "scale", "body.0.weight", "body.0.bias", "heads.0.weight", "heads.0.bias",
+                "heads.1.weight", "heads.1.bias", "optionalHead.weight", "optionalHead.bias",
+            ])
         XCTAssertEqual(net.namedBuffers.map(\.name), ["notAParameter"])
         XCTAssertTrue(net.description.hasPrefix("Net(\n  (body): Sequential(\n    (0): Linear(in_features=4, out_features=8, bias=True)"))
         net.eval()
@@ -75,8 +80,9 @@ final class ModuleTests: XCTestCase {
         let inputs = [Tensor.randn([4, 3], generator: g), Tensor.randn([2, 3], generator: g), Tensor.randn([2], generator: g)]
         let result = checkGradients(of: { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }, at: inputs)
         XCTAssertTrue(result.passed, result.description)
-        let batched = checkGradients(of: { Tensor.linear($0[0], weight: $0[1], bias: nil) },
-                                     at: [Tensor.randn([2, 3, 3], generator: g), Tensor.randn([2, 3], generator: g)])
+        let batched = checkGradients(
+            of: { Tensor.linear($0[0], weight: $0[1], bias: nil) },
+            at: [Tensor.randn([2, 3, 3], generator: g), Tensor.randn([2, 3], generator: g)])
         XCTAssertTrue(batched.passed, batched.description)
     }
 
@@ -129,10 +135,11 @@ final class ModuleTests: XCTestCase {
     func testBatchNorm1dGradients() {
         let g = RandomGenerator(seed: 8)
         let x = Tensor.randn([5, 3], generator: g)
-        let result = checkGradients(of: { xs in
-            let bn = BatchNorm1d(3)
-            return bn(xs[0]) * Tensor([1, 2, 3])
-        }, at: [x])
+        let result = checkGradients(
+            of: { xs in
+                let bn = BatchNorm1d(3)
+                return bn(xs[0]) * Tensor([1, 2, 3])
+            }, at: [x])
         XCTAssertTrue(result.passed, result.description)
     }
 

@@ -21,7 +21,7 @@ final class OptimizerTests: XCTestCase {
         assertClose(p, Tensor([0.95, 2.1]))
         opt.zeroGrad()
         XCTAssertNil(p.grad)
-        opt.step()   // no gradient: nothing moves
+        opt.step()  // no gradient: nothing moves
         assertClose(p, Tensor([0.95, 2.1]))
     }
 
@@ -29,22 +29,22 @@ final class OptimizerTests: XCTestCase {
         // PyTorch: buf = g on the first step, then buf = m·buf + g; p -= lr·buf.
         let p = parameter([1])
         let opt = SGD([p], lr: 0.1, momentum: 0.9)
-        p.grad = Tensor([1]); opt.step()          // buf 1, p 0.9
-        p.grad = Tensor([1]); opt.step()          // buf 1.9, p 0.71
+        p.grad = Tensor([1]); opt.step()  // buf 1, p 0.9
+        p.grad = Tensor([1]); opt.step()  // buf 1.9, p 0.71
         assertClose(p.item(), 0.71)
         let q = parameter([1])
         let nesterov = SGD([q], lr: 0.1, momentum: 0.9, nesterov: true)
-        q.grad = Tensor([1]); nesterov.step()     // buf 1, step 1 + 0.9 = 1.9, q 0.81
+        q.grad = Tensor([1]); nesterov.step()  // buf 1, step 1 + 0.9 = 1.9, q 0.81
         assertClose(q.item(), 0.81)
         let w = parameter([2])
         let decayed = SGD([w], lr: 0.1, weightDecay: 0.5)
-        w.grad = Tensor([1]); decayed.step()      // g = 1 + 0.5·2 = 2, w 1.8
+        w.grad = Tensor([1]); decayed.step()  // g = 1 + 0.5·2 = 2, w 1.8
         assertClose(w.item(), 1.8)
     }
 
     func testAdamAgainstItsFormula() {
         let p = parameter([1, -2, 0.5])
-        let opt = Adam([p], lr: 0.01)            // fastai: β 0.9/0.99, eps 1e-5, decoupled wd 0.01
+        let opt = Adam([p], lr: 0.01)  // fastai: β 0.9/0.99, eps 1e-5, decoupled wd 0.01
         var value: [Double] = [1, -2, 0.5], m = [Double](repeating: 0, count: 3), v = m
         let grads: [[Double]] = [[0.1, -0.3, 2], [0.2, 0.1, -1], [-0.5, 0.4, 0.3]]
         for (t, g) in grads.enumerated() {
@@ -60,7 +60,7 @@ final class OptimizerTests: XCTestCase {
         }
         assertClose(p.scalars, value.map(Float.init), rtol: 1e-5, atol: 1e-6)
         XCTAssertEqual(opt.momentum, 0.9)
-        opt.momentum = 0.85   // a scheduler can set it
+        opt.momentum = 0.85  // a scheduler can set it
         XCTAssertEqual(opt.momentum, 0.85)
     }
 
@@ -68,7 +68,7 @@ final class OptimizerTests: XCTestCase {
         let p = parameter([1])
         let opt = Adam([p], lr: 0.1, weightDecay: 1, decoupledWeightDecay: false)
         p.grad = Tensor([0])
-        opt.step()   // g = 0 + 1·1 = 1; m̂ = 1, v̂ = 1: p = 1 - 0.1·1/(1 + 1e-5)
+        opt.step()  // g = 0 + 1·1 = 1; m̂ = 1, v̂ = 1: p = 1 - 0.1·1/(1 + 1e-5)
         assertClose(p.item(), 1 - 0.1 / (1 + 1e-5))
     }
 

@@ -39,8 +39,9 @@ final class ArithmeticTests: XCTestCase {
 
     func testShapeErrorMessageNamesOpAndShapes() {
         XCTAssertEqual(shapeMismatchMessage(op: "add", [2, 3], [4]), "add: shapes [2, 3] and [4] cannot be broadcast together")
-        XCTAssertEqual(shapeMismatchMessage(op: "matmul", [2, 3], [4, 5], reason: "cannot be multiplied (2x3 and 4x5)"),
-                       "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (2x3 and 4x5)")
+        XCTAssertEqual(
+            shapeMismatchMessage(op: "matmul", [2, 3], [4, 5], reason: "cannot be multiplied (2x3 and 4x5)"),
+            "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (2x3 and 4x5)")
     }
 
     /// Random shapes that broadcast, against the element-by-element reference.

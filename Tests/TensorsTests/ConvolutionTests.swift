@@ -9,11 +9,12 @@ final class ConvolutionTests: XCTestCase {
         let g = RandomGenerator(seed: 3)
         for (stride, padding, k) in [(1, 0, 1), (1, 1, 3), (2, 1, 3), (2, 3, 7), (1, 0, 3), (2, 0, 1), (1, 3, 7)] {
             for batch in [1, 3] {
-                let x = Tensor.randn([batch, 3, 11, 9], generator: g)   // non-square
+                let x = Tensor.randn([batch, 3, 11, 9], generator: g)  // non-square
                 let w = Tensor.randn([5, 3, k, k], generator: g), b = Tensor.randn([5], generator: g)
                 let fast = Tensor.conv2d(x, weight: w, bias: b, stride: (stride, stride), padding: (padding, padding))
-                assertClose(fast, Reference.conv2d(x, w, b, stride: stride, padding: padding), rtol: 1e-4, atol: 1e-4,
-                            "stride \(stride) padding \(padding) kernel \(k) batch \(batch)")
+                assertClose(
+                    fast, Reference.conv2d(x, w, b, stride: stride, padding: padding), rtol: 1e-4, atol: 1e-4,
+                    "stride \(stride) padding \(padding) kernel \(k) batch \(batch)")
             }
         }
     }
@@ -26,8 +27,9 @@ final class ConvolutionTests: XCTestCase {
                 let x = Tensor.randn([batch, 3, 10, 7], generator: g), w = Tensor.randn([4, 3, k, k], generator: g)
                 let geometry = Tensor.convolutionGeometry(x, w, stride: (stride, stride), padding: (padding, padding))
                 let dy = Tensor.randn([batch, 4, geometry.outH, geometry.outW], generator: g)
-                let (dx, dw, db) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (stride, stride), padding: (padding, padding),
-                                                         needInput: true, needWeight: true, needBias: true)
+                let (dx, dw, db) = Tensor.conv2dBackward(
+                    dy, input: x, weight: w, stride: (stride, stride), padding: (padding, padding),
+                    needInput: true, needWeight: true, needBias: true)
                 let (ndx, ndw) = Reference.conv2dBackward(x, w, dy, stride: stride, padding: padding)
                 let label = "stride \(stride) padding \(padding) kernel \(k) batch \(batch)"
                 assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, label)
@@ -48,8 +50,9 @@ final class ConvolutionTests: XCTestCase {
             let y = Tensor.conv2d(x, weight: w, stride: (stride, stride), padding: (1, 1))
             assertClose(y, Reference.conv2d(x, w, nil, stride: stride, padding: 1), rtol: 1e-4, atol: 1e-4, "size \(size) stride \(stride)")
             let dy = Tensor.randn(y.shape, generator: g)
-            let (dx, dw, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (stride, stride), padding: (1, 1),
-                                                    needInput: true, needWeight: true, needBias: false)
+            let (dx, dw, _) = Tensor.conv2dBackward(
+                dy, input: x, weight: w, stride: (stride, stride), padding: (1, 1),
+                needInput: true, needWeight: true, needBias: false)
             let (ndx, ndw) = Reference.conv2dBackward(x, w, dy, stride: stride, padding: 1)
             assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "dx, size \(size) stride \(stride)")
             assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-4, "dw, size \(size) stride \(stride)")
@@ -63,8 +66,9 @@ final class ConvolutionTests: XCTestCase {
             let dy = Tensor.randn([2, 7, h, w], generator: g)
             let (ndx, _) = Reference.conv2dBackward(x, weight, dy, stride: 1, padding: padding)
             for saved in [nil, Tensor.gemmWeight(weight, geometry)] {
-                let (dx, _, _) = Tensor.conv2dBackward(dy, input: x, weight: weight, stride: (1, 1), padding: (padding, padding),
-                                                       gemmWeight: saved, needInput: true, needWeight: false, needBias: false)
+                let (dx, _, _) = Tensor.conv2dBackward(
+                    dy, input: x, weight: weight, stride: (1, 1), padding: (padding, padding),
+                    gemmWeight: saved, needInput: true, needWeight: false, needBias: false)
                 assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "\(h)x\(w) kernel \(k), gathered weight \(saved != nil)")
             }
         }
@@ -90,8 +94,9 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertTrue(geometry.isShiftedCopy)
         XCTAssertLessThan(Tensor.convolutionTile(geometry, batch: 48), 48)
         let dy = Tensor.randn([48, 8, 7, 7], generator: g)
-        let (dx, dw, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (1, 1), padding: (1, 1),
-                                                needInput: true, needWeight: true, needBias: false)
+        let (dx, dw, _) = Tensor.conv2dBackward(
+            dy, input: x, weight: w, stride: (1, 1), padding: (1, 1),
+            needInput: true, needWeight: true, needBias: false)
         let (ndx, ndw) = Reference.conv2dBackward(x, w, dy, stride: 1, padding: 1)
         assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4)
         assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-3)
@@ -103,7 +108,9 @@ final class ConvolutionTests: XCTestCase {
         let g = RandomGenerator(seed: 13)
         for (h, w, k, s, p) in [(14, 14, 3, 2, 1), (9, 37, 3, 2, 1), (8, 20, 2, 2, 0), (5, 19, 3, 1, 1), (7, 33, 5, 3, 2)] {
             var x = Tensor.randn([2, 3, h, w], generator: g)
-            x.withUnsafeMutableBufferPointer { $0[17] = .nan; $0[w * h + 40] = -.infinity }
+            x.withUnsafeMutableBufferPointer {
+                $0[17] = .nan; $0[w * h + 40] = -.infinity
+            }
             let plain = x.maxPool2d(kernel: (k, k), stride: (s, s), padding: (p, p))
             var tracked = x
             tracked.requiresGrad = true
@@ -129,14 +136,16 @@ final class ConvolutionTests: XCTestCase {
             let y = Tensor.conv2d(x, weight: w, stride: (1, 1), padding: (padding, padding))
             assertClose(y, Reference.conv2d(x, w, nil, stride: 1, padding: padding), rtol: 1e-4, atol: 1e-4, "kernel \(k)")
             let dy = Tensor.randn(y.shape, generator: g)
-            let (dx, dw, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (1, 1), padding: (padding, padding),
-                                                    needInput: true, needWeight: true, needBias: false)
+            let (dx, dw, _) = Tensor.conv2dBackward(
+                dy, input: x, weight: w, stride: (1, 1), padding: (padding, padding),
+                needInput: true, needWeight: true, needBias: false)
             let (ndx, ndw) = Reference.conv2dBackward(x, w, dy, stride: 1, padding: padding)
             assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "dx, kernel \(k)")
             assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-3, "dw, kernel \(k)")
             // Only the input's gradient asked for: no columns are built at all.
-            let (dxOnly, _, _) = Tensor.conv2dBackward(dy, input: x, weight: w, stride: (1, 1), padding: (padding, padding),
-                                                       needInput: true, needWeight: false, needBias: false)
+            let (dxOnly, _, _) = Tensor.conv2dBackward(
+                dy, input: x, weight: w, stride: (1, 1), padding: (padding, padding),
+                needInput: true, needWeight: false, needBias: false)
             XCTAssertEqual(dxOnly!, dx!, "kernel \(k)")
         }
     }

@@ -4,8 +4,10 @@ import XCTest
 
 final class GEMMTests: XCTestCase {
     /// Runs our SGEMM and the reference on random operands with padded leading dimensions.
-    private func check(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
-                       threads: Int? = nil, file: StaticString = #filePath, line: UInt = #line) {
+    private func check(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
+        threads: Int? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let g = RandomGenerator(seed: UInt64(m * 1_000_003 + n * 1009 + k))
         // Leading dimensions larger than the rows, so that strides are exercised too.
         let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 5, ldc = n + 2
@@ -17,18 +19,21 @@ final class GEMMTests: XCTestCase {
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    Kernels.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                  a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
-                                  beta: beta, c: pc.baseAddress!, ldc: ldc, threads: threads)
+                    Kernels.sgemm(
+                        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                        a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                        beta: beta, c: pc.baseAddress!, ldc: ldc, threads: threads)
                 }
             }
         }
-        let expected = Reference.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c0, ldc: ldc)
+        let expected = Reference.gemm(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c0, ldc: ldc)
         // Padding columns of C (beyond n) must be untouched.
         for i in 0..<m { for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], c0[i * ldc + j], "padding touched", file: file, line: line) } }
-        assertClose(c, expected, rtol: 1e-4, atol: 1e-4 * Float(max(k, 1)).squareRoot(),
-                    "transA=\(transA) transB=\(transB) m=\(m) n=\(n) k=\(k)", file: file, line: line)
+        assertClose(
+            c, expected, rtol: 1e-4, atol: 1e-4 * Float(max(k, 1)).squareRoot(),
+            "transA=\(transA) transB=\(transB) m=\(m) n=\(n) k=\(k)", file: file, line: line)
     }
 
     func testAllTranspositionsAtAwkwardSizes() {
@@ -85,8 +90,9 @@ final class GEMMTests: XCTestCase {
             let a = (0..<(m * k)).map { _ in g.nextUniform() - 0.5 }, b = (0..<(k * n)).map { _ in g.nextUniform() - 0.5 }
             var c = [Float](repeating: .nan, count: m * n)
             Kernels.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, threads: threads)
-            let expected = Reference.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-                                          beta: 0, c: [Float](repeating: 0, count: m * n), ldc: n)
+            let expected = Reference.gemm(
+                transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                beta: 0, c: [Float](repeating: 0, count: m * n), ldc: n)
             assertClose(c, expected, rtol: 1e-4, atol: 1e-4)
         }
     }
@@ -121,8 +127,9 @@ final class GEMMTests: XCTestCase {
                 let a = (0..<(m * k)).map { _ in g.nextUniform() * 2 - 1 }
                 let b = (0..<(k * ldb)).map { _ in g.nextUniform() * 2 - 1 }
                 var expected = [Float](repeating: .nan, count: m * ldc), packed = expected
-                Kernels.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: max(k, 1), b: b, ldb: ldb,
-                              c: &expected, ldc: ldc, threads: threads)
+                Kernels.sgemm(
+                    transA: false, transB: false, m: m, n: n, k: k, a: a, lda: max(k, 1), b: b, ldb: ldb,
+                    c: &expected, ldc: ldc, threads: threads)
                 let panels = a.withUnsafeBufferPointer { Kernels.PackedPanels($0.baseAddress ?? UnsafePointer(bitPattern: 64)!, lda: k, rows: m, depth: k) }
                 b.withUnsafeBufferPointer { pb in
                     packed.withUnsafeMutableBufferPointer { pc in
@@ -131,8 +138,9 @@ final class GEMMTests: XCTestCase {
                 }
                 for i in 0..<m {
                     for j in 0..<n {
-                        XCTAssertEqual(packed[i * ldc + j], expected[i * ldc + j], accuracy: m == 1 || n == 1 ? 1e-5 : 0,
-                                       "m=\(m) n=\(n) k=\(k) threads=\(threads) at (\(i), \(j))")
+                        XCTAssertEqual(
+                            packed[i * ldc + j], expected[i * ldc + j], accuracy: m == 1 || n == 1 ? 1e-5 : 0,
+                            "m=\(m) n=\(n) k=\(k) threads=\(threads) at (\(i), \(j))")
                     }
                     XCTAssertTrue(packed[i * ldc + n].isNaN, "padding column touched")
                 }

@@ -5,11 +5,14 @@ import XCTest
 
 final class MathTests: XCTestCase {
     /// Values over the ranges the functions are used on, plus edge values.
-    let inputs: [Float] = stride(from: -20, through: 20, by: 0.0137).map { Float($0) }
+    let inputs: [Float] =
+        stride(from: -20, through: 20, by: 0.0137).map { Float($0) }
         + [0, -0.0, 1e-8, -1e-8, 1e-30, 88, 88.7, 89, 100, -87, -100, -104, -200, 1e-38, Float.leastNormalMagnitude / 4, Float.leastNonzeroMagnitude]
 
-    private func check(_ actual: Tensor, _ f: (Double) -> Double, on values: [Float], rtol: Float = 2e-6,
-                       atol: Float = 1e-37, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func check(
+        _ actual: Tensor, _ f: (Double) -> Double, on values: [Float], rtol: Float = 2e-6,
+        atol: Float = 1e-37, _ name: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let expected = values.map { Float(f(Double($0))) }
         assertClose(actual.scalars, expected, rtol: rtol, atol: atol, name, file: file, line: line)
     }
@@ -19,8 +22,9 @@ final class MathTests: XCTestCase {
         check(x.exp(), Foundation.exp, on: inputs, "exp")
         let positive = inputs.map { Swift.abs($0) } + [Float.leastNonzeroMagnitude, Float.greatestFiniteMagnitude]
         check(Tensor(positive).log(), Foundation.log, on: positive, atol: 1e-6, "log")
-        XCTAssertEqual(Tensor([0, -1, .infinity, -.infinity, .nan]).log().scalars.map { $0.isNaN ? 99 : $0 },
-                       [-.infinity, 99, .infinity, 99, 99])
+        XCTAssertEqual(
+            Tensor([0, -1, .infinity, -.infinity, .nan]).log().scalars.map { $0.isNaN ? 99 : $0 },
+            [-.infinity, 99, .infinity, 99, 99])
         XCTAssertEqual(Tensor([-.infinity, .infinity]).exp().scalars, [0, .infinity])
         XCTAssertTrue(Tensor([.nan]).exp().item().isNaN)
     }

@@ -8,11 +8,13 @@ final class MatmulTests: XCTestCase {
         let (n, k, m) = (a.shape[0], a.shape[1], b.shape[1])
         let av = a.scalars, bv = b.scalars
         var out = [Float](repeating: 0, count: n * m)
-        for i in 0..<n { for j in 0..<m {
-            var s = 0.0
-            for p in 0..<k { s += Double(av[i * k + p]) * Double(bv[p * m + j]) }
-            out[i * m + j] = Float(s)
-        } }
+        for i in 0..<n {
+            for j in 0..<m {
+                var s = 0.0
+                for p in 0..<k { s += Double(av[i * k + p]) * Double(bv[p * m + j]) }
+                out[i * m + j] = Float(s)
+            }
+        }
         return Tensor(shape: [n, m], scalars: out)
     }
 
@@ -52,9 +54,11 @@ final class MatmulTests: XCTestCase {
         let b = Tensor.randn([3, 5, 6], generator: g)
         let c = a • b
         XCTAssertEqual(c.shape, [2, 3, 4, 6])
-        for i in 0..<2 { for j in 0..<3 {
-            assertClose(c[i, j], naive(a[i, j], b[j]), rtol: 1e-4, atol: 1e-5)
-        } }
+        for i in 0..<2 {
+            for j in 0..<3 {
+                assertClose(c[i, j], naive(a[i, j], b[j]), rtol: 1e-4, atol: 1e-5)
+            }
+        }
         // A batch against one matrix folds into a single GEMM.
         let w = Tensor.randn([5, 2], generator: g)
         let d = a • w

@@ -40,9 +40,13 @@ final class ShapeTests: XCTestCase {
         XCTAssertEqual(m.transpose(0, 1), m.T)
         let p = x.permute([2, 0, 1])
         XCTAssertEqual(p.shape, [4, 2, 3])
-        for i in 0..<4 { for j in 0..<2 { for k in 0..<3 {
-            XCTAssertEqual(p[i, j, k].item(), x[j, k, i].item())
-        } } }
+        for i in 0..<4 {
+            for j in 0..<2 {
+                for k in 0..<3 {
+                    XCTAssertEqual(p[i, j, k].item(), x[j, k, i].item())
+                }
+            }
+        }
         XCTAssertEqual(x.transpose().shape, [2, 4, 3])
         XCTAssertEqual(x.transpose().transpose(), x)
         // A large transpose goes through the tiled path.

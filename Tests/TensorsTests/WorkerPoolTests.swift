@@ -44,7 +44,9 @@ final class WorkerPoolTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.05)
             let seen = UncheckedSendable(NSLock())
             var ran = Set<Int>()
-            parallelFor(chunks: 4) { chunk in seen.value.lock(); ran.insert(chunk); seen.value.unlock() }
+            parallelFor(chunks: 4) { chunk in
+                seen.value.lock(); ran.insert(chunk); seen.value.unlock()
+            }
             XCTAssertEqual(ran, [0, 1, 2, 3])
         }
     }

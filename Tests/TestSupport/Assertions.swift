@@ -3,8 +3,10 @@ import XCTest
 
 /// Asserts that two tensors have the same shape and that every pair of elements satisfies
 /// `|a - b| <= atol + rtol * |b|` (NaNs must match NaNs, infinities must match exactly).
-public func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-5, atol: Float = 1e-6,
-                        _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose(
+    _ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-5, atol: Float = 1e-6,
+    _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     guard actual.shape == expected.shape else {
         XCTFail("shape \(actual.shape) != expected \(expected.shape) \(message())", file: file, line: line)
         return
@@ -14,8 +16,10 @@ public func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Float = 1e-5
 
 /// Asserts that two arrays have the same length and that every pair of elements is close
 /// (see `assertClose(_:_:rtol:atol:)` for tensors).
-public func assertClose(_ actual: [Float], _ expected: [Float], rtol: Float = 1e-5, atol: Float = 1e-6,
-                        _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose(
+    _ actual: [Float], _ expected: [Float], rtol: Float = 1e-5, atol: Float = 1e-6,
+    _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     guard actual.count == expected.count else {
         XCTFail("count \(actual.count) != expected \(expected.count) \(message())", file: file, line: line)
         return
@@ -36,7 +40,9 @@ public func assertClose(_ actual: [Float], _ expected: [Float], rtol: Float = 1e
 }
 
 /// Asserts two scalars are close.
-public func assertClose(_ actual: Float, _ expected: Float, rtol: Float = 1e-5, atol: Float = 1e-6,
-                        _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
+public func assertClose(
+    _ actual: Float, _ expected: Float, rtol: Float = 1e-5, atol: Float = 1e-6,
+    _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     assertClose([actual], [expected], rtol: rtol, atol: atol, message(), file: file, line: line)
 }

@@ -4,8 +4,10 @@ import Tensors
 /// kernels are tested against.
 public enum Reference {
     /// `C = alpha * op(A) op(B) + beta * C` by the textbook triple loop, accumulated in Double.
-    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                            a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) -> [Float] {
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int
+    ) -> [Float] {
         var out = c
         for i in 0..<m {
             for j in 0..<n {
@@ -85,15 +87,25 @@ public enum Reference {
         let oh = (h + 2 * padding - k) / stride + 1, ow = (wd + 2 * padding - k) / stride + 1
         let xs = x.scalars, ws = w.scalars
         var out = [Float](repeating: 0, count: n * co * oh * ow)
-        for s in 0..<n { for o in 0..<co { for i in 0..<oh { for j in 0..<ow {
-            var acc = Double(b?.scalars[o] ?? 0)
-            for ci in 0..<c { for u in 0..<k { for v in 0..<k {
-                let ih = i * stride - padding + u, iw = j * stride - padding + v
-                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
-                acc += Double(xs[((s * c + ci) * h + ih) * wd + iw]) * Double(ws[((o * c + ci) * k + u) * k + v])
-            } } }
-            out[((s * co + o) * oh + i) * ow + j] = Float(acc)
-        } } } }
+        for s in 0..<n {
+            for o in 0..<co {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        var acc = Double(b?.scalars[o] ?? 0)
+                        for ci in 0..<c {
+                            for u in 0..<k {
+                                for v in 0..<k {
+                                    let ih = i * stride - padding + u, iw = j * stride - padding + v
+                                    guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                                    acc += Double(xs[((s * c + ci) * h + ih) * wd + iw]) * Double(ws[((o * c + ci) * k + u) * k + v])
+                                }
+                            }
+                        }
+                        out[((s * co + o) * oh + i) * ow + j] = Float(acc)
+                    }
+                }
+            }
+        }
         return Tensor(shape: [n, co, oh, ow], scalars: out)
     }
 
@@ -104,16 +116,26 @@ public enum Reference {
         let (co, k, oh, ow) = (w.shape[0], w.shape[2], dy.shape[2], dy.shape[3])
         let xs = x.scalars, ws = w.scalars, gs = dy.scalars
         var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
-        for s in 0..<n { for o in 0..<co { for i in 0..<oh { for j in 0..<ow {
-            let gv = Double(gs[((s * co + o) * oh + i) * ow + j])
-            for ci in 0..<c { for u in 0..<k { for v in 0..<k {
-                let ih = i * stride - padding + u, iw = j * stride - padding + v
-                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
-                let xi = ((s * c + ci) * h + ih) * wd + iw, wi = ((o * c + ci) * k + u) * k + v
-                dx[xi] += gv * Double(ws[wi])
-                dw[wi] += gv * Double(xs[xi])
-            } } }
-        } } } }
+        for s in 0..<n {
+            for o in 0..<co {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        let gv = Double(gs[((s * co + o) * oh + i) * ow + j])
+                        for ci in 0..<c {
+                            for u in 0..<k {
+                                for v in 0..<k {
+                                    let ih = i * stride - padding + u, iw = j * stride - padding + v
+                                    guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                                    let xi = ((s * c + ci) * h + ih) * wd + iw, wi = ((o * c + ci) * k + u) * k + v
+                                    dx[xi] += gv * Double(ws[wi])
+                                    dw[wi] += gv * Double(xs[xi])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return (Tensor(shape: x.shape, scalars: dx.map(Float.init)), Tensor(shape: w.shape, scalars: dw.map(Float.init)))
     }
 }

@@ -15,16 +15,19 @@ final class CheckpointAndCallbackTests: XCTestCase {
     }
     override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
-    func makeLearner(model: Module? = nil, opt: OptimizerFactory = .adam, loss: @escaping LossFunction = crossEntropy,
-                     cbs: [Callback] = [], shuffle: Bool = false) throws -> Learner {
+    func makeLearner(
+        model: Module? = nil, opt: OptimizerFactory = .adam, loss: @escaping LossFunction = crossEntropy,
+        cbs: [Callback] = [], shuffle: Bool = false
+    ) throws -> Learner {
         seed(3)
         let x = Tensor.randn([32, 4]), y = Tensor((0..<32).map { Float($0 % 3) })
         let inputs = x + y.unsqueeze(1)
         let train = try DataLoader(TensorDataset(inputs[0..<24], y[0..<24]), batchSize: 8, shuffle: shuffle)
         let valid = try DataLoader(TensorDataset(inputs[24..<32], y[24..<32]), batchSize: 8)
-        let learn = Learner(dls: DataLoaders(train, valid, vocab: ["a", "b", "c"]),
-                            model: model ?? Sequential(Linear(4, 8), BatchNorm1d(8), ReLU(), Linear(8, 3)),
-                            loss: loss, opt: opt, metrics: [accuracy], cbs: cbs)
+        let learn = Learner(
+            dls: DataLoaders(train, valid, vocab: ["a", "b", "c"]),
+            model: model ?? Sequential(Linear(4, 8), BatchNorm1d(8), ReLU(), Linear(8, 3)),
+            loss: loss, opt: opt, metrics: [accuracy], cbs: cbs)
         learn.progress.show = false
         learn.path = folder
         return learn
@@ -81,9 +84,11 @@ final class CheckpointAndCallbackTests: XCTestCase {
         // Step counts that are not one whole non-negative number are named, and change nothing.
         let file = adam.checkpointFile("adam")
         let (tensors, metadata) = try SafeTensors.read(file)
-        for (bad, reason) in [(Tensor([1, 2]), "a step count must be one number, got shape [2]"),
-                              (Tensor(Float.nan), "nan is not a step count"), (Tensor(-3), "-3.0 is not a step count"),
-                              (Tensor(2.5), "2.5 is not a step count")] {
+        for (bad, reason) in [
+            (Tensor([1, 2]), "a step count must be one number, got shape [2]"),
+            (Tensor(Float.nan), "nan is not a step count"), (Tensor(-3), "-3.0 is not a step count"),
+            (Tensor(2.5), "2.5 is not a step count"),
+        ] {
             var broken = tensors
             broken["opt.0.step"] = bad
             try SafeTensors.write(broken, metadata: metadata, to: adam.checkpointFile("broken"))
@@ -123,12 +128,14 @@ final class CheckpointAndCallbackTests: XCTestCase {
         learn.path = folder
         let file = try learn.export()
         let (tensors, metadata) = try SafeTensors.read(file)
-        for (key, value, reason) in [("in_channels", "0", "the export's in_channels is '0'"),
-                                     ("in_channels", "-3", "the export's in_channels is '-3'"),
-                                     ("in_channels", "1000000000000", "holds no stem weight of shape [64, 1000000000000, 7, 7]"),
-                                     ("vocab", "[]", "an empty vocab"), ("vocab", "{", "no readable vocab"),
-                                     ("vocab", #"["a","b","c"]"#, "the export's vocab has 3 classes, but it holds no head weight of shape [3, 512]"),
-                                     ("arch", "resnet9000", "unknown architecture 'resnet9000'")] {
+        for (key, value, reason) in [
+            ("in_channels", "0", "the export's in_channels is '0'"),
+            ("in_channels", "-3", "the export's in_channels is '-3'"),
+            ("in_channels", "1000000000000", "holds no stem weight of shape [64, 1000000000000, 7, 7]"),
+            ("vocab", "[]", "an empty vocab"), ("vocab", "{", "no readable vocab"),
+            ("vocab", #"["a","b","c"]"#, "the export's vocab has 3 classes, but it holds no head weight of shape [3, 512]"),
+            ("arch", "resnet9000", "unknown architecture 'resnet9000'"),
+        ] {
             var changed = metadata
             changed[key] = value
             let broken = folder.appendingPathComponent("broken.safetensors")
@@ -203,10 +210,11 @@ final class CheckpointAndCallbackTests: XCTestCase {
         // Learner's check before training; TerminateOnNaN runs before the Recorder).
         final class Counter { var n = 0 }
         let counter = Counter()
-        let nan = try makeLearner(loss: { p, y in
-            counter.n += 1
-            return counter.n == 4 ? crossEntropy(p, y) * Float.nan : crossEntropy(p, y)
-        }, cbs: [TerminateOnNaN()])
+        let nan = try makeLearner(
+            loss: { p, y in
+                counter.n += 1
+                return counter.n == 4 ? crossEntropy(p, y) * Float.nan : crossEntropy(p, y)
+            }, cbs: [TerminateOnNaN()])
         try nan.fit(epochs: 5, lr: 0.01)
         XCTAssertEqual(nan.recorder.losses.count, 2)
         XCTAssertTrue(nan.recorder.values.isEmpty, "the first epoch never finished")

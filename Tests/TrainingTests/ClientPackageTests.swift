@@ -45,7 +45,8 @@ final class ClientPackageTests: XCTestCase {
         func client(_ name: String, withDocSnippets: Bool = false) throws -> URL {
             let folder = root.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("Sources/Client"), withIntermediateDirectories: true)
-            let snippetTarget = withDocSnippets
+            let snippetTarget =
+                withDocSnippets
                 ? #", .executableTarget(name: "DocSnippets", dependencies: [.product(name: "FastSwift", package: "fastswift")])"# : ""
             try """
             // swift-tools-version:6.0
@@ -99,8 +100,9 @@ final class ClientPackageTests: XCTestCase {
         // With the flag (and FASTSWIFT_NATIVE=1): the native kernels, and no notice.
         #if arch(x86_64)
         let native = try client("native")
-        let nativeBuild = try run(["swift", "build", "-c", "release", "-Xswiftc", "-Xcc", "-Xswiftc", "-march=native"], in: native,
-                                  environment: ["FASTSWIFT_NATIVE": "1"])
+        let nativeBuild = try run(
+            ["swift", "build", "-c", "release", "-Xswiftc", "-Xcc", "-Xswiftc", "-march=native"], in: native,
+            environment: ["FASTSWIFT_NATIVE": "1"])
         XCTAssertEqual(nativeBuild.status, 0, nativeBuild.output)
         let nativeRun = try run([native.appendingPathComponent(".build/release/Client").path], in: native)
         XCTAssertTrue(nativeRun.output.hasPrefix("native: true"), nativeRun.output)

@@ -22,8 +22,9 @@ final class DistributedTests: XCTestCase {
         let valid = try DataLoader(TensorDataset(inputs[640..<704], y[640..<704]), batchSize: batchSize)
         let model = Sequential(Linear(8, 32), ReLU(), Linear(32, 4))
         let opt: OptimizerFactory = optimizer == "adam" ? .adam : .sgd(momentum: 0.9)
-        let learn = Learner(dls: DataLoaders(train, valid, vocab: ["a", "b", "c", "d"]), model: model, loss: crossEntropy, opt: opt,
-                            metrics: [accuracy, f1Score])
+        let learn = Learner(
+            dls: DataLoaders(train, valid, vocab: ["a", "b", "c", "d"]), model: model, loss: crossEntropy, opt: opt,
+            metrics: [accuracy, f1Score])
         learn.progress.show = false
         return learn
     }
@@ -43,8 +44,9 @@ final class DistributedTests: XCTestCase {
         try learn.fitOneCycle(epochs: 2, lrMax: 0.05)
         let values = learn.recorder.values.last!.map(Double.init)
         if learn.processRank == 0 {
-            try SafeTensors.write(learn.model.stateDict(), metadata: ["table": values.map { "\($0)" }.joined(separator: ",")],
-                                  to: URL(fileURLWithPath: output))
+            try SafeTensors.write(
+                learn.model.stateDict(), metadata: ["table": values.map { "\($0)" }.joined(separator: ",")],
+                to: URL(fileURLWithPath: output))
         }
     }
 
@@ -60,7 +62,8 @@ final class DistributedTests: XCTestCase {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-ddp-\(UUID().uuidString).safetensors")
         let process = Process()
         process.executableURL = try XCTUnwrap(mpirun())
-        process.arguments = MPI.launchArguments(process.executableURL!, ranks: 2)
+        process.arguments =
+            MPI.launchArguments(process.executableURL!, ranks: 2)
             + [CommandLine.arguments[0], "TrainingTests.DistributedTests/testWorkerRank"]
         var environment = ProcessInfo.processInfo.environment
         environment[Self.workerOutput] = output.path

@@ -28,9 +28,10 @@ final class FineTuneTests: XCTestCase {
         let x = Tensor.randn([60, 3, 8, 8]), y = Tensor((0..<60).map { Float($0 % 2) })
         let train = try DataLoader(TensorDataset(x[0..<48], y[0..<48]), batchSize: 8, shuffle: true, dropLast: true)
         let valid = try DataLoader(TensorDataset(x[48..<60], y[48..<60]), batchSize: 8)
-        let model = Sequential(Sequential(Conv2d(3, 4, kernelSize: 3), BatchNorm2d(4), ReLU()),
-                               Sequential(Conv2d(4, 4, kernelSize: 3), BatchNorm2d(4), ReLU(), AdaptiveAvgPool2d((1, 1)), Flatten()),
-                               Linear(4, 2))
+        let model = Sequential(
+            Sequential(Conv2d(3, 4, kernelSize: 3), BatchNorm2d(4), ReLU()),
+            Sequential(Conv2d(4, 4, kernelSize: 3), BatchNorm2d(4), ReLU(), AdaptiveAvgPool2d((1, 1)), Flatten()),
+            Linear(4, 2))
         let learn = Learner(dls: DataLoaders(train, valid), model: model, loss: crossEntropy)
         learn.splitter = { m in (m as? Sequential)?.layers.map { [$0] } ?? [[m]] }
         learn.progress.show = false
@@ -94,8 +95,9 @@ final class FineTuneTests: XCTestCase {
         for rate in [frozen.valley, frozen.minimum, frozen.steep] {
             XCTAssertTrue(rate >= 1e-8 && rate <= 10, "\(rate) is within the range tried")
         }
-        XCTAssertEqual(frozen.minimum * 10, frozen.lrs[frozen.losses.indices.dropFirst(3).dropLast(5).min { frozen.losses[$0] < frozen.losses[$1] }!],
-                       accuracy: 1e-12, "a tenth of the rate with the lowest loss, the first tenth and last 5 left out")
+        XCTAssertEqual(
+            frozen.minimum * 10, frozen.lrs[frozen.losses.indices.dropFirst(3).dropLast(5).min { frozen.losses[$0] < frozen.losses[$1] }!],
+            accuracy: 1e-12, "a tenth of the rate with the lowest loss, the first tenth and last 5 left out")
         learn.unfreeze()
         XCTAssertGreaterThan(try learn.lrFind(iterations: 30).lrs.count, 5)
     }

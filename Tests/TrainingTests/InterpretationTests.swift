@@ -28,11 +28,13 @@ final class InterpretationTests: XCTestCase {
         // Pretrained weights in torchvision's format (the fixture's deterministic ResNet-18).
         let weights = folder.appendingPathComponent("resnet18.safetensors")
         let net = resnet18()
-        try SafeTensors.write(Dictionary(uniqueKeysWithValues: net.stateDict().keys.map { ($0, DeterministicWeights.tensor($0, shape: net.stateDict()[$0]!.shape)) }),
-                              to: weights)
+        try SafeTensors.write(
+            Dictionary(uniqueKeysWithValues: net.stateDict().keys.map { ($0, DeterministicWeights.tensor($0, shape: net.stateDict()[$0]!.shape)) }),
+            to: weights)
         let path = BundledData.photos
-        let dls = try ImageDataLoaders.fromNameRe(path, files: try getImageFiles(path), pattern: #"^(.+?)_"#, validPct: 0.25, seed: 42,
-                                                  batchSize: 8, itemTransforms: [Resize(32)], batchTransforms: augTransforms())
+        let dls = try ImageDataLoaders.fromNameRe(
+            path, files: try getImageFiles(path), pattern: #"^(.+?)_"#, validPct: 0.25, seed: 42,
+            batchSize: 8, itemTransforms: [Resize(32)], batchTransforms: augTransforms())
         let learn = try visionLearner(dls, arch: .resnet18, pretrained: weights, loss: crossEntropy, metrics: [errorRate, f1Score])
         learn.progress.show = false
         try learn.fineTune(epochs: 1, baseLr: 2e-3)
@@ -102,8 +104,9 @@ final class InterpretationTests: XCTestCase {
         let data = try TensorDataset(x[order], y[order])
         let train = try DataLoader(TensorDataset(data.inputs[0..<64], data.targets[0..<64]), batchSize: 16, shuffle: true, dropLast: true)
         let valid = try DataLoader(TensorDataset(data.inputs[64..<80], data.targets[64..<80]), batchSize: 8)
-        let learn = Learner(dls: DataLoaders(train, valid, vocab: ["a", "b"]), model: Sequential(Linear(2, 8), ReLU(), Linear(8, 2)),
-                            loss: crossEntropy, metrics: metrics, cbs: cbs)
+        let learn = Learner(
+            dls: DataLoaders(train, valid, vocab: ["a", "b"]), model: Sequential(Linear(2, 8), ReLU(), Linear(8, 2)),
+            loss: crossEntropy, metrics: metrics, cbs: cbs)
         learn.progress.show = false
         return learn
     }

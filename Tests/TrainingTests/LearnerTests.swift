@@ -14,7 +14,7 @@ final class EventLog: Callback {
     private func log(_ name: String) throws {
         events.append(name)
         if let c = cancelAt, c.event == name {
-            cancelAt = nil   // once: a CancelTrain thrown again while validating would end the fit
+            cancelAt = nil  // once: a CancelTrain thrown again while validating would end the fit
             throw c.error
         }
     }
@@ -51,8 +51,9 @@ final class LearnerTests: XCTestCase {
         let inputs = x + y.unsqueeze(1) * 3
         let train = try DataLoader(TensorDataset(inputs[0..<10], y[0..<10]), batchSize: 4, shuffle: true, dropLast: true)
         let valid = try DataLoader(TensorDataset(inputs[10..<16], y[10..<16]), batchSize: 4)
-        let learn = Learner(dls: DataLoaders(train, valid, vocab: ["a", "b"]), model: Sequential(Linear(2, 2)), loss: crossEntropy,
-                            opt: opt, metrics: metrics, cbs: cbs)
+        let learn = Learner(
+            dls: DataLoaders(train, valid, vocab: ["a", "b"]), model: Sequential(Linear(2, 2)), loss: crossEntropy,
+            opt: opt, metrics: metrics, cbs: cbs)
         learn.progress.show = false
         return learn
     }
@@ -62,8 +63,10 @@ final class LearnerTests: XCTestCase {
         try makeLearner(cbs: [log]).fit(epochs: 1, lr: 0.1)
         let batch = ["beforeBatch", "afterPred", "afterLoss", "beforeBackward", "beforeStep", "afterStep", "afterBatch"]
         let validBatch = ["beforeBatch", "afterPred", "afterLoss", "afterBatch"]
-        XCTAssertEqual(log.events, ["beforeFit", "beforeEpoch", "beforeTrain"] + batch + batch + ["afterTrain", "beforeValidate"]
-                       + validBatch + validBatch + ["afterValidate", "afterEpoch", "afterFit"])
+        XCTAssertEqual(
+            log.events,
+            ["beforeFit", "beforeEpoch", "beforeTrain"] + batch + batch + ["afterTrain", "beforeValidate"]
+                + validBatch + validBatch + ["afterValidate", "afterEpoch", "afterFit"])
     }
 
     func testGetPredsRunsTheValidationEventsWithoutTouchingTheRecord() throws {
@@ -211,16 +214,19 @@ final class LearnerTests: XCTestCase {
         let labels = Learner(dls: DataLoaders(train, valid), model: Linear(2, 3), loss: crossEntropy)
         labels.progress.show = false
         XCTAssertThrowsError(try labels.fit(epochs: 1, lr: 0.1)) { error in
-            XCTAssertEqual("\(error)", "training batch 2: a target is 7.0, but the model outputs 3 class scores (targets must be 0...2); "
-                           + "the last layer must have as many outputs as the vocab (0)")
+            XCTAssertEqual(
+                "\(error)",
+                "training batch 2: a target is 7.0, but the model outputs 3 class scores (targets must be 0...2); "
+                    + "the last layer must have as many outputs as the vocab (0)")
         }
         XCTAssertEqual(labels.recorder.losses.count, 2, "the two good batches trained")
 
         // A last training batch of one item cannot go through batch norm in training mode.
         let nine = try DataLoader(TensorDataset(x[0..<9], Tensor((0..<9).map { Float($0 % 2) })), batchSize: 4)
         let binary = try DataLoader(TensorDataset(x[0..<4], Tensor([0, 1, 1, 0])), batchSize: 4)
-        let norm = Learner(dls: DataLoaders(nine, binary), model: Sequential(Linear(2, 4), BatchNorm1d(4), ReLU(), Linear(4, 2)),
-                           loss: crossEntropy)
+        let norm = Learner(
+            dls: DataLoaders(nine, binary), model: Sequential(Linear(2, 4), BatchNorm1d(4), ReLU(), Linear(4, 2)),
+            loss: crossEntropy)
         norm.progress.show = false
         XCTAssertThrowsError(try norm.fit(epochs: 1, lr: 0.1)) { error in
             XCTAssertTrue("\(error)".hasPrefix("the training batch 2 of shape [1, 2] does not fit the model: BatchNorm1d("), "\(error)")
@@ -233,8 +239,10 @@ final class LearnerTests: XCTestCase {
         XCTAssertEqual(try model.outputShape(for: [5, 1, 28, 28]), [5, 10])
         XCTAssertEqual(try model.outputShape(for: [5, 1, 64, 48]), [5, 10])
         XCTAssertThrowsError(try model.outputShape(for: [5, 3, 28, 28])) { error in
-            XCTAssertEqual("\(error)", "Conv2d(1, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False) at conv1: "
-                           + "expected input [N, 1, H, W], got [5, 3, 28, 28]")
+            XCTAssertEqual(
+                "\(error)",
+                "Conv2d(1, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False) at conv1: "
+                    + "expected input [N, 1, H, W], got [5, 3, 28, 28]")
         }
         let head = Sequential(createHead(512, 4), Softmax())
         XCTAssertEqual(try head.outputShape(for: [6, 512, 3, 3]), [6, 4])
@@ -251,13 +259,16 @@ final class LearnerTests: XCTestCase {
         seed(3)
         let x = Tensor.randn([3, 2]), y = Tensor([0, 1, 0])
         let train = try DataLoader(TensorDataset(x, y), batchSize: 4, shuffle: true, dropLast: true)
-        let learn = Learner(dls: DataLoaders(train, try DataLoader(TensorDataset(x, y), batchSize: 4)), model: Linear(2, 2),
-                            loss: crossEntropy)
+        let learn = Learner(
+            dls: DataLoaders(train, try DataLoader(TensorDataset(x, y), batchSize: 4)), model: Linear(2, 2),
+            loss: crossEntropy)
         learn.progress.show = false
         for attempt in [{ try learn.fit(epochs: 1, lr: 0.1) }, { _ = try learn.lrFind() }] {
             XCTAssertThrowsError(try attempt()) { error in
-                XCTAssertEqual("\(error)", "the training set gives no batch: 3 items with batch size 4 and the last partial "
-                               + "batch dropped; use a smaller batch size or more training items")
+                XCTAssertEqual(
+                    "\(error)",
+                    "the training set gives no batch: 3 items with batch size 4 and the last partial "
+                        + "batch dropped; use a smaller batch size or more training items")
             }
         }
         XCTAssertThrowsError(try makeLearner().fit(epochs: -1, lr: 0.1)) { error in

@@ -11,8 +11,9 @@ final class PhotoTrainingTests: XCTestCase {
     func testAMixedPhotoFolderTrainsWithResizeAndAugmentation() throws {
         seed(7)
         let path = BundledData.photos
-        let dls = try ImageDataLoaders.fromNameRe(path, files: try getImageFiles(path), pattern: #"^(.+?)_"#, validPct: 0.25, seed: 42,
-                                                  batchSize: 8, itemTransforms: [Resize(32)], batchTransforms: augTransforms())
+        let dls = try ImageDataLoaders.fromNameRe(
+            path, files: try getImageFiles(path), pattern: #"^(.+?)_"#, validPct: 0.25, seed: 42,
+            batchSize: 8, itemTransforms: [Resize(32)], batchTransforms: augTransforms())
         let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
         learn.progress.show = false
         try learn.fitOneCycle(epochs: 12, lrMax: 2e-3)

@@ -90,8 +90,9 @@ final class PretrainedTests: XCTestCase {
         let file = try stateDictFile("resnet18")
         defer { try? FileManager.default.removeItem(at: file) }
         let path = BundledData.photos
-        let dls = try ImageDataLoaders.fromNameRe(path, files: try getImageFiles(path), pattern: #"^(.+?)_"#, seed: 1, batchSize: 4,
-                                                  itemTransforms: [Resize(32)])
+        let dls = try ImageDataLoaders.fromNameRe(
+            path, files: try getImageFiles(path), pattern: #"^(.+?)_"#, seed: 1, batchSize: 4,
+            itemTransforms: [Resize(32)])
         let learn = try visionLearner(dls, arch: .resnet18, pretrained: file, loss: crossEntropy)
         XCTAssertTrue(learn.dls.batchTransforms.contains { $0 is Normalize }, "ImageNet statistics added")
         let (x, _) = learn.dls.valid.oneBatch()

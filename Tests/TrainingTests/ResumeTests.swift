@@ -26,8 +26,9 @@ final class ResumeTests: XCTestCase {
         let train = try DataLoader(TensorDataset(inputs[0..<72], y[0..<72]), batchSize: 8, shuffle: true, dropLast: true)
         let valid = try DataLoader(TensorDataset(inputs[72..<96], y[72..<96]), batchSize: 8)
         let model = Sequential(Linear(6, 16), BatchNorm1d(16), ReLU(), Dropout(p: 0.3), Linear(16, 3))
-        let learn = Learner(dls: DataLoaders(train, valid, vocab: ["a", "b", "c"]), model: model, loss: crossEntropy,
-                            opt: .adam, metrics: [accuracy])
+        let learn = Learner(
+            dls: DataLoaders(train, valid, vocab: ["a", "b", "c"]), model: model, loss: crossEntropy,
+            opt: .adam, metrics: [accuracy])
         learn.progress.show = false
         learn.path = folder
         return learn
@@ -64,8 +65,9 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(child.terminationReason, .uncaughtSignal, "the child was killed, not finished")
         XCTAssertEqual(child.terminationStatus, SIGKILL)
         let models = folder.appendingPathComponent("child/models")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: models.path).sorted(),
-                       ["resume_0.safetensors", "resume_1.safetensors"], "two epochs done, no temporary file left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: models.path).sorted(),
+            ["resume_0.safetensors", "resume_1.safetensors"], "two epochs done, no temporary file left")
 
         // Resumed after its last finished epoch, it ends where the uninterrupted run ended.
         let resumed = try makeLearner(folder: folder.appendingPathComponent("resumed"))

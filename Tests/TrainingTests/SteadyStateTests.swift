@@ -28,12 +28,13 @@ final class SteadyStateTests: XCTestCase {
         let x = Tensor.randn([2_000, 20]), y = Tensor((0..<2_000).map { Float($0 % 3) })
         let train = try DataLoader(TensorDataset(x + y.unsqueeze(1), y), batchSize: 2, shuffle: true)
         let valid = try DataLoader(TensorDataset(x[0..<8], y[0..<8]), batchSize: 8)
-        let learn = Learner(dls: DataLoaders(train, valid), model: Sequential(Linear(20, 64), BatchNorm1d(64), ReLU(), Linear(64, 3)),
-                            loss: crossEntropy, opt: .adam, metrics: [accuracy])
+        let learn = Learner(
+            dls: DataLoaders(train, valid), model: Sequential(Linear(20, 64), BatchNorm1d(64), ReLU(), Linear(64, 3)),
+            loss: crossEntropy, opt: .adam, metrics: [accuracy])
         learn.progress.show = false
-        try learn.fit(epochs: 1, lr: 1e-3)                  // 1,000 steps: buffers and caches reach their size
+        try learn.fit(epochs: 1, lr: 1e-3)  // 1,000 steps: buffers and caches reach their size
         guard let before = residentBytes() else { throw XCTSkip("no /proc/self/statm on this system") }
-        try learn.fit(epochs: 9, lr: 1e-3)                  // 9,000 more
+        try learn.fit(epochs: 9, lr: 1e-3)  // 9,000 more
         let after = residentBytes()!
         XCTAssertEqual(learn.iteration, 9_000)
         XCTAssertLessThan(after - before, 8 << 20, "resident memory grew from \(before >> 20) MB to \(after >> 20) MB over 9,000 steps")

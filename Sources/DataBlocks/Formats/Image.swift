@@ -9,8 +9,9 @@ public struct Image: Equatable, Sendable {
 
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
         precondition((1...4).contains(channels), "Image: channels must be 1...4, got \(channels)")
-        precondition(pixels.count == width * height * channels,
-                     "Image: \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+        precondition(
+            pixels.count == width * height * channels,
+            "Image: \(width)x\(height)x\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
         self.width = width
         self.height = height
         self.channels = channels
@@ -48,7 +49,7 @@ public struct Image: Equatable, Sendable {
     func planes(channels wanted: Int? = nil) -> (bytes: [UInt8], shape: [Int]) {
         let colour = channels >= 3 ? 3 : 1
         let c = wanted ?? colour
-        precondition(c == 1 || c == 3, "Image.tensor: channels must be 1 or 3, got \(c)")   // callers check with channels(for:)
+        precondition(c == 1 || c == 3, "Image.tensor: channels must be 1 or 3, got \(c)")  // callers check with channels(for:)
         var planes = [UInt8](repeating: 0, count: c * width * height)
         let plane = width * height
         for p in 0..<plane {

@@ -10,8 +10,10 @@ import Tensors
 enum Inflate {
     /// Decompresses the DEFLATE stream starting at `start` in `bytes`. Returns the output and
     /// the offset of the first byte after the stream. Throws when the output would exceed `limit`.
-    static func decompress(_ bytes: [UInt8], from start: Int = 0, source: String,
-                           sizeHint: Int = 0, limit: Int = 1 << 31) throws -> (output: [UInt8], end: Int) {
+    static func decompress(
+        _ bytes: [UInt8], from start: Int = 0, source: String,
+        sizeHint: Int = 0, limit: Int = 1 << 31
+    ) throws -> (output: [UInt8], end: Int) {
         try bytes.withUnsafeBufferPointer { input in
             var state = State(input: input, position: start, source: source, limit: limit, sizeHint: max(sizeHint, 1024))
             defer { state.output.deallocate() }
@@ -69,7 +71,9 @@ enum Inflate {
 
     private static let lengthBase = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258]
     private static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
-    private static let distanceBase = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577]
+    private static let distanceBase = [
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+    ]
     private static let distanceExtra = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13]
     private static let fixed: (Huffman, Huffman) = {
         var lengths = [Int](repeating: 8, count: 288)

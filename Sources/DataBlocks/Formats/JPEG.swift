@@ -259,16 +259,20 @@ struct JPEGDecoder {
         var members: [JPEGScan.Member] = []
         for i in 0..<Int(n) {
             let id = Int(b[1 + 2 * i]), tables = Int(b[2 + 2 * i])
-            guard let c = components.firstIndex(where: { $0.id == id }) else { throw DataError(source, "corrupt JPEG: a scan names component \(id), which the frame lacks") }
+            guard let c = components.firstIndex(where: { $0.id == id }) else {
+                throw DataError(source, "corrupt JPEG: a scan names component \(id), which the frame lacks")
+            }
             guard tables >> 4 < 4, tables & 15 < 4 else { throw DataError(source, "corrupt JPEG: Huffman table numbers \(tables >> 4), \(tables & 15)") }
             guard !members.contains(where: { $0.component == c }) else { throw DataError(source, "corrupt JPEG: a scan names component \(id) twice") }
             members.append(.init(component: c, dcTable: tables >> 4, acTable: tables & 15))
         }
         let p = 1 + 2 * Int(n)
-        let scan = JPEGScan(members: members, spectralStart: Int(b[p]), spectralEnd: Int(b[p + 1]),
-                            approximationHigh: Int(b[p + 2]) >> 4, approximationLow: Int(b[p + 2]) & 15)
+        let scan = JPEGScan(
+            members: members, spectralStart: Int(b[p]), spectralEnd: Int(b[p + 1]),
+            approximationHigh: Int(b[p + 2]) >> 4, approximationLow: Int(b[p + 2]) & 15)
         if progressive {
-            let valid = scan.spectralStart <= scan.spectralEnd && scan.spectralEnd <= 63 && (scan.spectralStart > 0 || scan.spectralEnd == 0)
+            let valid =
+                scan.spectralStart <= scan.spectralEnd && scan.spectralEnd <= 63 && (scan.spectralStart > 0 || scan.spectralEnd == 0)
                 && (scan.spectralStart == 0 || members.count == 1) && scan.approximationLow <= 13 && scan.approximationHigh <= 13
             guard valid else { throw DataError(source, "corrupt JPEG: a progressive scan of band \(scan.spectralStart)...\(scan.spectralEnd)") }
         }

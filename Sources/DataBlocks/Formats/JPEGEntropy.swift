@@ -68,8 +68,10 @@ struct JPEGHuffmanLookup {
     let symbols: UnsafePointer<UInt8>
     let symbolCount: Int
 
-    init(fast: UnsafeMutablePointer<UInt16>, maxCode: UnsafeMutablePointer<Int32>, valueOffset: UnsafeMutablePointer<Int32>,
-         symbols: UnsafeMutablePointer<UInt8>, symbolCount: Int) {
+    init(
+        fast: UnsafeMutablePointer<UInt16>, maxCode: UnsafeMutablePointer<Int32>, valueOffset: UnsafeMutablePointer<Int32>,
+        symbols: UnsafeMutablePointer<UInt8>, symbolCount: Int
+    ) {
         self.fast = UnsafePointer(fast)
         self.maxCode = UnsafePointer(maxCode)
         self.valueOffset = UnsafePointer(valueOffset)
@@ -109,7 +111,7 @@ struct JPEGBitReader {
                         position += 2
                         byte = 0xFF
                     } else if next == 0xFF {
-                        position += 1   // a fill byte before a marker
+                        position += 1  // a fill byte before a marker
                         continue
                     } else {
                         atMarker = true
@@ -243,41 +245,42 @@ extension JPEGDecoder {
         }
 
         try withExtendedLifetime((dc, ac, coefficients)) {
-                for unit in 0..<total {
-                    if restartInterval > 0, unit > 0, unit % restartInterval == 0 {
-                        try reader.restart()
-                        for i in predictors.indices { predictors[i] = 0 }
-                        endOfBandRun = 0
-                    }
-                    let unitX = unit % unitsWide, unitY = unit / unitsWide
-                    for i in 0..<shapes.count {
-                        let (h, v, stride) = shapes[i]
-                        for by in 0..<v {
-                            for bx in 0..<h {
-                                let blockX = unitX * h + bx, blockY = unitY * v + by
-                                let offset = (blockY * stride + blockX) * 64
-                                let block = planes[i] + offset
-                                if !progressive {
-                                    try decodeSequentialBlock(block, reader: &reader, dc: dcLookup[i], ac: acLookup[i],
-                                                              predictor: &predictors[i])
-                                } else if ss == 0 {
-                                    if ah == 0 {
-                                        let t = try reader.decode(dcLookup[i])
-                                        guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
-                                        predictors[i] &+= reader.signed(t)
-                                        block[0] = Int16(truncatingIfNeeded: predictors[i] << al)
-                                    } else if reader.bit() == 1 {
-                                        block[0] |= Int16(truncatingIfNeeded: 1 << al)
-                                    }
-                                } else if ah == 0 {
-                                    try decodeACFirst(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
-                                } else {
-                                    try decodeACRefine(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
+            for unit in 0..<total {
+                if restartInterval > 0, unit > 0, unit % restartInterval == 0 {
+                    try reader.restart()
+                    for i in predictors.indices { predictors[i] = 0 }
+                    endOfBandRun = 0
+                }
+                let unitX = unit % unitsWide, unitY = unit / unitsWide
+                for i in 0..<shapes.count {
+                    let (h, v, stride) = shapes[i]
+                    for by in 0..<v {
+                        for bx in 0..<h {
+                            let blockX = unitX * h + bx, blockY = unitY * v + by
+                            let offset = (blockY * stride + blockX) * 64
+                            let block = planes[i] + offset
+                            if !progressive {
+                                try decodeSequentialBlock(
+                                    block, reader: &reader, dc: dcLookup[i], ac: acLookup[i],
+                                    predictor: &predictors[i])
+                            } else if ss == 0 {
+                                if ah == 0 {
+                                    let t = try reader.decode(dcLookup[i])
+                                    guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
+                                    predictors[i] &+= reader.signed(t)
+                                    block[0] = Int16(truncatingIfNeeded: predictors[i] << al)
+                                } else if reader.bit() == 1 {
+                                    block[0] |= Int16(truncatingIfNeeded: 1 << al)
                                 }
+                            } else if ah == 0 {
+                                try decodeACFirst(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
+                            } else {
+                                try decodeACRefine(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
                             }
                         }
                     }
                 }
+            }
         }
         try reader.checkNotTruncated()
         return reader.position
@@ -285,8 +288,10 @@ extension JPEGDecoder {
 
     /// A sequential (baseline or extended) block: the DC difference, then the run-length coded ACs.
     @inline(__always)
-    private func decodeSequentialBlock(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader,
-                                       dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup, predictor: inout Int) throws {
+    private func decodeSequentialBlock(
+        _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader,
+        dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup, predictor: inout Int
+    ) throws {
         let t = try reader.decode(dc)
         guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
         predictor &+= reader.signed(t)
@@ -309,8 +314,10 @@ extension JPEGDecoder {
     }
 
     /// The first pass over a band of AC coefficients (T.81 G.1.2.2), with end-of-band runs.
-    private func decodeACFirst(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
-                               start: Int, end: Int, low: Int, run: inout Int) throws {
+    private func decodeACFirst(
+        _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
+        start: Int, end: Int, low: Int, run: inout Int
+    ) throws {
         if run > 0 {
             run -= 1
             return
@@ -336,8 +343,10 @@ extension JPEGDecoder {
 
     /// A refining pass over a band of AC coefficients (T.81 G.1.2.3): one more bit of every
     /// coefficient already non-zero, and new coefficients of magnitude `1 << low`.
-    private func decodeACRefine(_ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
-                                start: Int, end: Int, low: Int, run: inout Int) throws {
+    private func decodeACRefine(
+        _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
+        start: Int, end: Int, low: Int, run: inout Int
+    ) throws {
         let plus = Int16(truncatingIfNeeded: 1 << low), minus = Int16(truncatingIfNeeded: -1 << low)
         @inline(__always) func refine(_ z: Int) {
             if reader.bit() == 1, block[z] & plus == 0 { block[z] &+= block[z] >= 0 ? plus : minus }

@@ -32,8 +32,10 @@ enum JPEGInverseDCT {
         tmp0 = tmp0 &+ z1 &+ z3; tmp1 = tmp1 &+ z2 &+ z4; tmp2 = tmp2 &+ z2 &+ z3; tmp3 = tmp3 &+ z1 &+ z4
 
         let r = Row(repeating: round), s = Row(repeating: shift)
-        x = ((tmp10 &+ tmp3 &+ r) &>> s, (tmp11 &+ tmp2 &+ r) &>> s, (tmp12 &+ tmp1 &+ r) &>> s, (tmp13 &+ tmp0 &+ r) &>> s,
-             (tmp13 &- tmp0 &+ r) &>> s, (tmp12 &- tmp1 &+ r) &>> s, (tmp11 &- tmp2 &+ r) &>> s, (tmp10 &- tmp3 &+ r) &>> s)
+        x = (
+            (tmp10 &+ tmp3 &+ r) &>> s, (tmp11 &+ tmp2 &+ r) &>> s, (tmp12 &+ tmp1 &+ r) &>> s, (tmp13 &+ tmp0 &+ r) &>> s,
+            (tmp13 &- tmp0 &+ r) &>> s, (tmp12 &- tmp1 &+ r) &>> s, (tmp11 &- tmp2 &+ r) &>> s, (tmp10 &- tmp3 &+ r) &>> s
+        )
     }
 
     /// Dequantises one block (natural order) and writes its 8×8 samples at `out` (rows `stride` apart).
@@ -98,14 +100,15 @@ extension JPEGDecoder {
         for (c, component) in components.enumerated() {
             let planeWidth = component.stride * 8, planeHeight = mcusHigh * component.vertical * 8
             var plane = [UInt8](repeating: 0, count: planeWidth * planeHeight)
-            let quant = component.quant ?? [Int32](repeating: 0, count: 64)   // a component no scan reached stays flat
+            let quant = component.quant ?? [Int32](repeating: 0, count: 64)  // a component no scan reached stays flat
             plane.withUnsafeMutableBufferPointer { out in
                 quant.withUnsafeBufferPointer { q in
                     let blocksHigh = mcusHigh * component.vertical
                     for by in 0..<blocksHigh {
                         for bx in 0..<component.stride {
-                            JPEGInverseDCT.block(coefficients[c].pointer + (by * component.stride + bx) * 64, quant: q.baseAddress!,
-                                                 out: out.baseAddress! + by * 8 * planeWidth + bx * 8, stride: planeWidth)
+                            JPEGInverseDCT.block(
+                                coefficients[c].pointer + (by * component.stride + bx) * 64, quant: q.baseAddress!,
+                                out: out.baseAddress! + by * 8 * planeWidth + bx * 8, stride: planeWidth)
                         }
                     }
                 }
@@ -129,16 +132,26 @@ extension JPEGDecoder {
                     if rgb {
                         for x in 0..<width { o[3 * x] = rows[0][x]; o[3 * x + 1] = rows[1][x]; o[3 * x + 2] = rows[2][x] }
                     } else {
-                        YCbCrTables.crToR.withUnsafeBufferPointer { crR in YCbCrTables.cbToB.withUnsafeBufferPointer { cbB in
-                        YCbCrTables.crToG.withUnsafeBufferPointer { crG in YCbCrTables.cbToG.withUnsafeBufferPointer { cbG in
-                        rows[0].withUnsafeBufferPointer { luma in rows[1].withUnsafeBufferPointer { cb in rows[2].withUnsafeBufferPointer { cr in
-                            for x in 0..<width {
-                                let l = Int32(luma[x]), b = Int(cb[x]), r = Int(cr[x])
-                                o[3 * x] = UInt8(clamping: l + crR[r])
-                                o[3 * x + 1] = UInt8(clamping: l + ((cbG[b] + crG[r]) >> 16))
-                                o[3 * x + 2] = UInt8(clamping: l + cbB[b])
+                        YCbCrTables.crToR.withUnsafeBufferPointer { crR in
+                            YCbCrTables.cbToB.withUnsafeBufferPointer { cbB in
+                                YCbCrTables.crToG.withUnsafeBufferPointer { crG in
+                                    YCbCrTables.cbToG.withUnsafeBufferPointer { cbG in
+                                        rows[0].withUnsafeBufferPointer { luma in
+                                            rows[1].withUnsafeBufferPointer { cb in
+                                                rows[2].withUnsafeBufferPointer { cr in
+                                                    for x in 0..<width {
+                                                        let l = Int32(luma[x]), b = Int(cb[x]), r = Int(cr[x])
+                                                        o[3 * x] = UInt8(clamping: l + crR[r])
+                                                        o[3 * x + 1] = UInt8(clamping: l + ((cbG[b] + crG[r]) >> 16))
+                                                        o[3 * x + 2] = UInt8(clamping: l + cbB[b])
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
                             }
-                        } } } } } } }
+                        }
                     }
                 }
             }

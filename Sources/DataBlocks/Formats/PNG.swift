@@ -71,11 +71,13 @@ public enum PNG {
             guard w > 0, rows > 0 else { continue }
             let rowBytes = (w * samples * h.depth + 7) / 8
             let length = rows * (rowBytes + 1)
-            let unfiltered = try unfilter(Array(raw[offset..<(offset + length)]), rowBytes: rowBytes, height: rows,
-                                          bytesPerPixel: max(1, samples * h.depth / 8), source: source)
+            let unfiltered = try unfilter(
+                Array(raw[offset..<(offset + length)]), rowBytes: rowBytes, height: rows,
+                bytesPerPixel: max(1, samples * h.depth / 8), source: source)
             offset += length
-            try place(unfiltered, rowBytes: rowBytes, width: w, height: rows, pass: p, header: h, channels: channels,
-                      palette: palette, transparency: transparency, into: &pixels, source: source)
+            try place(
+                unfiltered, rowBytes: rowBytes, width: w, height: rows, pass: p, header: h, channels: channels,
+                palette: palette, transparency: transparency, into: &pixels, source: source)
         }
         return Image(width: h.width, height: h.height, channels: channels, pixels: pixels)
     }
@@ -88,8 +90,10 @@ public enum PNG {
     }
 
     /// Adam7's seven passes: the first pixel and the spacing of each.
-    static let adam7 = [(x: 0, y: 0, dx: 8, dy: 8), (x: 4, y: 0, dx: 8, dy: 8), (x: 0, y: 4, dx: 4, dy: 8), (x: 2, y: 0, dx: 4, dy: 4),
-                        (x: 0, y: 2, dx: 2, dy: 4), (x: 1, y: 0, dx: 2, dy: 2), (x: 0, y: 1, dx: 1, dy: 2)]
+    static let adam7 = [
+        (x: 0, y: 0, dx: 8, dy: 8), (x: 4, y: 0, dx: 8, dy: 8), (x: 0, y: 4, dx: 4, dy: 8), (x: 2, y: 0, dx: 4, dy: 4),
+        (x: 0, y: 2, dx: 2, dy: 4), (x: 1, y: 0, dx: 2, dy: 2), (x: 0, y: 1, dx: 1, dy: 2),
+    ]
 
     /// Checks IHDR: the size within `DataLimits` (before anything is allocated), a valid colour
     /// type and depth.
@@ -116,7 +120,9 @@ public enum PNG {
         let stored = (width * header.samples * depth + 7) / 8 + 1
         let (raw, tooMany) = stored.multipliedReportingOverflow(by: height)
         guard !tooMany, raw <= DataLimits.decompressedBytes, pixels <= DataLimits.decompressedBytes / 4 else {
-            throw DataError(source, "PNG of \(width)x\(height) pixels would decode to more than the \(DataLimits.decompressedBytes) bytes allowed (DataLimits.decompressedBytes)")
+            throw DataError(
+                source,
+                "PNG of \(width)x\(height) pixels would decode to more than the \(DataLimits.decompressedBytes) bytes allowed (DataLimits.decompressedBytes)")
         }
         return header
     }
@@ -131,9 +137,11 @@ public enum PNG {
     }
 
     /// Writes one pass's unfiltered rows into the image as 8-bit samples (palettes expanded).
-    private static func place(_ rows: [UInt8], rowBytes: Int, width: Int, height: Int, pass p: (x: Int, y: Int, dx: Int, dy: Int),
-                              header h: Header, channels: Int, palette: [UInt8], transparency: [UInt8],
-                              into pixels: inout [UInt8], source: String) throws {
+    private static func place(
+        _ rows: [UInt8], rowBytes: Int, width: Int, height: Int, pass p: (x: Int, y: Int, dx: Int, dy: Int),
+        header h: Header, channels: Int, palette: [UInt8], transparency: [UInt8],
+        into pixels: inout [UInt8], source: String
+    ) throws {
         let samples = h.samples, depth = h.depth
         let entries = palette.count / 3
         let perByte = depth < 8 ? 8 / depth : 1, mask = (1 << min(depth, 8)) - 1

@@ -20,7 +20,7 @@ public enum Tar {
         var longName: String?
         while offset + 512 <= bytes.count {
             let header = bytes[offset..<(offset + 512)]
-            if header.allSatisfy({ $0 == 0 }) { return result }   // end-of-archive marker
+            if header.allSatisfy({ $0 == 0 }) { return result }  // end-of-archive marker
             let stored = try octal(header, 148, 8, "checksum", source: source, at: offset)
             var sum = 0
             for (i, b) in header.enumerated() { sum += (148..<156).contains(i) ? 32 : Int(b) }
@@ -36,10 +36,10 @@ public enum Tar {
             let contents = bytes[dataStart..<(dataStart + size)]
             offset = dataStart + (size + 511) / 512 * 512
             switch type {
-            case UInt8(ascii: "L"):                 // GNU: the next member's long name
+            case UInt8(ascii: "L"):  // GNU: the next member's long name
                 longName = text(contents)
                 continue
-            case UInt8(ascii: "x"):                 // pax: records "len key=value\n"
+            case UInt8(ascii: "x"):  // pax: records "len key=value\n"
                 if let path = paxPath(contents) { longName = path }
                 continue
             case UInt8(ascii: "g"):

@@ -40,8 +40,10 @@ public struct Normalize: BatchTransform {
 
     public func check(channels: Int) throws {
         guard mean.count == std.count, mean.count == channels || mean.count == 1 else {
-            throw DataError("Normalize", "\(mean.count) means and \(std.count) standard deviations for images of \(channels) channel(s)"
-                            + (channels == 1 ? "; load the images as RGB with ImageBlock(channels: 3)" : ""))
+            throw DataError(
+                "Normalize",
+                "\(mean.count) means and \(std.count) standard deviations for images of \(channels) channel(s)"
+                    + (channels == 1 ? "; load the images as RGB with ImageBlock(channels: 3)" : ""))
         }
         guard std.allSatisfy({ $0 > 0 }) else { throw DataError("Normalize", "standard deviations must be positive, got \(std)") }
     }
@@ -70,12 +72,15 @@ public struct Normalize: BatchTransform {
 /// and perspective warp (`maxWarp`) as one affine resample per image (bilinear, reflection
 /// padding), then a random brightness and contrast change (`maxLighting`), each change applied
 /// with its probability, on the training split only. `multiplier` scales rotation, lighting and warp.
-public func augTransforms(multiplier: Double = 1, doFlip: Bool = true, flipVertical: Bool = false, maxRotate: Double = 10,
-                          minZoom: Double = 1, maxZoom: Double = 1.1, maxLighting: Double = 0.2, maxWarp: Double = 0.2,
-                          pAffine: Double = 0.75, pLighting: Double = 0.75, padMode: PadMode = .reflection) -> [BatchTransform] {
+public func augTransforms(
+    multiplier: Double = 1, doFlip: Bool = true, flipVertical: Bool = false, maxRotate: Double = 10,
+    minZoom: Double = 1, maxZoom: Double = 1.1, maxLighting: Double = 0.2, maxWarp: Double = 0.2,
+    pAffine: Double = 0.75, pLighting: Double = 0.75, padMode: PadMode = .reflection
+) -> [BatchTransform] {
     var transforms: [BatchTransform] = [
-        AffineAugment(doFlip: doFlip, flipVertical: flipVertical, maxRotate: maxRotate * multiplier, minZoom: minZoom, maxZoom: maxZoom,
-                      maxWarp: maxWarp * multiplier, pAffine: pAffine, padMode: padMode),
+        AffineAugment(
+            doFlip: doFlip, flipVertical: flipVertical, maxRotate: maxRotate * multiplier, minZoom: minZoom, maxZoom: maxZoom,
+            maxWarp: maxWarp * multiplier, pAffine: pAffine, padMode: padMode)
     ]
     if maxLighting * multiplier > 0 { transforms.append(LightingAugment(maxLighting: maxLighting * multiplier, p: pLighting)) }
     return transforms
@@ -89,8 +94,10 @@ public struct AffineAugment: BatchTransform {
     public var maxRotate = 10.0, minZoom = 1.0, maxZoom = 1.1, maxWarp = 0.2, pAffine = 0.75
     public var padMode = PadMode.reflection
 
-    public init(doFlip: Bool = true, flipVertical: Bool = false, maxRotate: Double = 10, minZoom: Double = 1, maxZoom: Double = 1.1,
-                maxWarp: Double = 0.2, pAffine: Double = 0.75, padMode: PadMode = .reflection) {
+    public init(
+        doFlip: Bool = true, flipVertical: Bool = false, maxRotate: Double = 10, minZoom: Double = 1, maxZoom: Double = 1.1,
+        maxWarp: Double = 0.2, pAffine: Double = 0.75, padMode: PadMode = .reflection
+    ) {
         self.doFlip = doFlip
         self.flipVertical = flipVertical
         self.maxRotate = maxRotate

@@ -68,17 +68,17 @@ extension Image {
             current.pixels.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
                     taps.weights.withUnsafeBufferPointer { allWeights in
-                    for y in 0..<height {
-                        let srcRow = src.baseAddress! + y * width * c, dstRow = dst.baseAddress! + y * w * c
-                        for x in 0..<w {
-                            let first = taps.firsts[x], count = taps.counts[x], weights = allWeights.baseAddress! + x * taps.stride
-                            for k in 0..<c {
-                                var sum = Int32(1 << (ResampleTaps.bits - 1))
-                                for t in 0..<count { sum &+= Int32(srcRow[(first + t) * c + k]) &* weights[t] }
-                                dstRow[x * c + k] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
+                        for y in 0..<height {
+                            let srcRow = src.baseAddress! + y * width * c, dstRow = dst.baseAddress! + y * w * c
+                            for x in 0..<w {
+                                let first = taps.firsts[x], count = taps.counts[x], weights = allWeights.baseAddress! + x * taps.stride
+                                for k in 0..<c {
+                                    var sum = Int32(1 << (ResampleTaps.bits - 1))
+                                    for t in 0..<count { sum &+= Int32(srcRow[(first + t) * c + k]) &* weights[t] }
+                                    dstRow[x * c + k] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
+                                }
                             }
                         }
-                    }
                     }
                 }
             }
@@ -91,15 +91,15 @@ extension Image {
             current.pixels.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
                     taps.weights.withUnsafeBufferPointer { allWeights in
-                    for y in 0..<h {
-                        let first = taps.firsts[y], count = taps.counts[y], weights = allWeights.baseAddress! + y * taps.stride
-                        let dstRow = dst.baseAddress! + y * rowLength
-                        for i in 0..<rowLength {
-                            var sum = Int32(1 << (ResampleTaps.bits - 1))
-                            for t in 0..<count { sum &+= Int32(src[(first + t) * rowLength + i]) &* weights[t] }
-                            dstRow[i] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
+                        for y in 0..<h {
+                            let first = taps.firsts[y], count = taps.counts[y], weights = allWeights.baseAddress! + y * taps.stride
+                            let dstRow = dst.baseAddress! + y * rowLength
+                            for i in 0..<rowLength {
+                                var sum = Int32(1 << (ResampleTaps.bits - 1))
+                                for t in 0..<count { sum &+= Int32(src[(first + t) * rowLength + i]) &* weights[t] }
+                                dstRow[i] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
+                            }
                         }
-                    }
                     }
                 }
             }
@@ -121,7 +121,7 @@ struct ResampleTaps {
     init(input: Int, output: Int) {
         let scale = Double(input) / Double(output)
         let filterScale = max(scale, 1)
-        let support = filterScale   // the triangle's support (1) widened when shrinking
+        let support = filterScale  // the triangle's support (1) widened when shrinking
         var firsts: [Int] = [], counts: [Int] = [], rows: [[Double]] = []
         for i in 0..<output {
             let centre = (Double(i) + 0.5) * scale

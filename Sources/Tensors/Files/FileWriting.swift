@@ -8,9 +8,11 @@ public func writeFileReplacing(_ file: URL, with bytes: Data) throws {
     if FileManager.default.fileExists(atPath: file.path, isDirectory: &isFolder) {
         let type = try? FileManager.default.attributesOfItem(atPath: file.path)[.type] as? FileAttributeType
         guard !isFolder.boolValue, type == .typeRegular || type == .typeSymbolicLink else {
-            throw DataError(file.path, isFolder.boolValue
-                ? "is a folder; refusing to replace it with a file (choose a file name inside it)"
-                : "is not a regular file; refusing to replace it")
+            throw DataError(
+                file.path,
+                isFolder.boolValue
+                    ? "is a folder; refusing to replace it with a file (choose a file name inside it)"
+                    : "is not a regular file; refusing to replace it")
         }
     }
     let folder = file.deletingLastPathComponent()

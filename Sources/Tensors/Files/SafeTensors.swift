@@ -66,12 +66,14 @@ public enum SafeTensors {
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw DataError(source, "corrupt safetensors file: malformed header entry for '\(name)'")
             }
             let counter = dtype == "I64" && name.hasSuffix("num_batches_tracked")
             guard dtype == "F32" || counter else {
-                throw DataError(source, "unsupported dtype \(dtype) for '\(name)' (FastSwift reads F32; Benchmarks/convert_torchvision.py converts PyTorch weights)")
+                throw DataError(
+                    source, "unsupported dtype \(dtype) for '\(name)' (FastSwift reads F32; Benchmarks/convert_torchvision.py converts PyTorch weights)")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else {
                 throw DataError(source, "corrupt safetensors file: '\(name)' has a negative size in its shape \(shape)")
@@ -86,7 +88,9 @@ public enum SafeTensors {
                 throw DataError(source, "corrupt safetensors file: '\(name)' has byte range \(offsets)")
             }
             guard offsets[1] - offsets[0] == bytes else {
-                throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) needs \(bytes) bytes, its byte range \(offsets) holds \(offsets[1] - offsets[0])")
+                throw DataError(
+                    source,
+                    "corrupt safetensors file: '\(name)' of shape \(shape) needs \(bytes) bytes, its byte range \(offsets) holds \(offsets[1] - offsets[0])")
             }
             entries.append(Entry(name: name, shape: shape, begin: offsets[0], end: offsets[1], skipped: counter))
         }
@@ -95,16 +99,20 @@ public enum SafeTensors {
         var expected = 0
         for e in entries {
             guard e.begin == expected else {
-                throw DataError(source, e.begin < expected
-                    ? "corrupt safetensors file: '\(e.name)' (bytes \(e.begin)..<\(e.end)) overlaps the tensor before it"
-                    : "corrupt safetensors file: a gap of \(e.begin - expected) bytes before '\(e.name)'")
+                throw DataError(
+                    source,
+                    e.begin < expected
+                        ? "corrupt safetensors file: '\(e.name)' (bytes \(e.begin)..<\(e.end)) overlaps the tensor before it"
+                        : "corrupt safetensors file: a gap of \(e.begin - expected) bytes before '\(e.name)'")
             }
             expected = e.end
         }
         guard expected == data.count - start else {
-            throw DataError(source, expected > data.count - start
-                ? "truncated safetensors file: the header describes \(expected) bytes of data, the file holds \(data.count - start)"
-                : "corrupt safetensors file: \(data.count - start - expected) bytes after the last tensor")
+            throw DataError(
+                source,
+                expected > data.count - start
+                    ? "truncated safetensors file: the header describes \(expected) bytes of data, the file holds \(data.count - start)"
+                    : "corrupt safetensors file: \(data.count - start - expected) bytes after the last tensor")
         }
         var tensors: [String: Tensor] = [:]
         for e in entries where !e.skipped {

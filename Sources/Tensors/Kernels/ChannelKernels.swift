@@ -20,8 +20,10 @@ extension Kernels {
     /// Mean and biased variance of each channel over the outer and inner axes, in one pass:
     /// sums of `d = x - s` and `d²` with `s` the channel's first value (a shift near the data,
     /// so that `Σd² - (Σd)²/n` does not cancel), each row summed in SIMD lanes and the rows in Double.
-    package static func channelStatistics(_ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
-                                          mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) {
+    package static func channelStatistics(
+        _ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
+        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
+    ) {
         let shared = UncheckedSendable((x, mean, variance))
         let count = Double(outer * inner)
         let parts = channelParts(outer * channels * inner, units: channels)
@@ -53,10 +55,12 @@ extension Kernels {
     ///   - gate: when given, `a` counts only where `gate > 0` (ReLU's backward folded in: `a` is
     ///     the gradient of a ReLU's output `gate`).
     ///   - relu: when true, `out = max(0, ...)` (ReLU's forward folded in).
-    package static func channelAffine(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, outer: Int, channels: Int, inner: Int,
-                                      scale: UnsafePointer<Float>, bScale: UnsafePointer<Float>?, shift: UnsafePointer<Float>,
-                                      gate: UnsafePointer<Float>? = nil, relu: Bool = false,
-                                      _ out: UnsafeMutablePointer<Float>) {
+    package static func channelAffine(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, outer: Int, channels: Int, inner: Int,
+        scale: UnsafePointer<Float>, bScale: UnsafePointer<Float>?, shift: UnsafePointer<Float>,
+        gate: UnsafePointer<Float>? = nil, relu: Bool = false,
+        _ out: UnsafeMutablePointer<Float>
+    ) {
         let shared = UncheckedSendable((a, b, scale, bScale, shift, gate, out))
         let parts = channelParts(outer * channels * inner, units: outer * channels)
         parallelFor(chunks: parts) { part in
@@ -90,9 +94,11 @@ extension Kernels {
     }
 
     /// Per channel: `Σ g` and `Σ g·(x - mean[c])`; with `gate`, `g` counts only where `gate > 0`.
-    package static func channelGradientSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
-                                            mean: UnsafePointer<Float>, gate: UnsafePointer<Float>? = nil,
-                                            sumG: UnsafeMutablePointer<Float>, sumGX: UnsafeMutablePointer<Float>) {
+    package static func channelGradientSums(
+        _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
+        mean: UnsafePointer<Float>, gate: UnsafePointer<Float>? = nil,
+        sumG: UnsafeMutablePointer<Float>, sumGX: UnsafeMutablePointer<Float>
+    ) {
         let shared = UncheckedSendable((g, x, mean, gate, sumG, sumGX))
         let parts = channelParts(outer * channels * inner, units: channels)
         parallelFor(chunks: parts) { part in

@@ -69,8 +69,10 @@ extension Kernels {
 
     /// `out[i] = op(a[i], b[i])` over contiguous operands of the same length.
     @inline(__always)
-    static func zip<Op: BinaryOp>(_ op: Op, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                  _ out: UnsafeMutablePointer<Float>, count: Int) {
+    static func zip<Op: BinaryOp>(
+        _ op: Op, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, count: Int
+    ) {
         let s = UncheckedSendable((a, b, out))
         parallelElements(count) { range in
             let (a, b, out) = s.value
@@ -80,8 +82,10 @@ extension Kernels {
 
     /// One row of a binary op: `out[i] = op(a[i * sa], b[i * sb])` where each stride is 0 or 1.
     @inline(__always)
-    static func zipRow<Op: BinaryOp>(_ op: Op, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
-                                     _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+    static func zipRow<Op: BinaryOp>(
+        _ op: Op, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
+        _ out: UnsafeMutablePointer<Float>, _ count: Int
+    ) {
         var i = 0
         switch (sa, sb) {
         case (1, 1):
@@ -102,8 +106,10 @@ extension Kernels {
     }
 
     /// `out = op(a, b)` for operands broadcast to the plan's output shape.
-    static func zipBroadcast<Op: BinaryOp>(_ op: Op, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                           _ out: UnsafeMutablePointer<Float>, plan: BroadcastPlan) {
+    static func zipBroadcast<Op: BinaryOp>(
+        _ op: Op, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, plan: BroadcastPlan
+    ) {
         let s = UncheckedSendable((a, b, out))
         let rows = plan.rows
         let parts = min(Threads.count, max(1, plan.count / elementwiseParallelThreshold), rows)
@@ -149,7 +155,8 @@ struct BroadcastPlan: Sendable {
         var sizes: [Int] = [], mergedA: [Int] = [], mergedB: [Int] = []
         for d in 0..<output.count where output[d] != 1 {
             if let last = sizes.last,
-               mergedA.last! == sa[d] * output[d], mergedB.last! == sb[d] * output[d] {
+                mergedA.last! == sa[d] * output[d], mergedB.last! == sb[d] * output[d]
+            {
                 sizes[sizes.count - 1] = last * output[d]
                 mergedA[mergedA.count - 1] = sa[d]
                 mergedB[mergedB.count - 1] = sb[d]

@@ -67,21 +67,26 @@ extension Kernels {
 
         if n == 1 {
             // y = op(A) x, with x the single column of op(B).
-            gemv(trans: transA, rows: m, columns: k, alpha: alpha, a: a, lda: lda,
-                 x: b, incx: transB ? 1 : ldb, y: c, incy: ldc, threads: threadCount)
+            gemv(
+                trans: transA, rows: m, columns: k, alpha: alpha, a: a, lda: lda,
+                x: b, incx: transB ? 1 : ldb, y: c, incy: ldc, threads: threadCount)
         } else if m == 1 {
             // yᵀ = xᵀ op(B)  <=>  y = op(B)ᵀ x, with x the single row of op(A).
-            gemv(trans: !transB, rows: n, columns: k, alpha: alpha, a: b, lda: ldb,
-                 x: a, incx: transA ? lda : 1, y: c, incy: 1, threads: threadCount)
+            gemv(
+                trans: !transB, rows: n, columns: k, alpha: alpha, a: b, lda: ldb,
+                x: a, incx: transA ? lda : 1, y: c, incy: 1, threads: threadCount)
         } else {
-            packedGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                       a: a, lda: lda, b: b, ldb: ldb, overwrite: beta == 0, c: c, ldc: ldc, threads: threadCount)
+            packedGEMM(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, overwrite: beta == 0, c: c, ldc: ldc, threads: threadCount)
         }
     }
 
     /// C = beta * C before the products are accumulated into it.
-    static func scale(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int,
-                      by beta: Float, threads: Int) {
+    static func scale(
+        _ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int,
+        by beta: Float, threads: Int
+    ) {
         if beta == 1 { return }
         let cs = UncheckedSendable(c)
         let parts = min(threads, rows)
@@ -115,12 +120,14 @@ extension Kernels {
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
     ) {
         if threads == 1 || m * n * k <= independentSweepLimit || min(m, n) * k < duplicatedPackingLimit {
-            independentSweeps(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                              prepacked: nil, b: b, ldb: ldb, overwrite: overwrite, c: c, ldc: ldc, threads: threads)
+            independentSweeps(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                prepacked: nil, b: b, ldb: ldb, overwrite: overwrite, c: c, ldc: ldc, threads: threads)
             return
         }
-        sharedPanelGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                        a: a, lda: lda, b: b, ldb: ldb, overwrite: overwrite, c: c, ldc: ldc, threads: threads)
+        sharedPanelGEMM(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+            a: a, lda: lda, b: b, ldb: ldb, overwrite: overwrite, c: c, ldc: ldc, threads: threads)
     }
 
     /// Each thread sweeps its own block of C (rows or columns, whichever operand is cheaper to
@@ -138,8 +145,9 @@ extension Kernels {
             let s = shared.value
             let rows = splitColumns ? 0..<m : splitRange(m, parts: parts, part: t, granule: mr)
             let columns = splitColumns ? splitRange(n, parts: parts, part: t, granule: nr) : 0..<n
-            sweep(transA: transA, transB: transB, rows: rows, columns: columns, k: k, alpha: alpha,
-                  a: s.a, lda: lda, prepacked: s.prepacked, b: s.b, ldb: ldb, overwrite: overwrite, c: s.c, ldc: ldc)
+            sweep(
+                transA: transA, transB: transB, rows: rows, columns: columns, k: k, alpha: alpha,
+                a: s.a, lda: lda, prepacked: s.prepacked, b: s.b, ldb: ldb, overwrite: overwrite, c: s.c, ldc: ldc)
         }
     }
 
@@ -149,15 +157,18 @@ extension Kernels {
     /// single row or column also goes through the micro-kernel (`sgemm` gives those to `gemv`).
     ///
     /// - Parameter threads: as in `sgemm`.
-    package static func sgemm(packed a: PackedPanels, n: Int, b: UnsafePointer<Float>, ldb: Int,
-                              c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil) {
+    package static func sgemm(
+        packed a: PackedPanels, n: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
+    ) {
         precondition(n >= 0 && ldc >= n && (ldb >= n || a.depth <= 1), "sgemm(packed:): bad sizes n=\(n) ldb=\(ldb) ldc=\(ldc)")
         let (m, k) = (a.rows, a.depth)
         if m == 0 || n == 0 { return }
         let threadCount = max(1, threads ?? threadsFor(work: m * n * max(k, 1), threshold: 1 << 21))
         if k == 0 { return scale(c, rows: m, columns: n, ldc: ldc, by: 0, threads: threadCount) }
-        independentSweeps(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.block(depth0: 0, depth: 0, row0: 0),
-                          lda: k, prepacked: a, b: b, ldb: ldb, overwrite: true, c: c, ldc: ldc, threads: threadCount)
+        independentSweeps(
+            transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a.block(depth0: 0, depth: 0, row0: 0),
+            lda: k, prepacked: a, b: b, ldb: ldb, overwrite: true, c: c, ldc: ldc, threads: threadCount)
     }
 
     /// A matrix (`rows × depth`, row-major) packed once into the micro-kernel's row panels, depth
@@ -181,8 +192,9 @@ extension Kernels {
             parallelFor(chunks: parts) { part in
                 for block in splitRange(depthBlocks, parts: parts, part: part) {
                     let p0 = block * depthBlock, kb = min(depthBlock, depth - p0)
-                    packA(transA: false, a: shared.value.0, lda: lda, row0: 0, rows: rows, depth0: p0, depth: kb,
-                          panels: 0..<panels, into: shared.value.1 + panels * mr * p0)
+                    packA(
+                        transA: false, a: shared.value.0, lda: lda, row0: 0, rows: rows, depth0: p0, depth: kb,
+                        panels: 0..<panels, into: shared.value.1 + panels * mr * p0)
                 }
             }
         }
@@ -199,10 +211,12 @@ extension Kernels {
     /// `C[rows, columns] += alpha * op(A)[rows, :] op(B)[:, columns]` on the calling thread,
     /// with its own packed panels.
     /// With `prepacked`, A's panels are read from it (`a` and `lda` unused).
-    private static func sweep(transA: Bool, transB: Bool, rows: Range<Int>, columns: Range<Int>, k: Int, alpha: Float,
-                              a: UnsafePointer<Float>, lda: Int, prepacked: PackedPanels? = nil,
-                              b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
-                              c: UnsafeMutablePointer<Float>, ldc: Int) {
+    private static func sweep(
+        transA: Bool, transB: Bool, rows: Range<Int>, columns: Range<Int>, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, prepacked: PackedPanels? = nil,
+        b: UnsafePointer<Float>, ldb: Int, overwrite: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         if rows.isEmpty || columns.isEmpty { return }
         let kc = min(depthBlock, k)
         let rowsPerBlock = min(rowBlock, rows.count), columnsPerBlock = min(columnBlock, columns.count)
@@ -225,18 +239,22 @@ extension Kernels {
                 if let prepacked {
                     source = APanels(packed: prepacked.block(depth0: p0, depth: kb, row0: i0), depth: kb)
                 } else {
-                    packA(transA: transA, a: a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
-                          panels: fullPanels..<panels, into: packedA.pointer)
-                    source = APanels(direct: a + i0 * lda + p0, lda: lda, directPanels: fullPanels,
-                                     packed: UnsafePointer(packedA.pointer), depth: kb)
+                    packA(
+                        transA: transA, a: a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
+                        panels: fullPanels..<panels, into: packedA.pointer)
+                    source = APanels(
+                        direct: a + i0 * lda + p0, lda: lda, directPanels: fullPanels,
+                        packed: UnsafePointer(packedA.pointer), depth: kb)
                 }
                 var j0 = columns.lowerBound
                 while j0 < columns.upperBound {
                     let nb = min(columnsPerBlock, columns.upperBound - j0)
-                    let bSource = bPanels(transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
-                                          direct: rows.count <= directBRowLimit, packed: packedB.pointer)
-                    macroKernel(depth: kb, a: source, panels: 0..<panels, rows: mb,
-                                b: bSource, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0, c: c + i0 * ldc + j0, ldc: ldc)
+                    let bSource = bPanels(
+                        transB: transB, b: b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
+                        direct: rows.count <= directBRowLimit, packed: packedB.pointer)
+                    macroKernel(
+                        depth: kb, a: source, panels: 0..<panels, rows: mb,
+                        b: bSource, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0, c: c + i0 * ldc + j0, ldc: ldc)
                     j0 += nb
                 }
                 p0 += kb
@@ -277,8 +295,9 @@ extension Kernels {
                 let packThreads = min(threads, panels)
                 parallelFor(chunks: packThreads) { part in
                     let range = splitRange(panels, parts: packThreads, part: part)
-                    packA(transA: transA, a: shared.value.a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
-                          panels: range, into: shared.value.packedA.pointer)
+                    packA(
+                        transA: transA, a: shared.value.a, lda: lda, row0: i0, rows: mb, depth0: p0, depth: kb,
+                        panels: range, into: shared.value.packedA.pointer)
                 }
                 // Phase 2: each thread sweeps its share of C.
                 parallelFor(chunks: threads) { t in
@@ -289,12 +308,14 @@ extension Kernels {
                     var j0 = columns.lowerBound
                     while j0 < columns.upperBound {
                         let nb = min(nbMax, columns.upperBound - j0)
-                        let source = bPanels(transB: transB, b: s.b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
-                                             direct: mb <= directBRowLimit, packed: s.packedB[t].pointer)
-                        macroKernel(depth: kb, a: APanels(packed: UnsafePointer(s.packedA.pointer), depth: kb),
-                                    panels: panelRange, rows: mb,
-                                    b: source, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0,
-                                    c: s.c + i0 * ldc + j0, ldc: ldc)
+                        let source = bPanels(
+                            transB: transB, b: s.b, ldb: ldb, depth0: p0, depth: kb, column0: j0, columns: nb,
+                            direct: mb <= directBRowLimit, packed: s.packedB[t].pointer)
+                        macroKernel(
+                            depth: kb, a: APanels(packed: UnsafePointer(s.packedA.pointer), depth: kb),
+                            panels: panelRange, rows: mb,
+                            b: source, columns: nb, alpha: alpha, overwrite: overwrite && p0 == 0,
+                            c: s.c + i0 * ldc + j0, ldc: ldc)
                         j0 += nb
                     }
                 }
@@ -341,9 +362,11 @@ extension Kernels {
 
     /// Runs the micro-kernel over every (A panel, B panel) pair of one block.
     @inline(__always)
-    static func macroKernel(depth kc: Int, a: APanels, panels: Range<Int>, rows: Int,
-                                    b: BPanels, columns: Int, alpha: Float, overwrite: Bool,
-                                    c: UnsafeMutablePointer<Float>, ldc: Int) {
+    static func macroKernel(
+        depth kc: Int, a: APanels, panels: Range<Int>, rows: Int,
+        b: BPanels, columns: Int, alpha: Float, overwrite: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let bPanels = (columns + nr - 1) / nr
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { edge in
             let edgeTile = edge.baseAddress!
@@ -381,8 +404,10 @@ extension Kernels {
 
     /// Writes (or adds) the top-left `rows × columns` of an `mr × nr` edge tile into C.
     @inline(__always)
-    private static func addEdge(_ edgeTile: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                                into cTile: UnsafeMutablePointer<Float>, ldc: Int, overwrite: Bool) {
+    private static func addEdge(
+        _ edgeTile: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        into cTile: UnsafeMutablePointer<Float>, ldc: Int, overwrite: Bool
+    ) {
         for r in 0..<rows {
             let src = edgeTile + r * nr, dst = cTile + r * ldc
             if overwrite {
@@ -397,15 +422,18 @@ extension Kernels {
     /// transposed and few rows of A will reuse them (packing would cost more than it saves),
     /// otherwise packed into `packed`.
     @inline(__always)
-    static func bPanels(transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth0: Int, depth kb: Int, column0: Int, columns: Int,
-                        direct: Bool, packed: UnsafeMutablePointer<Float>) -> BPanels {
+    static func bPanels(
+        transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth0: Int, depth kb: Int, column0: Int, columns: Int,
+        direct: Bool, packed: UnsafeMutablePointer<Float>
+    ) -> BPanels {
         if direct && !transB {
             let full = columns / nr
             let base = b + depth0 * ldb + column0
             var tail: UnsafePointer<Float>?
             if full * nr < columns {
-                packB(transB: false, b: b, ldb: ldb, depth0: depth0, depth: kb, column0: column0 + full * nr,
-                      columns: columns - full * nr, into: packed)
+                packB(
+                    transB: false, b: b, ldb: ldb, depth0: depth0, depth: kb, column0: column0 + full * nr,
+                    columns: columns - full * nr, into: packed)
                 tail = UnsafePointer(packed)
             }
             return BPanels(base: base, rowStride: ldb, panelStep: nr, tail: tail, tailIndex: full)
@@ -417,8 +445,10 @@ extension Kernels {
     /// Packs `op(A)[row0 ..< row0+rows, depth0 ..< depth0+depth]` into panels of `mr` rows:
     /// panel `p` holds, for each depth index, its `mr` row values side by side (zero-padded).
     @inline(__always)
-    static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, row0: Int, rows: Int,
-                      depth0: Int, depth kb: Int, panels: Range<Int>, into packed: UnsafeMutablePointer<Float>) {
+    static func packA(
+        transA: Bool, a: UnsafePointer<Float>, lda: Int, row0: Int, rows: Int,
+        depth0: Int, depth kb: Int, panels: Range<Int>, into packed: UnsafeMutablePointer<Float>
+    ) {
         for panel in panels {
             let dst = packed + panel * mr * kb
             let first = row0 + panel * mr
@@ -447,8 +477,10 @@ extension Kernels {
     /// Packs `op(B)[depth0 ..< depth0+depth, column0 ..< column0+columns]` into panels of `nr`
     /// columns: panel `q` holds, for each depth index, its `nr` column values (zero-padded).
     @inline(__always)
-    static func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth0: Int, depth kb: Int,
-                      column0: Int, columns: Int, into packed: UnsafeMutablePointer<Float>) {
+    static func packB(
+        transB: Bool, b: UnsafePointer<Float>, ldb: Int, depth0: Int, depth kb: Int,
+        column0: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
+    ) {
         let panels = (columns + nr - 1) / nr
         for panel in 0..<panels {
             let dst = packed + panel * nr * kb
@@ -484,9 +516,11 @@ extension Kernels {
     /// alpha * Apanel · Bpanel`, the 6 accumulators in 12 registers, the B row in 2 and the
     /// broadcast in 1. Strides as in the native kernel; compiled on its own, as the native one.
     @inline(never)
-    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
-                            _ b: UnsafePointer<Float>, _ bStride: Int,
-                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
+    static func microKernel(
+        _ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+        _ b: UnsafePointer<Float>, _ bStride: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool
+    ) {
         // A always comes packed here (`directAColumnLimit` is 0): constant strides, fewer
         // address computations in the loop.
         precondition(aRowStride == 1 && aDepthStride == mr, "portable micro-kernel: A must be packed")
@@ -521,9 +555,11 @@ extension Kernels {
     /// Compiled once, as a function of its own: inlined into a large caller, the optimizer's
     /// budget runs out and the tile's 27 live registers spill (measured: a third of the speed).
     @inline(never)
-    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
-                            _ b: UnsafePointer<Float>, _ bStride: Int,
-                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
+    static func microKernel(
+        _ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+        _ b: UnsafePointer<Float>, _ bStride: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool
+    ) {
         if aRowStride == 1 && aDepthStride == mr {
             microKernelBody(kc, a, 1, mr, b, bStride, c, ldc, alpha, overwrite: overwrite)
         } else {
@@ -533,71 +569,75 @@ extension Kernels {
 
     /// `microKernel`'s loop, inlined into it once per kind of A panel (packed strides are constants).
     @inline(__always)
-    private static func microKernelBody(_ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
-                                        _ b: UnsafePointer<Float>, _ bStride: Int,
-                                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool) {
-    let rs = aRowStride
-    var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(),
-        c10 = SIMD16<Float>(), c11 = SIMD16<Float>(),
-        c20 = SIMD16<Float>(), c21 = SIMD16<Float>(),
-        c30 = SIMD16<Float>(), c31 = SIMD16<Float>(),
-        c40 = SIMD16<Float>(), c41 = SIMD16<Float>(),
-        c50 = SIMD16<Float>(), c51 = SIMD16<Float>(),
-        c60 = SIMD16<Float>(), c61 = SIMD16<Float>(),
-        c70 = SIMD16<Float>(), c71 = SIMD16<Float>(),
-        c80 = SIMD16<Float>(), c81 = SIMD16<Float>(),
-        c90 = SIMD16<Float>(), c91 = SIMD16<Float>(),
-        c100 = SIMD16<Float>(), c101 = SIMD16<Float>(),
-        c110 = SIMD16<Float>(), c111 = SIMD16<Float>()
-    var a = a, b = b
-    for _ in 0..<kc {
-        let b0 = UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Float>.self)
-        let b1 = UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let a0 = SIMD16<Float>(repeating: a[0 * rs])
-        c00 = c00.plusProduct(a0, b0); c01 = c01.plusProduct(a0, b1)
-        let a1 = SIMD16<Float>(repeating: a[1 * rs])
-        c10 = c10.plusProduct(a1, b0); c11 = c11.plusProduct(a1, b1)
-        let a2 = SIMD16<Float>(repeating: a[2 * rs])
-        c20 = c20.plusProduct(a2, b0); c21 = c21.plusProduct(a2, b1)
-        let a3 = SIMD16<Float>(repeating: a[3 * rs])
-        c30 = c30.plusProduct(a3, b0); c31 = c31.plusProduct(a3, b1)
-        let a4 = SIMD16<Float>(repeating: a[4 * rs])
-        c40 = c40.plusProduct(a4, b0); c41 = c41.plusProduct(a4, b1)
-        let a5 = SIMD16<Float>(repeating: a[5 * rs])
-        c50 = c50.plusProduct(a5, b0); c51 = c51.plusProduct(a5, b1)
-        let a6 = SIMD16<Float>(repeating: a[6 * rs])
-        c60 = c60.plusProduct(a6, b0); c61 = c61.plusProduct(a6, b1)
-        let a7 = SIMD16<Float>(repeating: a[7 * rs])
-        c70 = c70.plusProduct(a7, b0); c71 = c71.plusProduct(a7, b1)
-        let a8 = SIMD16<Float>(repeating: a[8 * rs])
-        c80 = c80.plusProduct(a8, b0); c81 = c81.plusProduct(a8, b1)
-        let a9 = SIMD16<Float>(repeating: a[9 * rs])
-        c90 = c90.plusProduct(a9, b0); c91 = c91.plusProduct(a9, b1)
-        let a10 = SIMD16<Float>(repeating: a[10 * rs])
-        c100 = c100.plusProduct(a10, b0); c101 = c101.plusProduct(a10, b1)
-        let a11 = SIMD16<Float>(repeating: a[11 * rs])
-        c110 = c110.plusProduct(a11, b0); c111 = c111.plusProduct(a11, b1)
-        a += aDepthStride; b += bStride
-    }
-    let scale = SIMD16<Float>(repeating: alpha)
-    accumulate(c + 0 * ldc, c00, c01, scale, overwrite)
-    accumulate(c + 1 * ldc, c10, c11, scale, overwrite)
-    accumulate(c + 2 * ldc, c20, c21, scale, overwrite)
-    accumulate(c + 3 * ldc, c30, c31, scale, overwrite)
-    accumulate(c + 4 * ldc, c40, c41, scale, overwrite)
-    accumulate(c + 5 * ldc, c50, c51, scale, overwrite)
-    accumulate(c + 6 * ldc, c60, c61, scale, overwrite)
-    accumulate(c + 7 * ldc, c70, c71, scale, overwrite)
-    accumulate(c + 8 * ldc, c80, c81, scale, overwrite)
-    accumulate(c + 9 * ldc, c90, c91, scale, overwrite)
-    accumulate(c + 10 * ldc, c100, c101, scale, overwrite)
-    accumulate(c + 11 * ldc, c110, c111, scale, overwrite)
+    private static func microKernelBody(
+        _ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+        _ b: UnsafePointer<Float>, _ bStride: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool
+    ) {
+        let rs = aRowStride
+        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(),
+            c10 = SIMD16<Float>(), c11 = SIMD16<Float>(),
+            c20 = SIMD16<Float>(), c21 = SIMD16<Float>(),
+            c30 = SIMD16<Float>(), c31 = SIMD16<Float>(),
+            c40 = SIMD16<Float>(), c41 = SIMD16<Float>(),
+            c50 = SIMD16<Float>(), c51 = SIMD16<Float>(),
+            c60 = SIMD16<Float>(), c61 = SIMD16<Float>(),
+            c70 = SIMD16<Float>(), c71 = SIMD16<Float>(),
+            c80 = SIMD16<Float>(), c81 = SIMD16<Float>(),
+            c90 = SIMD16<Float>(), c91 = SIMD16<Float>(),
+            c100 = SIMD16<Float>(), c101 = SIMD16<Float>(),
+            c110 = SIMD16<Float>(), c111 = SIMD16<Float>()
+        var a = a, b = b
+        for _ in 0..<kc {
+            let b0 = UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(b + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a0 = SIMD16<Float>(repeating: a[0 * rs])
+            c00 = c00.plusProduct(a0, b0); c01 = c01.plusProduct(a0, b1)
+            let a1 = SIMD16<Float>(repeating: a[1 * rs])
+            c10 = c10.plusProduct(a1, b0); c11 = c11.plusProduct(a1, b1)
+            let a2 = SIMD16<Float>(repeating: a[2 * rs])
+            c20 = c20.plusProduct(a2, b0); c21 = c21.plusProduct(a2, b1)
+            let a3 = SIMD16<Float>(repeating: a[3 * rs])
+            c30 = c30.plusProduct(a3, b0); c31 = c31.plusProduct(a3, b1)
+            let a4 = SIMD16<Float>(repeating: a[4 * rs])
+            c40 = c40.plusProduct(a4, b0); c41 = c41.plusProduct(a4, b1)
+            let a5 = SIMD16<Float>(repeating: a[5 * rs])
+            c50 = c50.plusProduct(a5, b0); c51 = c51.plusProduct(a5, b1)
+            let a6 = SIMD16<Float>(repeating: a[6 * rs])
+            c60 = c60.plusProduct(a6, b0); c61 = c61.plusProduct(a6, b1)
+            let a7 = SIMD16<Float>(repeating: a[7 * rs])
+            c70 = c70.plusProduct(a7, b0); c71 = c71.plusProduct(a7, b1)
+            let a8 = SIMD16<Float>(repeating: a[8 * rs])
+            c80 = c80.plusProduct(a8, b0); c81 = c81.plusProduct(a8, b1)
+            let a9 = SIMD16<Float>(repeating: a[9 * rs])
+            c90 = c90.plusProduct(a9, b0); c91 = c91.plusProduct(a9, b1)
+            let a10 = SIMD16<Float>(repeating: a[10 * rs])
+            c100 = c100.plusProduct(a10, b0); c101 = c101.plusProduct(a10, b1)
+            let a11 = SIMD16<Float>(repeating: a[11 * rs])
+            c110 = c110.plusProduct(a11, b0); c111 = c111.plusProduct(a11, b1)
+            a += aDepthStride; b += bStride
+        }
+        let scale = SIMD16<Float>(repeating: alpha)
+        accumulate(c + 0 * ldc, c00, c01, scale, overwrite)
+        accumulate(c + 1 * ldc, c10, c11, scale, overwrite)
+        accumulate(c + 2 * ldc, c20, c21, scale, overwrite)
+        accumulate(c + 3 * ldc, c30, c31, scale, overwrite)
+        accumulate(c + 4 * ldc, c40, c41, scale, overwrite)
+        accumulate(c + 5 * ldc, c50, c51, scale, overwrite)
+        accumulate(c + 6 * ldc, c60, c61, scale, overwrite)
+        accumulate(c + 7 * ldc, c70, c71, scale, overwrite)
+        accumulate(c + 8 * ldc, c80, c81, scale, overwrite)
+        accumulate(c + 9 * ldc, c90, c91, scale, overwrite)
+        accumulate(c + 10 * ldc, c100, c101, scale, overwrite)
+        accumulate(c + 11 * ldc, c110, c111, scale, overwrite)
     }
     #endif
 
     @inline(__always)
-    private static func accumulate(_ c: UnsafeMutablePointer<Float>, _ low: SIMD16<Float>, _ high: SIMD16<Float>,
-                                   _ scale: SIMD16<Float>, _ overwrite: Bool) {
+    private static func accumulate(
+        _ c: UnsafeMutablePointer<Float>, _ low: SIMD16<Float>, _ high: SIMD16<Float>,
+        _ scale: SIMD16<Float>, _ overwrite: Bool
+    ) {
         let raw = UnsafeMutableRawPointer(c)
         if overwrite {
             raw.storeBytes(of: low * scale, as: SIMD16<Float>.self)

@@ -109,8 +109,10 @@ extension Kernels {
 
     /// Fills `cols` (`[K, samples·Hout·Wout]`) from `samples` consecutive images at `x`, stored
     /// NCHW unless `layout` says otherwise (`x` is the first image's first plane).
-    package static func im2col(_ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ cols: UnsafeMutablePointer<Float>,
-                               layout: PlaneLayout? = nil) {
+    package static func im2col(
+        _ x: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry, _ cols: UnsafeMutablePointer<Float>,
+        layout: PlaneLayout? = nil
+    ) {
         let layout = layout ?? .nchw(channels: g.channels)
         let p = samples * g.outPixels, taps = g.taps.count
         let tables = g.copiesRuns ? [] : (0..<taps).map { g.offsets(tap: $0) }
@@ -199,8 +201,10 @@ extension Kernels {
     /// im2col for a shifted-copy geometry (`g.isShiftedCopy`) from the input as channel rows:
     /// `cols[c·T + t, q] = rows[c, q + shift(t)]` where the tap sees the input, else 0.
     /// `rows` is `[C, samples·H·W]` with `g.shiftMargin` readable floats before and after it.
-    package static func im2colShifted(_ rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
-                                      _ cols: UnsafeMutablePointer<Float>) {
+    package static func im2colShifted(
+        _ rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
+        _ cols: UnsafeMutablePointer<Float>
+    ) {
         let p = samples * g.inPixels, taps = g.taps.count
         forEachShiftedRow(g, samples: samples, forward: true, units: g.patchSize) { row, masks, shifts in
             let c = row / taps, t = row % taps
@@ -211,8 +215,10 @@ extension Kernels {
     /// col2im for a shifted-copy geometry: the input's gradient as channel rows,
     /// `rows[c, q] = Σ_t cols[c·T + t, q - shift(t)]` over the taps through which pixel q is read.
     /// `cols` is `[C·T, samples·H·W]` with `g.shiftMargin` readable floats before and after it.
-    package static func col2imShifted(_ cols: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
-                                      _ rows: UnsafeMutablePointer<Float>) {
+    package static func col2imShifted(
+        _ cols: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
+        _ rows: UnsafeMutablePointer<Float>
+    ) {
         let p = samples * g.inPixels, taps = g.taps.count
         forEachShiftedRow(g, samples: samples, forward: false, units: g.channels) { c, masks, shifts in
             let dst = rows + c * p
@@ -225,8 +231,10 @@ extension Kernels {
 
     /// Calls `body(unit, masks, shifts)` for each of `units` rows of a shifted copy, split over
     /// threads, with its masks (`shiftMasks(samples:forward:)`) and each tap's shift.
-    private static func forEachShiftedRow(_ g: ConvGeometry, samples: Int, forward: Bool, units: Int,
-                                          _ body: (Int, UnsafePointer<UInt32>, [Int]) -> Void) {
+    private static func forEachShiftedRow(
+        _ g: ConvGeometry, samples: Int, forward: Bool, units: Int,
+        _ body: (Int, UnsafePointer<UInt32>, [Int]) -> Void
+    ) {
         let masks = g.shiftMasks(samples: samples, forward: forward)
         let shifts = g.taps.indices.map { g.shift(tap: $0) }
         let parts = min(Threads.count, max(1, g.patchSize * samples * g.inPixels / elementwiseParallelThreshold), units)
@@ -241,8 +249,10 @@ extension Kernels {
     /// `dst[i] = mask[i] != 0 ? src[i] : 0` (masks are all-ones or zero): reads all of
     /// `src[0..<count]` (the caller keeps it readable), uses only the masked lanes.
     @inline(__always)
-    static func maskedShiftedCopy(_ src: UnsafePointer<Float>, _ mask: UnsafePointer<UInt32>, _ dst: UnsafeMutablePointer<Float>,
-                                  _ count: Int) {
+    static func maskedShiftedCopy(
+        _ src: UnsafePointer<Float>, _ mask: UnsafePointer<UInt32>, _ dst: UnsafeMutablePointer<Float>,
+        _ count: Int
+    ) {
         var i = 0
         while i + 16 <= count {
             store(masked(load(src, i), mask, i), dst, i)
@@ -253,8 +263,10 @@ extension Kernels {
 
     /// `dst[i] += mask[i] != 0 ? src[i] : 0`, reading `src` as `maskedShiftedCopy` does.
     @inline(__always)
-    static func maskedShiftedAdd(_ src: UnsafePointer<Float>, _ mask: UnsafePointer<UInt32>, _ dst: UnsafeMutablePointer<Float>,
-                                 _ count: Int) {
+    static func maskedShiftedAdd(
+        _ src: UnsafePointer<Float>, _ mask: UnsafePointer<UInt32>, _ dst: UnsafeMutablePointer<Float>,
+        _ count: Int
+    ) {
         var i = 0
         while i + 16 <= count {
             store(load(dst, i) + masked(load(src, i), mask, i), dst, i)
@@ -283,8 +295,10 @@ extension Kernels {
         /// Adds a per-channel bias, when there is one.
         package static func bias(_ bias: UnsafePointer<Float>?) -> ChannelEpilogue { ChannelEpilogue(shift: bias) }
 
-        package init(scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil,
-                     residual: UnsafePointer<Float>? = nil, relu: Bool = false) {
+        package init(
+            scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil,
+            residual: UnsafePointer<Float>? = nil, relu: Bool = false
+        ) {
             self.scale = scale; self.shift = shift; self.residual = residual; self.relu = relu
         }
     }
@@ -292,26 +306,34 @@ extension Kernels {
     /// `out[s, c, q] = epilogue(rows[c, s·Q + q])`: a `[C, samples·Q]` GEMM result to NCHW. The
     /// arithmetic is `channelAffine`'s (a fused multiply-add per vector, multiply then add in the
     /// tail), so an epilogue gives the bits the separate batch-norm pass would.
-    package static func channelRowsToNCHW(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
-                                          epilogue: ChannelEpilogue = ChannelEpilogue(), _ out: UnsafeMutablePointer<Float>) {
-        layOutChannelRows(rows, samples: samples, pixels: pixels, channels: channels, epilogue: epilogue, out,
-                          layout: .nchw(channels: channels))
+    package static func channelRowsToNCHW(
+        _ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+        epilogue: ChannelEpilogue = ChannelEpilogue(), _ out: UnsafeMutablePointer<Float>
+    ) {
+        layOutChannelRows(
+            rows, samples: samples, pixels: pixels, channels: channels, epilogue: epilogue, out,
+            layout: .nchw(channels: channels))
     }
 
     /// `rows[c, s·Q + q] = epilogue(rows[c, s·Q + q])` in place: a `[C, samples·Q]` GEMM result
     /// that already is channel-major maps (the residual channel-major too), with
     /// `channelRowsToNCHW`'s arithmetic, so each value gets the same bits.
-    package static func applyChannelEpilogue(_ rows: UnsafeMutablePointer<Float>, samples: Int, pixels: Int, channels: Int,
-                                             epilogue: ChannelEpilogue) {
+    package static func applyChannelEpilogue(
+        _ rows: UnsafeMutablePointer<Float>, samples: Int, pixels: Int, channels: Int,
+        epilogue: ChannelEpilogue
+    ) {
         let plainCopy = epilogue.scale == nil && epilogue.shift == nil && epilogue.residual == nil && !epilogue.relu
         if plainCopy { return }
-        layOutChannelRows(rows, samples: samples, pixels: pixels, channels: channels, epilogue: epilogue, rows,
-                          layout: .channelMajor(samples: samples))
+        layOutChannelRows(
+            rows, samples: samples, pixels: pixels, channels: channels, epilogue: epilogue, rows,
+            layout: .channelMajor(samples: samples))
     }
 
     /// `out[plane(s, c), q] = epilogue(rows[c, s·Q + q])`, the residual laid out as `out`.
-    private static func layOutChannelRows(_ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
-                                          epilogue: ChannelEpilogue, _ out: UnsafeMutablePointer<Float>, layout: PlaneLayout) {
+    private static func layOutChannelRows(
+        _ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+        epilogue: ChannelEpilogue, _ out: UnsafeMutablePointer<Float>, layout: PlaneLayout
+    ) {
         let shared = UncheckedSendable((rows, out, epilogue))
         let parts = channelParts(samples * pixels * channels, units: channels)
         let plainCopy = epilogue.scale == nil && epilogue.shift == nil && epilogue.residual == nil && !epilogue.relu
@@ -346,8 +368,10 @@ extension Kernels {
     }
 
     /// `rows[c, s·Q + q] = x[s, c, q]`: NCHW to a `[C, samples·Q]` matrix.
-    package static func nchwToChannelRows(_ x: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
-                                          _ rows: UnsafeMutablePointer<Float>) {
+    package static func nchwToChannelRows(
+        _ x: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
+        _ rows: UnsafeMutablePointer<Float>
+    ) {
         let shared = UncheckedSendable((x, rows))
         let parts = channelParts(samples * pixels * channels, units: channels)
         parallelFor(chunks: parts) { part in
@@ -366,8 +390,10 @@ extension Kernels {
     /// `out[c, o·T + j] = weight[o, c, positions[j]]` (`[C, Cout·T]`: with the positions of the
     /// taps rotated by 180°, the weight that maps a shifted-copy convolution's output gradient
     /// to its input gradient).
-    package static func gatherTaps(_ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
-                                   positions: [Int], swapChannels: Bool = false, _ out: UnsafeMutablePointer<Float>) {
+    package static func gatherTaps(
+        _ weight: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
+        positions: [Int], swapChannels: Bool = false, _ out: UnsafeMutablePointer<Float>
+    ) {
         let t = positions.count
         let shared = UncheckedSendable((weight, out))
         let units = swapChannels ? channels : outChannels
@@ -390,8 +416,10 @@ extension Kernels {
 
     /// `out[o, c, taps[j]] = src[c·T + j, o]`, zero at the other taps: the weight gradient the
     /// GEMM gives as `dWᵀ[C·T, Cout]`, transposed back to the weight's `[Cout, C, kh·kw]`.
-    package static func scatterTransposedTaps(_ src: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
-                                              taps: [Int], _ out: UnsafeMutablePointer<Float>) {
+    package static func scatterTransposedTaps(
+        _ src: UnsafePointer<Float>, outChannels: Int, channels: Int, kernel: Int,
+        taps: [Int], _ out: UnsafeMutablePointer<Float>
+    ) {
         let t = taps.count, block = 16
         let blocks = (outChannels + block - 1) / block
         let shared = UncheckedSendable((src, out))

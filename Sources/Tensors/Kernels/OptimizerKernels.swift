@@ -40,9 +40,11 @@ extension Kernels {
     ///   g = grad + wd·p;  buf = momentum·buf + (1 - dampening)·g  (buf = g on the first step);
     ///   g = nesterov ? g + momentum·buf : buf;  p -= lr·g
     /// `velocity` may be nil when momentum is 0.
-    package static func sgdStep(parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
-                                velocity: UnsafeMutablePointer<Float>?, count: Int, lr: Float, momentum: Float,
-                                dampening: Float, weightDecay: Float, nesterov: Bool, firstStep: Bool) {
+    package static func sgdStep(
+        parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+        velocity: UnsafeMutablePointer<Float>?, count: Int, lr: Float, momentum: Float,
+        dampening: Float, weightDecay: Float, nesterov: Bool, firstStep: Bool
+    ) {
         let vlr = Vec(repeating: lr), vwd = Vec(repeating: weightDecay)
         let vm = Vec(repeating: momentum), vd = Vec(repeating: firstStep ? 1 : 1 - dampening)
         let keep = Vec(repeating: firstStep ? 0 : momentum)
@@ -71,10 +73,12 @@ extension Kernels {
     /// Adam (fastai's form): with decoupled weight decay `p *= 1 - lr·wd` (else L2: g += wd·p);
     ///   m = β1·m + (1 - β1)·g;  v = β2·v + (1 - β2)·g²;
     ///   p -= lr · (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + eps)
-    package static func adamStep(parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
-                                 average m: UnsafeMutablePointer<Float>, squareAverage v: UnsafeMutablePointer<Float>,
-                                 count: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
-                                 weightDecay: Float, decoupled: Bool, step t: Int) {
+    package static func adamStep(
+        parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+        average m: UnsafeMutablePointer<Float>, squareAverage v: UnsafeMutablePointer<Float>,
+        count: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,
+        weightDecay: Float, decoupled: Bool, step t: Int
+    ) {
         let correction1 = 1 - Float(Double(beta1).power(t)), correction2 = 1 - Float(Double(beta2).power(t))
         let vb1 = Vec(repeating: beta1), vb2 = Vec(repeating: beta2)
         let v1b1 = Vec(repeating: 1 - beta1), v1b2 = Vec(repeating: 1 - beta2)

@@ -36,8 +36,10 @@ extension Kernels {
     /// over threads when there are enough of them, with every output row's and column's window
     /// span worked out once (`PoolGeometry.span`).
     @inline(__always)
-    private static func forEachPlanes(_ planes: Int, _ g: PoolGeometry,
-                                      _ body: (Range<Int>, UnsafePointer<Span>, UnsafePointer<Span>) -> Void) {
+    private static func forEachPlanes(
+        _ planes: Int, _ g: PoolGeometry,
+        _ body: (Range<Int>, UnsafePointer<Span>, UnsafePointer<Span>) -> Void
+    ) {
         let rowSpans = (0..<g.outH).map { g.span($0, axis: 0) }, columnSpans = (0..<g.outW).map { g.span($0, axis: 1) }
         let parts = channelParts(planes * g.height * g.width, units: planes)
         rowSpans.withUnsafeBufferPointer { rows in
@@ -59,8 +61,10 @@ extension Kernels {
     /// Calls `body(plane, output index, rows, columns)` for every output pixel of the planes in
     /// `range`, in order. Inlined into each kernel's chunk, so no closure runs per pixel.
     @inline(__always)
-    private static func forEachWindow(_ range: Range<Int>, _ g: PoolGeometry, _ rowSpans: UnsafePointer<Span>,
-                                      _ columnSpans: UnsafePointer<Span>, _ body: (Int, Int, Span, Span) -> Void) {
+    private static func forEachWindow(
+        _ range: Range<Int>, _ g: PoolGeometry, _ rowSpans: UnsafePointer<Span>,
+        _ columnSpans: UnsafePointer<Span>, _ body: (Int, Int, Span, Span) -> Void
+    ) {
         for p in range {
             var o = p * g.outH * g.outW
             for oh in 0..<g.outH {
@@ -75,8 +79,10 @@ extension Kernels {
 
     /// Max pooling of `planes` planes; `argmax`, when given, receives per output the flat index
     /// of the winning input pixel within its plane (NaN wins, as in PyTorch).
-    package static func maxPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
-                                _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?) {
+    package static func maxPool(
+        _ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
+        _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?
+    ) {
         if argmax == nil { return maxPoolSeparable(x, planes: planes, g, out) }
         forEachPlanes(planes, g) { range, rowSpans, columnSpans in
             forEachWindow(range, g, rowSpans, columnSpans) { p, o, rows, cols in
@@ -100,8 +106,10 @@ extension Kernels {
     /// Max pooling without winners' positions, in two passes per output row: the maximum of the
     /// window's input rows, element by element in vectors, then of each window's columns in that
     /// row. A NaN anywhere in a window gives NaN, as in PyTorch.
-    private static func maxPoolSeparable(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
-                                         _ out: UnsafeMutablePointer<Float>) {
+    private static func maxPoolSeparable(
+        _ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
+        _ out: UnsafeMutablePointer<Float>
+    ) {
         // Two selects, no branch (a data-dependent branch here mispredicts half the time).
         @inline(__always) func larger(_ a: Float, _ b: Float) -> Float {
             let m = a > b ? a : b

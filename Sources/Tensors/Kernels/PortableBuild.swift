@@ -56,10 +56,12 @@ public enum KernelBuild {
     /// kernels; `FASTSWIFT_QUIET=1` silences it.
     static let noticeOnce: Void = {
         guard !isNative, ProcessInfo.processInfo.environment["FASTSWIFT_QUIET"] != "1" else { return }
-        FileHandle.standardError.write(Data("""
-            FastSwift: these kernels were built without the CPU's vector instructions and run several times slower. \
-            Build with `\(nativeBuildCommand)` for full speed (FASTSWIFT_QUIET=1 hides this line).
+        FileHandle.standardError.write(
+            Data(
+                """
+                FastSwift: these kernels were built without the CPU's vector instructions and run several times slower. \
+                Build with `\(nativeBuildCommand)` for full speed (FASTSWIFT_QUIET=1 hides this line).
 
-            """.utf8))
+                """.utf8))
     }()
 }

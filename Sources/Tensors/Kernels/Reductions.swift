@@ -66,8 +66,10 @@ extension Kernels {
     }
 
     /// `out[o, i] = op over j of x[o, j, i]` for `x` viewed as `[outer, n, inner]`.
-    static func reduce<Op: ReduceOp>(_ op: Op, _ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
-                                     _ out: UnsafeMutablePointer<Float>) {
+    static func reduce<Op: ReduceOp>(
+        _ op: Op, _ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int,
+        _ out: UnsafeMutablePointer<Float>
+    ) {
         let total = outer * n * inner
         let s = UncheckedSendable((x, out))
         if inner == 1 {
@@ -112,8 +114,10 @@ extension Kernels {
 
     /// `out[o, i] = the j of the first maximum (or minimum) of x[o, j, i]`; NaN counts as the maximum
     /// (and as the minimum), as in PyTorch.
-    static func argReduce(_ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int, largest: Bool,
-                          _ out: UnsafeMutablePointer<Float>) {
+    static func argReduce(
+        _ x: UnsafePointer<Float>, outer: Int, n: Int, inner: Int, largest: Bool,
+        _ out: UnsafeMutablePointer<Float>
+    ) {
         for o in 0..<outer {
             for i in 0..<inner {
                 let base = x + o * n * inner + i

@@ -13,9 +13,11 @@ extension Kernels {
     ///     before and after it.
     ///   - g: a shifted-copy geometry (`g.isShiftedCopy`).
     ///   - y: the result `[Cout, samples·H·W]`, overwritten.
-    package static func shiftedConvolution(weight w: PackedPanels,
-                                           rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
-                                           _ y: UnsafeMutablePointer<Float>) {
+    package static func shiftedConvolution(
+        weight w: PackedPanels,
+        rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
+        _ y: UnsafeMutablePointer<Float>
+    ) {
         precondition(g.isShiftedCopy, "shiftedConvolution: the geometry is not a shifted copy")
         precondition(w.depth == g.patchSize, "shiftedConvolution: the weight's depth is not the patch size")
         let m = w.rows, p = samples * g.inPixels, k = g.patchSize
@@ -52,13 +54,16 @@ extension Kernels {
                         var p0 = 0
                         while p0 < k {
                             let kb = min(depthBlock, k - p0)
-                            source.pack(depth0: p0, depth: kb, column0: j0, columns: nb, masks: masks, shifts: shifts,
-                                        into: packedB.pointer)
+                            source.pack(
+                                depth0: p0, depth: kb, column0: j0, columns: nb, masks: masks, shifts: shifts,
+                                into: packedB.pointer)
                             let a = APanels(packed: w.block(depth0: p0, depth: kb, row0: 0), depth: kb)
-                            let b = BPanels(base: UnsafePointer(packedB.pointer), rowStride: nr, panelStep: nr * kb,
-                                            tail: nil, tailIndex: -1)
-                            macroKernel(depth: kb, a: a, panels: 0..<aPanels, rows: m, b: b, columns: nb, alpha: 1,
-                                        overwrite: p0 == 0, c: y + j0, ldc: p)
+                            let b = BPanels(
+                                base: UnsafePointer(packedB.pointer), rowStride: nr, panelStep: nr * kb,
+                                tail: nil, tailIndex: -1)
+                            macroKernel(
+                                depth: kb, a: a, panels: 0..<aPanels, rows: m, b: b, columns: nb, alpha: 1,
+                                overwrite: p0 == 0, c: y + j0, ldc: p)
                             p0 += kb
                         }
                         j0 += nb
@@ -78,8 +83,10 @@ extension Kernels {
         /// Packs `cols[depth0 ..< depth0+depth, column0 ..< column0+columns]` into panels of `nr`
         /// columns (zero-padded), laid out as `packB` lays them out.
         @inline(__always)
-        func pack(depth0: Int, depth kb: Int, column0: Int, columns: Int,
-                  masks: UnsafePointer<UInt32>, shifts: UnsafePointer<Int>, into packed: UnsafeMutablePointer<Float>) {
+        func pack(
+            depth0: Int, depth kb: Int, column0: Int, columns: Int,
+            masks: UnsafePointer<UInt32>, shifts: UnsafePointer<Int>, into packed: UnsafeMutablePointer<Float>
+        ) {
             let fullPanels = columns / nr
             for d in 0..<kb {
                 let row = depth0 + d, c = row / taps, t = row % taps

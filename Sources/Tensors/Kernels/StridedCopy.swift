@@ -7,8 +7,10 @@ extension Kernels {
     /// Axes that are contiguous in both layouts are merged first. When the two innermost axes
     /// are transposed between source and destination, the copy goes in 32×32 tiles so that
     /// both sides stay in cache.
-    static func stridedCopy(_ src: UnsafePointer<Float>, srcStrides: [Int],
-                            _ dst: UnsafeMutablePointer<Float>, dstStrides: [Int], shape: [Int]) {
+    static func stridedCopy(
+        _ src: UnsafePointer<Float>, srcStrides: [Int],
+        _ dst: UnsafeMutablePointer<Float>, dstStrides: [Int], shape: [Int]
+    ) {
         var sizes: [Int] = [], ss: [Int] = [], ds: [Int] = []
         for d in 0..<shape.count {
             if shape[d] == 0 { return }
@@ -67,8 +69,10 @@ extension Kernels {
     }
 
     @inline(__always)
-    private static func copyBlock(_ src: UnsafePointer<Float>, _ sr: Int, _ sc: Int,
-                                  _ dst: UnsafeMutablePointer<Float>, _ dr: Int, _ dc: Int, _ rows: Int, _ columns: Int) {
+    private static func copyBlock(
+        _ src: UnsafePointer<Float>, _ sr: Int, _ sc: Int,
+        _ dst: UnsafeMutablePointer<Float>, _ dr: Int, _ dc: Int, _ rows: Int, _ columns: Int
+    ) {
         let transposed = sc != 1 && dc == 1 && sr == 1
         if !transposed {
             for r in 0..<rows { copyRow(src + r * sr, sc, dst + r * dr, dc, columns) }

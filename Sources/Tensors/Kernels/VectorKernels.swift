@@ -11,19 +11,24 @@ extension Kernels {
         var i = 0
         while i + 64 <= count {
             let o = i * 4
-            s0 = s0.plusProduct(ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self),
-                                  rb.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
-            s1 = s1.plusProduct(ra.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self),
-                                  rb.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self))
-            s2 = s2.plusProduct(ra.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self),
-                                  rb.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self))
-            s3 = s3.plusProduct(ra.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self),
-                                  rb.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self))
+            s0 = s0.plusProduct(
+                ra.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self),
+                rb.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            s1 = s1.plusProduct(
+                ra.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self),
+                rb.loadUnaligned(fromByteOffset: o + 64, as: SIMD16<Float>.self))
+            s2 = s2.plusProduct(
+                ra.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self),
+                rb.loadUnaligned(fromByteOffset: o + 128, as: SIMD16<Float>.self))
+            s3 = s3.plusProduct(
+                ra.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self),
+                rb.loadUnaligned(fromByteOffset: o + 192, as: SIMD16<Float>.self))
             i += 64
         }
         while i + 16 <= count {
-            s0 = s0.plusProduct(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self),
-                                  rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+            s0 = s0.plusProduct(
+                ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self),
+                rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
             i += 16
         }
         var total = ((s0 + s1) + (s2 + s3)).sum()
@@ -54,8 +59,9 @@ extension Kernels {
         let vf = SIMD16<Float>(repeating: factor)
         var i = 0
         while i + 16 <= count {
-            rx.storeBytes(of: rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * vf,
-                          toByteOffset: i * 4, as: SIMD16<Float>.self)
+            rx.storeBytes(
+                of: rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) * vf,
+                toByteOffset: i * 4, as: SIMD16<Float>.self)
             i += 16
         }
         while i < count { x[i] *= factor; i += 1 }
@@ -64,9 +70,11 @@ extension Kernels {
     /// `y += alpha * op(A) x`, where `op(A)` is `rows × columns`: `A` itself stored with row
     /// stride `lda` (`trans == false`), or the transpose of a stored `columns × rows` matrix.
     /// `x` has stride `incx`, `y` stride `incy`.
-    static func gemv(trans: Bool, rows: Int, columns: Int, alpha: Float,
-                     a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, incx: Int,
-                     y: UnsafeMutablePointer<Float>, incy: Int, threads: Int) {
+    static func gemv(
+        trans: Bool, rows: Int, columns: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, incx: Int,
+        y: UnsafeMutablePointer<Float>, incy: Int, threads: Int
+    ) {
         // Gather x into a contiguous buffer once; it is read rows (or columns) times.
         let xs = AlignedBuffer(count: columns)
         defer { xs.free() }
