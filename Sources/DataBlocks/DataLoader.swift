@@ -29,6 +29,15 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
 
     /// A loader whose batches are built by `makeBatch` from lists of item positions. Throws a
     /// `DataError` when `batchSize` is not positive or `count` is negative.
+    ///
+    /// - Parameters:
+    ///   - count: the number of items (positions `0..<count`).
+    ///   - batchSize: items per batch (the last batch may hold fewer).
+    ///   - shuffle: a new order of the items on every pass, from `generator`.
+    ///   - dropLast: leave out a last batch smaller than `batchSize`.
+    ///   - prefetch: build the next batch on a background thread while this one is used.
+    ///   - generator: the random generator behind the shuffling (the global one by default).
+    ///   - makeBatch: the batch of the given item positions.
     public convenience init(
         count: Int, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, prefetch: Bool = true,
         generator: RandomGenerator? = nil, makeBatch: @escaping @Sendable ([Int]) -> Batch
@@ -188,7 +197,9 @@ extension DataLoader {
         }
     }
 
-    /// Batches of a `TensorDataset`, gathered straight from its tensors.
+    /// Batches of a `TensorDataset`, gathered straight from its tensors: inputs `[B, ...]` and
+    /// targets `[B, ...]` for `B = batchSize` rows (fewer in a last batch). The other parameters
+    /// are `init(count:batchSize:shuffle:dropLast:prefetch:generator:makeBatch:)`'s.
     public convenience init(
         _ dataset: TensorDataset, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false,
         prefetch: Bool = true, generator: RandomGenerator? = nil

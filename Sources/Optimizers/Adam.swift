@@ -17,6 +17,15 @@ public final class Adam: Optimizer {
     public var decoupledWeightDecay: Bool
     private let states: ParameterStates
 
+    /// Adam over `parameters` (the model's own tensors: `model.parameters`).
+    ///
+    /// - Parameters:
+    ///   - lr: the learning rate.
+    ///   - momentum: β1, the decay of the gradient's running average.
+    ///   - sqrMom: β2, the decay of the squared gradient's running average.
+    ///   - eps: added to the denominator's square root.
+    ///   - weightDecay: the weight decay, decoupled (AdamW) or L2 (see `decoupledWeightDecay`).
+    ///   - decoupledWeightDecay: true for `p *= 1 - lr·wd` (fastai's default), false for L2.
     public init(
         _ parameters: [Tensor], lr: Float = 1e-3, momentum: Float = 0.9, sqrMom: Float = 0.99,
         eps: Float = 1e-5, weightDecay: Float = 0.01, decoupledWeightDecay: Bool = true

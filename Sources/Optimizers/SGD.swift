@@ -13,6 +13,14 @@ public final class SGD: Optimizer {
     public var nesterov: Bool
     private let states: ParameterStates
 
+    /// SGD over `parameters` (the model's own tensors: `model.parameters`).
+    ///
+    /// - Parameters:
+    ///   - lr: the learning rate.
+    ///   - momentum: the momentum factor (0: plain SGD).
+    ///   - dampening: how much of each gradient the momentum buffer leaves out.
+    ///   - weightDecay: L2 weight decay, added to the gradient.
+    ///   - nesterov: Nesterov momentum (needs momentum and no dampening; anything else traps).
     public init(
         _ parameters: [Tensor], lr: Float, momentum: Float = 0, dampening: Float = 0,
         weightDecay: Float = 0, nesterov: Bool = false

@@ -130,9 +130,16 @@ extension Tensor {
         g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
     }
 
-    /// 2-D convolution (PyTorch's `F.conv2d`): `input` `[N, C, H, W]`, `weight` `[Cout, C, kh, kw]`,
-    /// `bias` `[Cout]`; the result is `[N, Cout, Hout, Wout]` with
-    /// `Hout = (H + 2·padding - kh) / stride + 1`.
+    /// 2-D convolution (PyTorch's `F.conv2d`): the result is `[N, Cout, Hout, Wout]` with
+    /// `Hout = (H + 2·padding - kh) / stride + 1` (and likewise `Wout`). Traps, naming both
+    /// shapes, when they do not fit (layers check before a batch gets here).
+    ///
+    /// - Parameters:
+    ///   - input: `[N, C, H, W]`.
+    ///   - weight: `[Cout, C, kh, kw]`.
+    ///   - bias: `[Cout]`, or nil.
+    ///   - stride: (vertical, horizontal) steps of the window, positive.
+    ///   - padding: zeros added on each side (vertical, horizontal).
     public static func conv2d(
         _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
         stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)

@@ -84,6 +84,16 @@ public final class Learner {
     /// The batch's loss (fastai's `learn.loss`), set after each prediction.
     public var loss = Tensor(0)
 
+    /// A learner that trains `model` on `dls` (fastai's `Learner(dls, model, loss_func=...)`).
+    ///
+    /// - Parameters:
+    ///   - dls: the training and validation loaders, batches of `(inputs, targets)`.
+    ///   - model: the model; its parameters are trained in place.
+    ///   - loss: the loss of a batch's predictions against its targets, a scalar tensor.
+    ///   - opt: makes the optimizer from the parameters and a learning rate on the first fit
+    ///     (fastai's Adam by default).
+    ///   - metrics: computed over the validation set every epoch, shown in the table.
+    ///   - cbs: callbacks for every fit (a `Recorder` and the progress table are always added).
     public init(
         dls: DataLoaders<(Tensor, Tensor)>, model: Module, loss: @escaping LossFunction,
         opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []
@@ -156,21 +166,6 @@ public final class Learner {
                 }
             }
         }
-    }
-
-    /// fastai's `fit_one_cycle`: the learning rate rises along a cosine from `lrMax / div` to
-    /// `lrMax` over the first `pctStart` of the steps, then falls to `lrMax / divFinal`;
-    /// momentum goes 0.95 → 0.85 → 0.95 (SGD momentum or Adam's β1).
-    public func fitOneCycle(
-        epochs: Int, lrMax: Float, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil
-    ) throws {
-        let lr = Double(lrMax)
-        let scheduler = ParamScheduler([
-            "lr": combinedCos(pctStart: pctStart, lr / div, lr, lr / divFinal),
-            "mom": combinedCos(pctStart: pctStart, moms.0, moms.1, moms.2),
-        ])
-        try fit(epochs: epochs, lr: Float(lr / div), cbs: [scheduler] + cbs, resume: resume)
     }
 
     /// The validation loss and metrics, averaged over the validation set.

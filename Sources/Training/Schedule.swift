@@ -33,3 +33,31 @@ public final class ParamScheduler: Callback {
         if let wd = schedules["wd"] { opt.weightDecay = Float(wd(pos)) }
     }
 }
+
+extension Learner {
+    /// fastai's `fit_one_cycle`: the learning rate rises along a cosine from `lrMax / div` to
+    /// `lrMax` over the first `pctStart` of the steps, then falls to `lrMax / divFinal`;
+    /// momentum goes 0.95 → 0.85 → 0.95 (SGD momentum or Adam's β1). A `ParamScheduler` run by
+    /// `fit`, as in fastai.
+    ///
+    /// - Parameters:
+    ///   - epochs: passes over the training set.
+    ///   - lrMax: the peak learning rate.
+    ///   - div: the starting rate is `lrMax / div`.
+    ///   - divFinal: the final rate is `lrMax / divFinal`.
+    ///   - pctStart: the fraction of the steps spent rising.
+    ///   - moms: momentum at the start, the peak and the end.
+    ///   - cbs: callbacks for this fit only.
+    ///   - resume: a checkpoint to continue from (see `fit`).
+    public func fitOneCycle(
+        epochs: Int, lrMax: Float, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
+        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil
+    ) throws {
+        let lr = Double(lrMax)
+        let scheduler = ParamScheduler([
+            "lr": combinedCos(pctStart: pctStart, lr / div, lr, lr / divFinal),
+            "mom": combinedCos(pctStart: pctStart, moms.0, moms.1, moms.2),
+        ])
+        try fit(epochs: epochs, lr: Float(lr / div), cbs: [scheduler] + cbs, resume: resume)
+    }
+}
