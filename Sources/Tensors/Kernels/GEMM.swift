@@ -186,15 +186,19 @@ extension Kernels {
             self.depth = depth
             let panels = (rows + mr - 1) / mr
             buffer = AlignedBuffer(count: panels * mr * depth)
-            let depthBlocks = (depth + depthBlock - 1) / depthBlock
-            let parts = min(Threads.count, max(1, rows * depth / elementwiseParallelThreshold), depthBlocks)
+            // The threads split the row panels (every depth block of each), so a weight of one
+            // depth block packs on all of them too.
+            let parts = min(Threads.count, max(1, rows * depth / channelParallelThreshold), panels)
             let shared = UncheckedSendable((a, buffer.pointer))
             parallelFor(chunks: parts) { part in
-                for block in splitRange(depthBlocks, parts: parts, part: part) {
-                    let p0 = block * depthBlock, kb = min(depthBlock, depth - p0)
+                let range = splitRange(panels, parts: parts, part: part)
+                var p0 = 0
+                while p0 < depth {
+                    let kb = min(depthBlock, depth - p0)
                     packA(
                         transA: false, a: shared.value.0, lda: lda, row0: 0, rows: rows, depth0: p0, depth: kb,
-                        panels: 0..<panels, into: shared.value.1 + panels * mr * p0)
+                        panels: range, into: shared.value.1 + panels * mr * p0)
+                    p0 += kb
                 }
             }
         }
