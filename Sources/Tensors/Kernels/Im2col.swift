@@ -401,13 +401,19 @@ extension Kernels {
         positions.withUnsafeBufferPointer { tapList in
             parallelFor(chunks: parts) { part in
                 let (weight, out) = shared.value
-                // Each thread writes whole rows of `out`.
-                for row in splitRange(units, parts: parts, part: part) {
+                // Each thread writes whole rows of `out`, 16 at a time: with swapped channels the
+                // 16 rows' sources are side by side in the weight, so it is read in order (row by
+                // row it would be read with a stride of a whole weight row, a cache miss each).
+                let rows = splitRange(units, parts: parts, part: part)
+                for first in stride(from: rows.lowerBound, to: rows.upperBound, by: 16) {
+                    let block = first..<min(first + 16, rows.upperBound)
                     for other in 0..<(swapChannels ? outChannels : channels) {
-                        let (o, c) = swapChannels ? (other, row) : (row, other)
-                        let src = weight + (o * channels + c) * kernel
-                        let dst = out + (swapChannels ? c * outChannels + o : o * channels + c) * t
-                        for j in 0..<t { dst[j] = src[tapList[j]] }
+                        for row in block {
+                            let (o, c) = swapChannels ? (other, row) : (row, other)
+                            let src = weight + (o * channels + c) * kernel
+                            let dst = out + (swapChannels ? c * outChannels + o : o * channels + c) * t
+                            for j in 0..<t { dst[j] = src[tapList[j]] }
+                        }
                     }
                 }
             }
