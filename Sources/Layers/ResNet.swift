@@ -101,19 +101,24 @@ func residualOutputShape(_ block: Module, _ branch: [(String, Module)], downsamp
 /// A block's shortcut in inference: the projection's convolution applies its batch norm as it
 /// writes (or the input itself when there is no projection).
 func shortcutForInference(_ downsample: Sequential?, _ x: Tensor) -> Tensor {
-    if let downsample, downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d, let norm = downsample.layers[1] as? BatchNorm {
-        return conv.inference(x, norm, relu: false)
-    }
+    if let (conv, norm) = projection(downsample) { return conv.inference(x, norm, relu: false) }
     return downsample?(x) ?? x
 }
 
 /// `shortcutForInference` on channel-major maps.
 func shortcutForInference(_ downsample: Sequential?, _ x: ChannelMajorMaps) -> ChannelMajorMaps {
     guard let downsample else { return x }
-    if downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d, let norm = downsample.layers[1] as? BatchNorm {
-        return conv.inference(x, norm, relu: false)
-    }
+    if let (conv, norm) = projection(downsample) { return conv.inference(x, norm, relu: false) }
     return ChannelMajorMaps(downsample(x.tensor()))
+}
+
+/// The convolution and batch norm of a projection shortcut (torchvision's `downsample`), when it
+/// is exactly those two layers.
+private func projection(_ downsample: Sequential?) -> (Conv2d, BatchNorm)? {
+    guard let downsample, downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d,
+        let norm = downsample.layers[1] as? BatchNorm
+    else { return nil }
+    return (conv, norm)
 }
 
 /// A residual network with torchvision's layout: a 7×7 stride-2 stem convolution, batch norm,

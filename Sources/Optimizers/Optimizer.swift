@@ -51,6 +51,7 @@ final class ParameterStates {
     private var steps: [Int]
 
     init(names: [String], countsSteps: Bool, parameters: Int) {
+        precondition(names.count <= 2, "ParameterStates: at most two state tensors per parameter (Piece.state)")
         self.names = names
         self.countsSteps = countsSteps
         tensors = names.map { _ in [Tensor?](repeating: nil, count: parameters) }
@@ -66,41 +67,36 @@ final class ParameterStates {
         /// The parameter's learning rate, its step number (from 1), and whether its state was
         /// made on this step.
         let lr: Float, step: Int, stateIsNew: Bool
+
+        /// The elements `range` of this piece.
+        func slice(_ range: Range<Int>) -> Piece {
+            let start = range.lowerBound
+            return Piece(
+                parameter: parameter + start, gradient: gradient + start, state: (state.0.map { $0 + start }, state.1.map { $0 + start }),
+                count: range.count, lr: lr, step: step, stateIsNew: stateIsNew)
+        }
     }
 
     /// Updates every parameter that has a gradient: counts its step, makes its state when
     /// `keepsState` and it has none, then calls `update` on pieces of all of them, split over
     /// the threads as if they were one buffer.
     func step(_ parameters: [Tensor], keepsState: Bool, lr: (Int) -> Float, _ update: (Piece) -> Void) {
-        precondition(names.count <= 2, "ParameterStates: at most two state tensors per parameter")
         // `parameter` and `gradient` keep alive the storage the pointers point into.
-        var segments:
-            [(
-                parameter: Tensor, gradient: Tensor, p: UnsafeMutablePointer<Float>,
-                state: [UnsafeMutablePointer<Float>], lr: Float, step: Int, stateIsNew: Bool
-            )] = []
+        var segments: [(parameter: Tensor, gradient: Tensor, whole: Piece)] = []
         for i in parameters.indices {
             guard let gradient = parameters[i].grad else { continue }
             var parameter = parameters[i]
             let stateIsNew = keepsState && !names.isEmpty && tensors[0][i] == nil
             if stateIsNew { for j in names.indices { tensors[j][i] = Tensor.zeros(like: parameter) } }
             steps[i] += 1
-            var state: [UnsafeMutablePointer<Float>] = []
-            if keepsState {
-                for j in names.indices { state.append(tensors[j][i]!.mutableElements()) }
-            }
-            let pointer = parameter.elementsForUpdate()
-            segments.append((parameter, gradient, pointer, state, lr(i), steps[i], stateIsNew))
+            let state = keepsState ? names.indices.map { tensors[$0][i]!.mutableElements() } : []
+            let whole = Piece(
+                parameter: parameter.elementsForUpdate(), gradient: gradient.elements,
+                state: (state.first, state.dropFirst().first), count: gradient.count, lr: lr(i), step: steps[i],
+                stateIsNew: stateIsNew)
+            segments.append((parameter, gradient, whole))
         }
-        Kernels.forEachPiece(of: segments.map(\.gradient.count)) { s, range in
-            let segment = segments[s], start = range.lowerBound
-            let state = segment.state
-            update(
-                Piece(
-                    parameter: segment.p + start, gradient: segment.gradient.elements + start,
-                    state: (state.count > 0 ? state[0] + start : nil, state.count > 1 ? state[1] + start : nil),
-                    count: range.count, lr: segment.lr, step: segment.step, stateIsNew: segment.stateIsNew))
-        }
+        Kernels.forEachPiece(of: segments.map(\.whole.count)) { s, range in update(segments[s].whole.slice(range)) }
     }
 
     /// The state as named tensors (copies): `"<i>.<name>"`, and `"<i>.step"` when steps are counted.
