@@ -38,8 +38,24 @@ if wantsNativeFlags {
     #if arch(x86_64)
     let march = environment["FASTSWIFT_MARCH"] ?? "native"
     kernelSettings.append(.unsafeFlags(["-Xcc", "-march=\(march)"]))
+    // Swift cannot ask at compile time which vector width `-march` gave, and the GEMM's register
+    // tile depends on it (12x32 in 32 AVX-512 registers, 6x16 in 16 AVX2 ones: the wrong one
+    // spills and runs at a third of the speed). The manifest runs on the machine it builds for.
+    if hasAVX512(march: march) { kernelSettings.append(.define("FASTSWIFT_AVX512")) }
     #endif
     kernelSettings.append(.unsafeFlags(["-O"], .when(configuration: .debug)))
+}
+
+/// Whether `-march=<march>` gives AVX-512: for `native`, whether this machine's CPU has it
+/// (Linux's /proc/cpuinfo; elsewhere assumed not, which is correct, only slower, on such a CPU).
+func hasAVX512(march: String) -> Bool {
+    if march == "native" {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return false }
+        return flags.split(separator: " ").contains("avx512f")
+    }
+    return march == "x86-64-v4" || march.contains("avx512") || ["skylake-avx512", "icelake-server", "sapphirerapids", "znver4", "znver5"].contains(march)
 }
 
 let package = Package(

@@ -15,11 +15,16 @@ extension Kernels {
     static let mr = 6
     /// Columns of the register tile: one 8-lane vector (two SSE registers) in a portable build.
     static let nr = 8
-    #else
-    /// Rows of the register tile (broadcast from packed A).
+    #elseif FASTSWIFT_AVX512
+    /// Rows of the register tile (broadcast from packed A): 12 with 32 AVX-512 registers.
     static let mr = 12
     /// Columns of the register tile (two 16-lane vectors from packed B).
     static let nr = 32
+    #else
+    /// Rows of the register tile (broadcast from packed A): 6 with 16 AVX2 registers (or NEON's 32).
+    static let mr = 6
+    /// Columns of the register tile (two 8-lane vectors from packed B).
+    static let nr = 16
     #endif
     /// Depth of one packed slice of K.
     static let depthBlock = 256
@@ -228,7 +233,7 @@ extension Kernels {
         let packedB = AlignedBuffer(count: (columnsPerBlock + nr - 1) / nr * nr * kc)
         defer { packedA.free(); packedB.free() }
         // A non-transposed A serving few columns is read in place (its rows are the
-        // micro-kernel's 12 broadcast streams): packing would copy each element for few reuses
+        // micro-kernel's `mr` broadcast streams): packing would copy each element for few reuses
         // (a convolution's weight gradient, K × Cout). Row strides of a multiple of 4 KB would
         // put all 12 rows in one L1 set, so those are packed.
         let directA = prepacked == nil && !transA && columns.count <= directAColumnLimit && lda % 1024 != 0
@@ -550,14 +555,14 @@ extension Kernels {
         write(0, c0); write(1, c1); write(2, c2); write(3, c3); write(4, c4); write(5, c5)
     }
     #else
-    /// The register-blocked micro-kernel: `C[0..<12, 0..<32] += alpha * Apanel · Bpanel` over
-    /// `kc` depth steps (`=` with `overwrite`), with the 12×32 tile held in 24 AVX-512 registers.
-    /// A's element (r, p) is at `r·aRowStride + p·aDepthStride`: (1, 12) in a packed panel,
-    /// (lda, 1) when A is read in place. B's rows are `bStride` apart: 32 in a packed panel,
+    /// The register-blocked micro-kernel: `C[0..<mr, 0..<nr] += alpha * Apanel · Bpanel` over
+    /// `kc` depth steps (`=` with `overwrite`), the tile held in registers (see `microKernelBody`).
+    /// A's element (r, p) is at `r·aRowStride + p·aDepthStride`: (1, mr) in a packed panel,
+    /// (lda, 1) when A is read in place. B's rows are `bStride` apart: nr in a packed panel,
     /// `ldb` when B is read in place.
     ///
     /// Compiled once, as a function of its own: inlined into a large caller, the optimizer's
-    /// budget runs out and the tile's 27 live registers spill (measured: a third of the speed).
+    /// budget runs out and the tile's live registers spill (measured: a third of the speed).
     @inline(never)
     static func microKernel(
         _ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
@@ -570,8 +575,74 @@ extension Kernels {
             microKernelBody(kc, a, aRowStride, aDepthStride, b, bStride, c, ldc, alpha, overwrite: overwrite)
         }
     }
+    #endif
 
-    /// `microKernel`'s loop, inlined into it once per kind of A panel (packed strides are constants).
+    #if !FASTSWIFT_PORTABLE && !FASTSWIFT_AVX512
+    /// `microKernel`'s loop for 256-bit vectors (AVX2, 16 registers): the 6×16 tile in 12
+    /// registers, the B row in 2 and the broadcast in 1, as BLIS's Haswell and Zen kernels.
+    /// Inlined into `microKernel` once per kind of A panel (packed strides are constants).
+    @inline(__always)
+    private static func microKernelBody(
+        _ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
+        _ b: UnsafePointer<Float>, _ bStride: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, overwrite: Bool
+    ) {
+        let rs = aRowStride
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(),
+            c10 = SIMD8<Float>(), c11 = SIMD8<Float>(),
+            c20 = SIMD8<Float>(), c21 = SIMD8<Float>(),
+            c30 = SIMD8<Float>(), c31 = SIMD8<Float>(),
+            c40 = SIMD8<Float>(), c41 = SIMD8<Float>(),
+            c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        var a = a, b = b
+        for _ in 0..<kc {
+            let b0 = UnsafeRawPointer(b).loadUnaligned(as: SIMD8<Float>.self)
+            let b1 = UnsafeRawPointer(b + 8).loadUnaligned(as: SIMD8<Float>.self)
+            let a0 = SIMD8<Float>(repeating: a[0 * rs])
+            c00 = c00.plusProduct(a0, b0); c01 = c01.plusProduct(a0, b1)
+            let a1 = SIMD8<Float>(repeating: a[1 * rs])
+            c10 = c10.plusProduct(a1, b0); c11 = c11.plusProduct(a1, b1)
+            let a2 = SIMD8<Float>(repeating: a[2 * rs])
+            c20 = c20.plusProduct(a2, b0); c21 = c21.plusProduct(a2, b1)
+            let a3 = SIMD8<Float>(repeating: a[3 * rs])
+            c30 = c30.plusProduct(a3, b0); c31 = c31.plusProduct(a3, b1)
+            let a4 = SIMD8<Float>(repeating: a[4 * rs])
+            c40 = c40.plusProduct(a4, b0); c41 = c41.plusProduct(a4, b1)
+            let a5 = SIMD8<Float>(repeating: a[5 * rs])
+            c50 = c50.plusProduct(a5, b0); c51 = c51.plusProduct(a5, b1)
+            a += aDepthStride; b += bStride
+        }
+        let scale = SIMD8<Float>(repeating: alpha)
+        accumulate(c + 0 * ldc, c00, c01, scale, overwrite)
+        accumulate(c + 1 * ldc, c10, c11, scale, overwrite)
+        accumulate(c + 2 * ldc, c20, c21, scale, overwrite)
+        accumulate(c + 3 * ldc, c30, c31, scale, overwrite)
+        accumulate(c + 4 * ldc, c40, c41, scale, overwrite)
+        accumulate(c + 5 * ldc, c50, c51, scale, overwrite)
+    }
+
+    @inline(__always)
+    private static func accumulate(
+        _ c: UnsafeMutablePointer<Float>, _ low: SIMD8<Float>, _ high: SIMD8<Float>,
+        _ scale: SIMD8<Float>, _ overwrite: Bool
+    ) {
+        let raw = UnsafeMutableRawPointer(c)
+        if overwrite {
+            raw.storeBytes(of: low * scale, as: SIMD8<Float>.self)
+            raw.storeBytes(of: high * scale, toByteOffset: 32, as: SIMD8<Float>.self)
+            return
+        }
+        let c0 = raw.loadUnaligned(as: SIMD8<Float>.self)
+        let c1 = raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        raw.storeBytes(of: c0.plusProduct(low, scale), as: SIMD8<Float>.self)
+        raw.storeBytes(of: c1.plusProduct(high, scale), toByteOffset: 32, as: SIMD8<Float>.self)
+    }
+    #endif
+
+    #if FASTSWIFT_AVX512 && !FASTSWIFT_PORTABLE
+    /// (AVX-512) `microKernel`'s loop: `C[0..<12, 0..<32] += alpha * Apanel · Bpanel` over
+    /// `kc` depth steps, the 12×32 tile held in 24 AVX-512 registers. Inlined into
+    /// `microKernel` once per kind of A panel (packed strides are constants).
     @inline(__always)
     private static func microKernelBody(
         _ kc: Int, _ a: UnsafePointer<Float>, _ aRowStride: Int, _ aDepthStride: Int,
@@ -635,7 +706,6 @@ extension Kernels {
         accumulate(c + 10 * ldc, c100, c101, scale, overwrite)
         accumulate(c + 11 * ldc, c110, c111, scale, overwrite)
     }
-    #endif
 
     @inline(__always)
     private static func accumulate(
@@ -653,6 +723,7 @@ extension Kernels {
         raw.storeBytes(of: c0.plusProduct(low, scale), as: SIMD16<Float>.self)
         raw.storeBytes(of: c1.plusProduct(high, scale), toByteOffset: 64, as: SIMD16<Float>.self)
     }
+    #endif
 }
 
 /// A 64-byte aligned scratch buffer of Floats (packed GEMM panels, im2col columns).
