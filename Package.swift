@@ -74,25 +74,33 @@ let package = Package(
         .executable(name: "linear-regression", targets: ["LinearRegression"]),
     ],
     targets: [
-        // Layers, bottom to top; an arrow only points down.
+        // Layers, bottom to top; an arrow only points down. Codecs read files; DataBlocks and
+        // Training are generic; each application (Vision now) is a target above them.
         .target(name: "Tensors", swiftSettings: kernelSettings),
         .target(name: "Autograd", dependencies: ["Tensors"]),
         .target(name: "Layers", dependencies: ["Tensors", "Autograd"]),
-        .target(name: "Optimizers", dependencies: ["Tensors", "Autograd", "Layers"]),
-        .target(
-            name: "DataBlocks", dependencies: ["Tensors"], resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample")],
-            swiftSettings: kernelSettings),
+        .target(name: "Optimizers", dependencies: ["Tensors", "Autograd"]),
+        .target(name: "Codecs", dependencies: ["Tensors"], swiftSettings: kernelSettings),
+        .target(name: "DataBlocks", dependencies: ["Tensors", "Codecs"]),
         .target(name: "Training", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks"]),
-        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks", "Training"]),
+        .target(
+            name: "Vision", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training"],
+            resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample")], swiftSettings: kernelSettings),
+        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training", "Vision"]),
 
         // Tests and the helpers they share.
-        .target(name: "TestSupport", dependencies: ["Tensors", "Autograd"], path: "Tests/TestSupport", swiftSettings: kernelSettings),
+        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport", swiftSettings: kernelSettings),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "DataBlocks", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Layers", "TestSupport"]),
-        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "TestSupport"], resources: [.copy("ImageFixtures")]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"], resources: [.copy("ImageFixtures")]),
+        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "Codecs", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "VisionTests",
+            dependencies: ["FastSwift", "Vision", "Training", "DataBlocks", "Codecs", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],
+            resources: [.copy("Fixtures")]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(
@@ -100,7 +108,7 @@ let package = Package(
             swiftSettings: kernelSettings),
 
         // Worked examples, one executable each.
-        .target(name: "RecipeKit", dependencies: ["Tensors", "DataBlocks"], path: "Recipes/RecipeKit"),
+        .target(name: "RecipeKit", dependencies: ["Tensors", "Codecs", "DataBlocks", "Vision"], path: "Recipes/RecipeKit"),
         .executableTarget(name: "MNIST", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist"),
         .executableTarget(name: "Photos", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/photos"),
         .executableTarget(name: "FineTune", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/fine-tune"),

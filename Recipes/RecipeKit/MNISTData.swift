@@ -1,4 +1,6 @@
+import Codecs
 import DataBlocks
+import Vision
 import Foundation
 import Tensors
 

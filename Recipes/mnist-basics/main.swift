@@ -13,15 +13,10 @@ import RecipeKit
 
 let args = Arguments(valued: ["seed"], usage: "usage: mnist-basics [--seed N]")
 
-/// The chapter's optimizer, a few lines against FastSwift's `Optimizer` protocol.
+/// The chapter's optimizer: FastSwift's `Optimizer` holds the parameters and the learning rate
+/// (and `zeroGrad`); the step is the chapter's `p.data -= p.grad.data * self.lr`.
 final class BasicOptim: Optimizer {
-    var parameters: [Tensor]
-    var lr: Float
-    init(_ parameters: [Tensor], lr: Float) {
-        self.parameters = parameters
-        self.lr = lr
-    }
-    func step() { noGrad { for i in parameters.indices { parameters[i] -= parameters[i].grad! * lr } } }
+    override func step() { noGrad { for var p in parameters { p -= p.grad! * lr } } }
 }
 
 runRecipe {

@@ -1,27 +1,3 @@
-import Foundation
-
-/// Data that ships inside FastSwift, so that recipes and tests run offline on a fresh clone.
-public enum BundledData {
-    /// A small real MNIST sample in fastai's `mnist_png` layout: `training/0...9` (300 digits
-    /// each) and `testing/0...9` (100 each), 28×28 grayscale PNGs taken unchanged from the
-    /// MNIST database (LeCun, Cortes, Burges; CC BY-SA 3.0).
-    public static var mnist: URL {
-        guard let url = Bundle.module.url(forResource: "mnist_sample", withExtension: nil) else {
-            fatalError("BundledData.mnist: the resource folder mnist_sample is missing from FastSwift's bundle")
-        }
-        return url
-    }
-
-    /// A small photo folder in fastai's pets style: 96 photos of four classes (`cat`, `coffee`,
-    /// `astronaut`, `rocket`; the label starts the file name, as `cat_007.jpg`), of mixed sizes
-    /// (40 to 96 pixels on the longer side) and formats (baseline and progressive JPEG, 4:2:0 and
-    /// 4:4:4, grayscale JPEG, PNG). Random crops of public-domain and CC0 photographs that
-    /// scikit-image ships (Chelsea the cat and the coffee cup, CC0 by Stefan van der Walt and
-    /// Rachel Michetti; Eileen Collins by NASA and a SpaceX rocket, public domain).
-    public static var photos: URL {
-        guard let url = Bundle.module.url(forResource: "photos_sample", withExtension: nil) else {
-            fatalError("BundledData.photos: the resource folder photos_sample is missing from FastSwift's bundle")
-        }
-        return url
-    }
-}
+/// Data that ships inside FastSwift, so that recipes and tests run offline on a fresh clone:
+/// each application adds its own samples (`BundledData.mnist` and `.photos` come with Vision).
+public enum BundledData {}

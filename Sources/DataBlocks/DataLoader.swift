@@ -1,3 +1,4 @@
+import Codecs
 import Dispatch
 import Foundation
 import Tensors
@@ -107,6 +108,19 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
         guard let (rank, count) = shard, count > 1, !order.isEmpty else { return order }
         let total = dropLast ? shardSize * count : itemCount
         return stride(from: rank, to: total, by: count).map { order[$0 % order.count] }
+    }
+
+    /// A loader over the same items and batches with other settings (fastai's `dl.new`): what
+    /// `getPreds` iterates (`shuffle: false, dropLast: false`). Its generator starts from this
+    /// loader's state, so iterating it leaves this loader's order untouched; it is not sharded
+    /// (every process sees every item).
+    public func copy(shuffle: Bool? = nil, dropLast: Bool? = nil) throws -> DataLoader {
+        let generator = RandomGenerator(seed: 0)
+        generator.state = self.generator.state
+        let copy = try DataLoader(
+            count: itemCount, batchSize: batchSize, shuffle: shuffle ?? self.shuffle, dropLast: dropLast ?? self.dropLast,
+            prefetch: prefetch, generator: generator, seedsBatches: seedsBatches, makeBatch: makeBatch)
+        return copy
     }
 
     /// The batch of the given item positions (random transforms seeded with `seed`).

@@ -44,17 +44,13 @@ public class BatchNorm: Module {
     }
 
     /// `self(input).relu()` in one pass forward and backward (what `Sequential` runs for a
-    /// batch norm followed by a `ReLU`, and ResNet's blocks call). While `summary()` observes
-    /// each layer, the two steps run apart so that the batch norm's output is seen.
-    public func forwardReLU(_ input: Tensor) -> Tensor {
-        Module.isObservingForward ? self(input).relu() : normalize(input, relu: true)
-    }
+    /// batch norm followed by a `ReLU`, and ResNet's blocks call).
+    public func forwardReLU(_ input: Tensor) -> Tensor { normalize(input, relu: true) }
 
-    /// This layer in inference mode as a per-channel affine map `y = x·scale + shift` (`[C]`
-    /// each), from its running statistics: what a preceding convolution can apply as it writes.
-    package func inferenceAffine() -> (scale: Tensor, shift: Tensor) {
-        let (scale, shift, _) = Tensor.batchNormAffine(weight: weight, bias: bias, mean: runningMean, variance: runningVar, eps: eps)
-        return (scale, shift)
+    /// `relu(self(input))`: one fused pass (`forwardReLU`), unless a forward hook watches
+    /// either layer (`summary()`), which must then see each output.
+    public func followed(by relu: ReLU, _ input: Tensor) -> Tensor {
+        hasForwardHooks || relu.hasForwardHooks ? relu(self(input)) : forwardReLU(input)
     }
 
     private func normalize(_ input: Tensor, relu: Bool) -> Tensor {

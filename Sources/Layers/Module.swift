@@ -31,12 +31,35 @@ open class Module: CustomStringConvertible {
     /// The Learner checks each new batch shape this way before it trains on it.
     open func outputShape(for input: [Int]) throws -> [Int]? { nil }
 
-    /// Runs the forward pass: `model(x)`.
+    /// Runs the forward pass: `model(x)`, then the forward hooks. In eval mode under `noGrad`,
+    /// a model made of FastSwift's layers runs through its `InferencePlan` instead (the same
+    /// values, fused and channel-major; see `Module+Inference.swift`).
     public final func callAsFunction(_ input: Tensor) -> Tensor {
+        if !isTraining, !GradMode.isEnabled, let output = plannedInference(input) { return output }
         let output = forward(input)
-        if let observer = forwardObserver, children.isEmpty { observer(self, output) }
+        for hook in forwardHooks.values { hook(self, input, output) }
         return output
     }
+
+    /// Functions called after every forward pass of this module, by handle.
+    private var forwardHooks: [Int: ForwardHook] = [:]
+    /// The inference plans this module has run with, by input shape.
+    let inferencePlanCache = InferencePlanCache()
+    private var nextHookID = 0
+
+    /// Calls `hook(module, input, output)` after each forward pass of this module (PyTorch's
+    /// `register_forward_hook`) until the returned handle's `remove()`. A module with hooks, or
+    /// inside a model whose layers have any, runs layer by layer (no inference plan).
+    @discardableResult
+    public func registerForwardHook(_ hook: @escaping ForwardHook) -> ForwardHookHandle {
+        nextHookID += 1
+        let id = nextHookID
+        forwardHooks[id] = hook
+        return ForwardHookHandle { [weak self] in self?.forwardHooks[id] = nil }
+    }
+
+    /// True while a forward hook is registered on this module.
+    public var hasForwardHooks: Bool { !forwardHooks.isEmpty }
 
     /// The direct sub-modules with their names (property names, or positions in an array).
     open var children: [(name: String, module: Module)] {
@@ -114,6 +137,27 @@ open class Module: CustomStringConvertible {
         }
         lines.append(")")
         return lines.joined(separator: "\n")
+    }
+
+    /// This module's stored tensors (parameters and buffers) and direct sub-modules, in one
+    /// reflection pass (what an inference plan checks before each call).
+    func storedTensorsAndModules() -> (tensors: [Tensor], modules: [Module]) {
+        var tensors: [Tensor] = [], modules: [Module] = []
+        var mirror: Mirror? = Mirror(reflecting: self)
+        while let m = mirror, m.subjectType != Module.self {
+            // A cast from `Any` unwraps an optional itself: no second mirror per property.
+            for child in m.children {
+                if let t = child.value as? Tensor {
+                    tensors.append(t)
+                } else if let module = child.value as? Module {
+                    modules.append(module)
+                } else if let list = child.value as? [Module] {
+                    modules += list
+                }
+            }
+            mirror = m.superclassMirror
+        }
+        return (tensors, modules)
     }
 
     private func forEachStoredProperty(_ body: (String, Any) -> Void) {
@@ -229,21 +273,12 @@ public struct LayerShapeError: Error, CustomStringConvertible {
     }
 }
 
-/// Observes every module's forward pass while set (for `Learner.summary()`); one thread only.
-nonisolated(unsafe) var forwardObserver: ((Module, Tensor) -> Void)?
+/// A function called after a module's forward pass with the module, its input and its output.
+public typealias ForwardHook = (Module, Tensor, Tensor) -> Void
 
-extension Module {
-    /// True when layers may be fused for inference: in eval mode, nothing recorded for
-    /// gradients (`noGrad`), and no `summary()` observing each layer.
-    package var fusesForInference: Bool { !isTraining && !GradMode.isEnabled && !Module.isObservingForward }
-
-    /// True while `observingForward` runs: every leaf module must then run on its own.
-    static var isObservingForward: Bool { forwardObserver != nil }
-
-    /// Runs `body` with `observer` called after each leaf module's forward pass.
-    public static func observingForward<R>(_ observer: @escaping (Module, Tensor) -> Void, _ body: () throws -> R) rethrows -> R {
-        forwardObserver = observer
-        defer { forwardObserver = nil }
-        return try body()
-    }
+/// Removes the forward hook it was returned for (`Module.registerForwardHook`).
+public struct ForwardHookHandle {
+    fileprivate let removal: () -> Void
+    /// Stops calling the hook.
+    public func remove() { removal() }
 }

@@ -3,7 +3,7 @@ import Tensors
 
 /// ResNet's basic block: two 3×3 convolutions with batch norm, added to the input (or to a
 /// 1×1 strided projection of it when the shape changes), then ReLU.
-public final class BasicBlock: Module, ChannelMajorInference {
+public final class BasicBlock: Module {
     public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
     public let downsample: Sequential?
 
@@ -22,25 +22,15 @@ public final class BasicBlock: Module, ChannelMajorInference {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        if fusesForInference {
-            // Each convolution applies its batch norm (and the residual and ReLUs) as it writes.
-            let h = conv1.inference(x, bn1, relu: true)
-            return conv2.inference(h, bn2, residual: shortcutForInference(downsample, x), relu: true)
-        }
         let out = bn2(conv2(bn1.forwardReLU(conv1(x))))
         return (out + (downsample?(x) ?? x)).relu()
-    }
-
-    package func inference(_ x: ChannelMajorMaps) -> ChannelMajorMaps {
-        let h = conv1.inference(x, bn1, relu: true)
-        return conv2.inference(h, bn2, residual: shortcutForInference(downsample, x), relu: true)
     }
 }
 
 /// ResNet-50's bottleneck block (torchvision's v1.5): a 1×1 convolution to `planes` channels,
 /// a 3×3 one (carrying the stride), a 1×1 one to `planes·4`, each with batch norm, added to the
 /// input (or its 1×1 strided projection when the shape changes), then ReLU.
-public final class Bottleneck: Module, ChannelMajorInference {
+public final class Bottleneck: Module {
     /// The output has `planes · expansion` channels.
     public static let expansion = 4
     public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d, conv3: Conv2d, bn3: BatchNorm2d
@@ -66,25 +56,9 @@ public final class Bottleneck: Module, ChannelMajorInference {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        if fusesForInference {
-            let h = conv2.inference(conv1.inference(x, bn1, relu: true), bn2, relu: true)
-            return conv3.inference(h, bn3, residual: shortcutForInference(downsample, x), relu: true)
-        }
         let out = bn3(conv3(bn2.forwardReLU(conv2(bn1.forwardReLU(conv1(x))))))
         return (out + (downsample?(x) ?? x)).relu()
     }
-
-    package func inference(_ x: ChannelMajorMaps) -> ChannelMajorMaps {
-        let h = conv2.inference(conv1.inference(x, bn1, relu: true), bn2, relu: true)
-        return conv3.inference(h, bn3, residual: shortcutForInference(downsample, x), relu: true)
-    }
-}
-
-/// A block that runs inference on channel-major maps (no layout copies between its
-/// convolutions or to the next block), with the values of its `forward` in inference.
-package protocol ChannelMajorInference: Module {
-    /// The block's output for `x`, in inference (`fusesForInference`).
-    func inference(_ x: ChannelMajorMaps) -> ChannelMajorMaps
 }
 
 /// A residual block's output shape: its branch's layers in turn, checked against the shortcut's.
@@ -96,29 +70,6 @@ func residualOutputShape(_ block: Module, _ branch: [(String, Module)], downsamp
         throw LayerShapeError(block, "the residual branch gives \(shape) but the shortcut \(identity)")
     }
     return shape
-}
-
-/// A block's shortcut in inference: the projection's convolution applies its batch norm as it
-/// writes (or the input itself when there is no projection).
-func shortcutForInference(_ downsample: Sequential?, _ x: Tensor) -> Tensor {
-    if let (conv, norm) = projection(downsample) { return conv.inference(x, norm, relu: false) }
-    return downsample?(x) ?? x
-}
-
-/// `shortcutForInference` on channel-major maps.
-func shortcutForInference(_ downsample: Sequential?, _ x: ChannelMajorMaps) -> ChannelMajorMaps {
-    guard let downsample else { return x }
-    if let (conv, norm) = projection(downsample) { return conv.inference(x, norm, relu: false) }
-    return ChannelMajorMaps(downsample(x.tensor()))
-}
-
-/// The convolution and batch norm of a projection shortcut (torchvision's `downsample`), when it
-/// is exactly those two layers.
-private func projection(_ downsample: Sequential?) -> (Conv2d, BatchNorm)? {
-    guard let downsample, downsample.layers.count == 2, let conv = downsample.layers[0] as? Conv2d,
-        let norm = downsample.layers[1] as? BatchNorm
-    else { return nil }
-    return (conv, norm)
 }
 
 /// A residual network with torchvision's layout: a 7×7 stride-2 stem convolution, batch norm,
@@ -169,26 +120,8 @@ public final class ResNet: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        if fusesForInference, let blocks = channelMajorBlocks {
-            // Channel-major from the stem's output to the pooling: no layout copies in between.
-            var maps = conv1.inferenceMaps(x, bn1, relu: true)
-                .maxPool2d(kernel: maxpool.window.kernel, stride: maxpool.window.stride, padding: maxpool.window.padding)
-            for block in blocks { maps = block.inference(maps) }
-            let pooled = avgpool.outputSize == (1, 1) ? maps.globalAveragePool() : avgpool(maps.tensor())
-            return fc(flatten(pooled))
-        }
-        let stem = maxpool(
-            fusesForInference
-                ? conv1.inference(x, bn1, relu: true)
-                : Module.isObservingForward ? relu(bn1(conv1(x))) : bn1.forwardReLU(conv1(x)))
+        let stem = maxpool(bn1.followed(by: relu, conv1(x)))
         return fc(flatten(avgpool(layer4(layer3(layer2(layer1(stem)))))))
-    }
-
-    /// The blocks of the four stages in order, when all of them run channel-major.
-    private var channelMajorBlocks: [ChannelMajorInference]? {
-        let blocks = [layer1, layer2, layer3, layer4].flatMap(\.layers)
-        let channelMajor = blocks.compactMap { $0 as? ChannelMajorInference }
-        return channelMajor.count == blocks.count ? channelMajor : nil
     }
 
     /// The layers before the pooling and classifier: the convolutional body fastai's
@@ -209,14 +142,4 @@ public func resnet34(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
 /// ResNet-50: [3, 4, 6, 3] bottleneck blocks (25,557,032 parameters for 3 channels and 1000 classes).
 public func resnet50(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
     ResNet(blocks: [3, 4, 6, 3], bottleneck: true, inChannels: inChannels, classes: classes)
-}
-
-/// fastai's `create_head`: concat pooling, flatten, then two blocks of batch norm, dropout and
-/// a bias-free linear layer (`nf·2 → 512 → classes`, dropout 0.25 then 0.5, ReLU between).
-/// `features` is the body's channel count (512 for ResNet-18).
-public func createHead(_ features: Int, _ classes: Int, hidden: Int = 512, dropout: (Float, Float) = (0.25, 0.5)) -> Sequential {
-    Sequential(
-        AdaptiveConcatPool2d((1, 1)), Flatten(),
-        BatchNorm1d(features * 2), Dropout(p: dropout.0), Linear(features * 2, hidden, bias: false), ReLU(),
-        BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false))
 }

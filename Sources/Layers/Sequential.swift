@@ -20,14 +20,12 @@ public final class Sequential: Module {
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
-        // A batch norm followed by a ReLU runs as one fused pass (the same values), except while
-        // `summary()` observes each layer's output.
+        // A batch norm followed by a ReLU runs as one fused pass forward and backward (the
+        // same values; `BatchNorm.followed(by:_:)`).
         var x = input, i = 0
         while i < layers.count {
-            if let norm = layers[i] as? BatchNorm, i + 1 < layers.count, type(of: layers[i + 1]) == ReLU.self,
-                !Module.isObservingForward
-            {
-                x = norm.forwardReLU(x)
+            if let norm = layers[i] as? BatchNorm, i + 1 < layers.count, let relu = layers[i + 1] as? ReLU {
+                x = norm.followed(by: relu, x)
                 i += 2
             } else {
                 x = layers[i](x)

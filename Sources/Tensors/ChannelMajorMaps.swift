@@ -45,37 +45,48 @@ package final class ChannelMajorMaps: @unchecked Sendable {
         return result
     }
 
-    /// Max pooling of every map (as `Tensor.maxPool2d`), channel-major.
-    package func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> ChannelMajorMaps {
-        let g = Tensor.fixedPoolGeometry(
-            height: height, width: width, kernel: kernel, stride: stride, padding: padding,
-            op: "max_pool2d", shape: nchwShape)
+    /// Max pooling of every map over the windows of `g` (as `Tensor.maxPool2d`), channel-major.
+    package func maxPooled(_ g: PoolGeometry) -> ChannelMajorMaps {
+        precondition(g.height == height && g.width == width, "ChannelMajorMaps: the pooling geometry is for other maps")
         let result = ChannelMajorMaps(channels: channels, samples: samples, height: g.outH, width: g.outW)
         Kernels.maxPool(pointer, planes: channels * samples, g, result.pointer, argmax: nil)
         return result
     }
 
-    /// The mean of each map, as an `[N, C, 1, 1]` tensor (`adaptiveAvgPool2d((1, 1))`).
-    package func globalAveragePool() -> Tensor {
-        let g = PoolGeometry(height: height, width: width, outH: 1, outW: 1, windows: .adaptive)
-        let means = AlignedBuffer(count: channels * samples)
-        defer { means.free() }
-        Kernels.avgPool(pointer, planes: channels * samples, g, means.pointer)
-        let result = Tensor(uninitializedShape: [samples, channels, 1, 1])
-        for c in 0..<channels { for s in 0..<samples { result.pointer[s * channels + c] = means.pointer[c * samples + s] } }
+    /// Average pooling of every map over the windows of `g` (as `Tensor.avgPool2d`), channel-major.
+    package func averagePooled(_ g: PoolGeometry) -> ChannelMajorMaps {
+        precondition(g.height == height && g.width == width, "ChannelMajorMaps: the pooling geometry is for other maps")
+        let result = ChannelMajorMaps(channels: channels, samples: samples, height: g.outH, width: g.outW)
+        Kernels.avgPool(pointer, planes: channels * samples, g, result.pointer)
         return result
     }
 
-    /// A convolution of these maps followed by an inference-mode batch norm (`y·scale + shift`),
-    /// an optional channel-major residual of the output's size, and an optional ReLU: the
-    /// arithmetic of `Tensor.conv2dInference`, bit for bit, without its layout copies.
+    /// `y·scale + shift` per channel (`y + shift` without a scale), plus a channel-major
+    /// residual, then a ReLU, in place: an inference-mode batch norm's arithmetic, bit for bit
+    /// (`Tensor.batchNorm`'s, and `convolved`'s epilogue's).
+    package func applyEpilogue(scale: Tensor?, shift: Tensor?, residual: ChannelMajorMaps?, relu: Bool) {
+        if let residual {
+            precondition(residual.nchwShape == nchwShape, "ChannelMajorMaps: the residual is \(residual.nchwShape), not \(nchwShape)")
+        }
+        Kernels.applyChannelEpilogue(
+            pointer, samples: samples, pixels: pixels, channels: channels,
+            epilogue: Kernels.ChannelEpilogue(
+                scale: scale.map { UnsafePointer($0.pointer) }, shift: shift.map { UnsafePointer($0.pointer) },
+                residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
+        withExtendedLifetime((scale, shift, residual)) {}
+    }
+
+    /// A convolution of these maps followed by an inference-mode batch norm (`y·scale + shift`,
+    /// or a bias alone: `y + shift`), an optional channel-major residual of the output's size,
+    /// and an optional ReLU: the arithmetic of `Tensor.conv2d` then `Tensor.batchNorm`, bit for
+    /// bit, without their layout copies.
     ///
     /// - Parameters:
     ///   - weight: `Tensor.inferenceWeight(weight, g)`, the packed GEMM weight `[Cout, C·T]`.
     ///   - g: the convolution's geometry over these maps (`channels`, `height`, `width`).
-    ///   - scale, shift: `[Cout]` each.
+    ///   - scale, shift: `[Cout]` each, or nil.
     package func convolved(
-        weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+        weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
         residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {
         precondition(g.channels == channels && g.height == height && g.width == width, "ChannelMajorMaps: the geometry is for other maps")
@@ -86,30 +97,27 @@ package final class ChannelMajorMaps: @unchecked Sendable {
 
     /// `convolved` from an NCHW tensor (a network's first layer): the output is channel-major.
     package static func convolved(
-        _ x: Tensor, weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
-        relu: Bool
+        _ x: Tensor, weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
+        residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {
         precondition(
             x.rank == 4 && x.shape[1] == g.channels && x.shape[2] == g.height && x.shape[3] == g.width,
             "ChannelMajorMaps: the geometry is for another input than \(x.shape)")
         return convolution(
             x.pointer, layout: .nchw(channels: g.channels), margin: 0, samples: x.shape[0],
-            weight: weight, g, scale: scale, shift: shift, residual: nil, relu: relu)
+            weight: weight, g, scale: scale, shift: shift, residual: residual, relu: relu)
     }
 
     private static func convolution(
         _ x: UnsafeMutablePointer<Float>, layout: Kernels.PlaneLayout, margin: Int, samples n: Int,
-        weight w: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor, shift: Tensor,
+        weight w: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
         residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {
         let cout = w.rows
         precondition(
-            w.depth == g.patchSize && scale.shape == [cout] && shift.shape == [cout],
+            w.depth == g.patchSize && (scale?.shape ?? [cout]) == [cout] && (shift?.shape ?? [cout]) == [cout],
             "ChannelMajorMaps: the weight, scale or shift does not fit the geometry")
         let result = ChannelMajorMaps(channels: cout, samples: n, height: g.outH, width: g.outW)
-        if let residual {
-            precondition(residual.nchwShape == result.nchwShape, "ChannelMajorMaps: the residual is \(residual.nchwShape), not \(result.nchwShape)")
-        }
         let p = n * g.outPixels
         if g.isShiftedCopy && layout.sampleStride == 1 && margin >= g.shiftMargin {
             // The input's channel rows are the shifted copy's source, read in place.
@@ -131,11 +139,7 @@ package final class ChannelMajorMaps: @unchecked Sendable {
                 s0 += t
             }
         }
-        Kernels.applyChannelEpilogue(
-            result.pointer, samples: n, pixels: g.outPixels, channels: cout,
-            epilogue: Kernels.ChannelEpilogue(
-                scale: scale.pointer, shift: shift.pointer,
-                residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
-        return withExtendedLifetime(residual) { result }
+        result.applyEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
+        return result
     }
 }

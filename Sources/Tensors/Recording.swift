@@ -158,6 +158,14 @@ package enum GradMode {
         defer { depth -= 1 }
         return try body()
     }
+
+    /// Runs `body` with recording on on this thread, even inside `noGrad` (an inference plan's trace).
+    package static func enabled<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = depth
+        depth = 0
+        defer { depth = saved }
+        return try body()
+    }
 }
 
 extension Tensor {

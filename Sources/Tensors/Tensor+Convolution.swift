@@ -158,38 +158,8 @@ extension Tensor {
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
     }
 
-    /// A convolution followed by an inference-mode batch norm (`y·scale + shift` per channel, as
-    /// `batchNormAffine` gives them), an optional residual `[N, Cout, Hout, Wout]` added, and an
-    /// optional ReLU, all applied as the GEMM result is laid out: one pass instead of three.
-    /// Bit-identical to running them apart. Records nothing: for inference (`noGrad`) only.
-    /// `packedWeight`, when given, is `inferenceWeight(weight, g)` made earlier (a layer keeps it
-    /// while its weight does not change).
-    package static func conv2dInference(
-        _ input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
-        scale: Tensor, shift: Tensor, residual: Tensor?, relu: Bool,
-        packedWeight: Kernels.PackedPanels? = nil
-    ) -> Tensor {
-        let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
-        let cout = weight.shape[0]
-        precondition(scale.shape == [cout] && shift.shape == [cout], "conv2dInference: one scale and shift per output channel")
-        if let residual, residual.shape != [input.shape[0], cout, g.outH, g.outW] {
-            fatalError(
-                shapeMismatchMessage(
-                    op: "conv2d + residual", [input.shape[0], cout, g.outH, g.outW], residual.shape,
-                    reason: "do not fit: the residual must have the convolution's output shape"))
-        }
-        if let packedWeight, packedWeight.rows != cout || packedWeight.depth != g.patchSize {
-            fatalError("conv2dInference: the packed weight is \(packedWeight.rows)x\(packedWeight.depth), the geometry needs \(cout)x\(g.patchSize)")
-        }
-        return convolved(
-            input, weight: packedWeight ?? inferenceWeight(weight, g), g,
-            Kernels.ChannelEpilogue(
-                scale: scale.pointer, shift: shift.pointer,
-                residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
-    }
-
-    /// `gemmWeight(weight, g)` packed for the GEMM, as `conv2dInference` takes it: a layer that
-    /// runs many batches with the same weight packs it once.
+    /// `gemmWeight(weight, g)` packed for the GEMM, as `ChannelMajorMaps.convolved` takes it:
+    /// an inference plan that runs many batches with the same weight packs it once.
     package static func inferenceWeight(_ weight: Tensor, _ g: ConvGeometry) -> Kernels.PackedPanels {
         let w = gemmWeight(weight, g)
         return Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize)

@@ -40,24 +40,29 @@ extension Tensor {
                 x.pointer, outer: outer, channels: channels, inner: inner,
                 mean: mean.pointer, variance: variance.pointer)
         }
-        let (scale, shift, invStd) = batchNormAffine(weight: weight, bias: bias, mean: mean, variance: variance, eps: eps)
-        let result = Tensor(uninitializedShape: x.shape)
-        Kernels.channelAffine(
-            x.pointer, nil, outer: outer, channels: channels, inner: inner, scale: scale.pointer,
-            bScale: nil, shift: shift.pointer, relu: relu, result.pointer)
+        let invStd = (variance.detach() + eps).mapped(RightScalarOp(op: PowOp(), scalar: Vec(repeating: -0.5)))
+        let (scale, shift) = batchNormAffine(weight: weight, bias: bias, mean: mean, invStd: invStd)
+        let result = channelAffine(x, scale: scale, shift: shift, relu: relu)
         let recorded = result.recorded(.batchNorm(mean: mean, invStd: invStd, training: training, relu: relu), x, weight, bias)
         return (recorded, mean, variance)
     }
 
     /// Batch norm as the per-channel affine map it is for given statistics: `y = x·scale + shift`
-    /// with `scale = γ/σ`, `shift = β - μ·scale`, `σ = √(variance + eps)`; also `1/σ`. All `[C]`.
-    package static func batchNormAffine(
-        weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor,
-        eps: Float
-    ) -> (scale: Tensor, shift: Tensor, invStd: Tensor) {
-        let invStd = (variance.detach() + eps).mapped(RightScalarOp(op: PowOp(), scalar: Vec(repeating: -0.5)))
+    /// with `scale = γ·invStd`, `shift = β - μ·scale` (`invStd = 1/√(variance + eps)`). All `[C]`.
+    package static func batchNormAffine(weight: Tensor, bias: Tensor, mean: Tensor, invStd: Tensor) -> (scale: Tensor, shift: Tensor) {
         let scale = weight.detach() * invStd
-        return (scale, bias.detach() - mean.detach() * scale, invStd)
+        return (scale, bias.detach() - mean.detach() * scale)
+    }
+
+    /// `x·scale + shift` per channel of axis 1 (then a ReLU): batch norm's arithmetic, recording
+    /// nothing. `x` is `[N, C, ...]`, `scale` and `shift` `[C]`.
+    package static func channelAffine(_ x: Tensor, scale: Tensor, shift: Tensor, relu: Bool) -> Tensor {
+        let (outer, channels, inner) = x.channelView
+        let result = Tensor(uninitializedShape: x.shape)
+        Kernels.channelAffine(
+            x.pointer, nil, outer: outer, channels: channels, inner: inner, scale: scale.pointer,
+            bScale: nil, shift: shift.pointer, relu: relu, result.pointer)
+        return result
     }
 
     /// The gradients of `batchNorm` for its input, weight and bias. With a fused ReLU, `reluOutput`

@@ -55,6 +55,19 @@ extension Tensor {
         return result.recorded(.avgPool(geometry: g), self)
     }
 
+    /// Max or average pooling of `[N, C, H, W]` over the windows of `g`, recording nothing (an
+    /// inference plan's pooling of NCHW tensors: the kernels the ops run).
+    package static func pooled(_ x: Tensor, _ g: PoolGeometry, max: Bool) -> Tensor {
+        precondition(x.rank == 4 && x.shape[2] == g.height && x.shape[3] == g.width, "pooled: the geometry is for another input than \(x.shape)")
+        let result = Tensor(uninitializedShape: [x.shape[0], x.shape[1], g.outH, g.outW])
+        if max {
+            Kernels.maxPool(x.pointer, planes: x.shape[0] * x.shape[1], g, result.pointer, argmax: nil)
+        } else {
+            Kernels.avgPool(x.pointer, planes: x.shape[0] * x.shape[1], g, result.pointer)
+        }
+        return result
+    }
+
     /// Max pooling (PyTorch's `F.max_pool2d`); `stride` defaults to the kernel size.
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
         maxPooled(Tensor.fixedGeometry(self, kernel: kernel, stride: stride, padding: padding, op: "max_pool2d"))

@@ -18,6 +18,14 @@ open class Callback {
     open var order: Int { 0 }
     /// The callback's name in summaries.
     open var name: String { String(describing: type(of: self)) }
+    /// Whether the callback sees the batch events of training batches (fastai's `run_train`).
+    open var runTrain: Bool { true }
+    /// Whether the callback sees the batch events of validation batches (fastai's `run_valid`).
+    open var runValid: Bool { true }
+    /// Whether the callback takes part in `getPreds` (its validation events over the items to
+    /// predict): true for callbacks that act on predictions, false for those that only record
+    /// or report training (the `Recorder`, the progress output).
+    open var runPredict: Bool { true }
 
     open func beforeFit(_ learn: Learner) throws {}
     open func beforeEpoch(_ learn: Learner) throws {}

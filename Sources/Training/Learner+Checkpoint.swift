@@ -67,15 +67,14 @@ extension Learner {
         var problems = model.stateMismatches(modelState)
         if !optState.isEmpty {
             do {
-                try optimizerFactory.make(model.parameters, 1e-3).loadStateDict(optState)
+                try optimizerFactory.make(parameterGroups, 1e-3).loadStateDict(optState)
             } catch let mismatch as StateMismatch {
                 problems += mismatch.problems
             }
         }
         guard problems.isEmpty else { throw StateMismatch(problems) }
         if !optState.isEmpty {
-            if opt == nil { makeOptimizer(lr: 1e-3) }
-            try opt!.loadStateDict(optState)
+            try optimizer().loadStateDict(optState)
         }
         try model.loadStateDict(modelState)
     }
@@ -122,10 +121,7 @@ extension Learner {
         if let vocab = dls.vocab, let json = try? JSONSerialization.data(withJSONObject: vocab) {
             metadata["vocab"] = String(decoding: json, as: UTF8.self)
         }
-        if let (arch, channels) = architecture {
-            metadata["arch"] = arch.name
-            metadata["in_channels"] = String(channels)
-        }
+        for (key, value) in exportMetadata where metadata[key] == nil { metadata[key] = value }
         try SafeTensors.write(model.stateDict(), metadata: metadata, to: target)
         return target
     }
@@ -155,44 +151,40 @@ func predictOne(_ model: Module, vocab: [String]?, _ item: Tensor) -> (label: St
     return (vocab.map { index < $0.count ? $0[index] : "\(index)" } ?? "\(index)", index, probabilities)
 }
 
-/// Loads a file written by `Learner.export` (fastai's `load_learner`). A `visionLearner` export
-/// rebuilds its own model; for any other model, pass one of the same shape as `model`.
-public func loadLearner(_ file: URL, model: Module? = nil) throws -> InferenceLearner {
-    let (tensors, metadata) = try SafeTensors.read(file)
-    let vocab = metadata["vocab"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String] }
-    let target: Module
-    if let model {
-        target = model
-    } else if let name = metadata["arch"] {
-        target = try exportedModel(file, arch: name, channels: metadata["in_channels"], vocab: vocab, tensors: tensors)
-    } else {
-        throw LearnerError("\(file.path) is not a visionLearner export: pass the model to load the weights into (loadLearner(file, model:))")
+/// What an export file holds: its weights, its metadata (`Learner.exportMetadata` and more) and
+/// its vocab, for the application that rebuilds its model.
+public struct ExportContents {
+    /// The file it was read from.
+    public let file: URL
+    /// The model's weights and buffers by PyTorch-style name.
+    public let tensors: [String: Tensor]
+    /// The export's metadata (`format`, `vocab`, and the learner's `exportMetadata`).
+    public let metadata: [String: String]
+    /// The class names, when the export lists them.
+    public let vocab: [String]?
+
+    /// Reads an export; throws naming the file when it is not a readable safetensors export.
+    public init(_ file: URL) throws {
+        (tensors, metadata) = try SafeTensors.read(file)
+        self.file = file
+        vocab = metadata["vocab"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String] }
     }
-    try target.loadStateDict(tensors)
-    return InferenceLearner(model: target, vocab: vocab)
 }
 
-/// The model a `visionLearner` export describes, checked against the tensors it holds before
-/// anything is built (so its metadata cannot ask for an absurd model): the stem's weight
-/// `[64, in_channels, 7, 7]` and the head's last weight `[classes, 512]` must be in the file.
-func exportedModel(_ file: URL, arch name: String, channels: String?, vocab: [String]?, tensors: [String: Tensor]) throws -> Module {
-    guard let arch = Architecture(name: name) else {
-        throw LearnerError("\(file.path): unknown architecture '\(name)' in the export (known: \(Architecture.allCases.map(\.name).joined(separator: ", ")))")
-    }
-    guard let text = channels, let inChannels = Int(text), inChannels > 0 else {
-        throw LearnerError("\(file.path): the export's in_channels is \(channels.map { "'\($0)'" } ?? "missing"); it must be a positive whole number")
-    }
-    guard let vocab, !vocab.isEmpty else {
-        throw LearnerError("\(file.path): the export has \(vocab == nil ? "no readable vocab" : "an empty vocab"); a visionLearner export lists its classes")
-    }
-    let shapes = Set(tensors.values.map(\.shape))
-    guard shapes.contains([64, inChannels, 7, 7]) else {
-        throw LearnerError("\(file.path): the export says in_channels \(inChannels), but holds no stem weight of shape [64, \(inChannels), 7, 7]")
-    }
-    guard shapes.contains([vocab.count, 512]) else {
-        throw LearnerError("\(file.path): the export's vocab has \(vocab.count) classes, but it holds no head weight of shape [\(vocab.count), 512]")
-    }
-    return arch.model(inChannels: inChannels, classes: vocab.count)
+/// Loads a file written by `Learner.export` into `model`, a model of the same shape as the one
+/// exported (fastai's `load_learner` for a model FastSwift cannot rebuild by itself); throws
+/// listing every missing, unexpected or mis-shaped tensor.
+public func loadLearner(_ file: URL, model: Module) throws -> InferenceLearner {
+    try loadLearner(file) { _ in model }
+}
+
+/// Loads a file written by `Learner.export`, with the model `rebuild` makes from its contents
+/// (an application's: `import FastSwift`'s `loadLearner(_:)` rebuilds every application's).
+public func loadLearner(_ file: URL, rebuild: (ExportContents) throws -> Module) throws -> InferenceLearner {
+    let contents = try ExportContents(file)
+    let target = try rebuild(contents)
+    try target.loadStateDict(contents.tensors)
+    return InferenceLearner(model: target, vocab: contents.vocab)
 }
 
 /// Where a fit stood when a checkpoint was saved at the end of an epoch, stored as JSON in the

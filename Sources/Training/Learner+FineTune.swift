@@ -22,23 +22,13 @@ extension Learner {
     }
 
     /// Freezes the parameter groups before group `n` (counting from the end when negative) and
-    /// unfreezes the rest (fastai's `freeze_to`): frozen parameters get no gradient and are not
-    /// updated, except batch norms' weights and biases, which keep training (fastai's `train_bn`).
+    /// unfreezes the rest, through the optimizer's groups (fastai's `freeze_to`, which makes the
+    /// optimizer if no fit has yet and clears its state): frozen parameters get no gradient and
+    /// are not updated, except batch norms' weights and biases, which keep training (`trainBN`).
     public func freezeTo(_ n: Int) {
-        let modules = splitter(model)
-        let count = max(modules.count, 1)
-        let first = n < 0 ? max(count + n, 0) : min(n, count)
-        var batchNorm = Set<ObjectIdentifier>()
-        for module in model.allModules where module is BatchNorm {
-            for p in module.parameters { if let id = p.parameterIdentity { batchNorm.insert(id) } }
-        }
-        for (g, group) in parameterGroups.enumerated() {
-            for var p in group {
-                let trainable = g >= first || p.parameterIdentity.map(batchNorm.contains) == true
-                if !trainable { p.zeroGrad() }
-                p.requiresGrad = trainable
-            }
-        }
+        let opt = optimizer()
+        opt.freezeTo(n)
+        opt.clearState()
     }
 
     /// Freezes every group but the last (the head): fastai's `freeze`.
@@ -61,34 +51,15 @@ extension Learner {
         Array(repeating: hi / 10, count: max(parameterGroups.count - 1, 0)) + [hi]
     }
 
-    /// `fitOneCycle` with a learning rate per parameter group (`lrs.last` is the head's, which
-    /// the recorder and schedules report); `learningRates(_:)` makes them from a range.
-    public func fitOneCycle(
-        epochs: Int, lrs: [Float], div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil
-    ) throws {
-        guard let top = lrs.last, top > 0, lrs.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw LearnerError("fitOneCycle: learning rates must be positive, got \(lrs)")
-        }
-        let groups = parameterGroups.count
-        guard lrs.count == groups || lrs.count == 1 else {
-            throw LearnerError("fitOneCycle: \(lrs.count) learning rates for \(groups) parameter groups")
-        }
-        groupLRScales = lrs.count == 1 ? [] : lrs.map { $0 / top }
-        applyGroupLRScales()
-        defer { groupLRScales = []; applyGroupLRScales() }
-        try fitOneCycle(epochs: epochs, lrMax: top, div: div, divFinal: divFinal, pctStart: pctStart, moms: moms, cbs: cbs, resume: resume)
-    }
-
     /// `fitOneCycle` with discriminative learning rates: `lrMax: 1e-5...1e-3` (fastai's
     /// `slice(1e-5, 1e-3)`) spreads them over the parameter groups.
     public func fitOneCycle(
         epochs: Int, lrMax: ClosedRange<Float>, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil
+        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil
     ) throws {
         try fitOneCycle(
             epochs: epochs, lrs: learningRates(lrMax), div: div, divFinal: divFinal, pctStart: pctStart, moms: moms,
-            cbs: cbs, resume: resume)
+            cbs: cbs, resume: resume, wd: wd)
     }
 
     /// fastai's `fine_tune`: `freezeEpochs` one-cycle epochs with only the head (and batch
@@ -104,14 +75,5 @@ extension Learner {
         let half = baseLr / 2
         unfreeze()
         try fitOneCycle(epochs: epochs, lrs: learningRates(half / lrMult...half), div: div, pctStart: pctStart, cbs: cbs)
-    }
-
-    /// Gives the optimizer each parameter's multiple of the head's learning rate.
-    func applyGroupLRScales() {
-        guard let opt else { return }
-        guard !groupLRScales.isEmpty else { opt.lrMultipliers = []; return }
-        opt.lrMultipliers = parameterGroups.enumerated().flatMap { g, group in
-            Array(repeating: g < groupLRScales.count ? groupLRScales[g] : 1, count: group.count)
-        }
     }
 }

@@ -62,7 +62,7 @@ extension Learner {
 public final class LRFinder: Callback {
     public let startLR: Float, endLR: Float, iterations: Int
     private var best = Float.infinity
-    private var savedModel: [String: Tensor] = [:], savedOptimizer: [String: Tensor]?, savedLR: Float = 0
+    private var savedModel: [String: Tensor] = [:], savedOptimizer: [String: Tensor]?, savedLRs: [Float] = []
 
     public init(startLR: Float = 1e-7, endLR: Float = 10, iterations: Int = 100) {
         self.startLR = startLR
@@ -77,7 +77,7 @@ public final class LRFinder: Callback {
         best = .infinity
         savedModel = learn.model.stateDict()
         savedOptimizer = learn.opt?.stateDict()
-        savedLR = learn.opt?.lr ?? startLR
+        savedLRs = learn.opt?.values(\.lr) ?? []
     }
 
     public override func beforeBatch(_ learn: Learner) throws {
@@ -97,7 +97,7 @@ public final class LRFinder: Callback {
         try learn.model.loadStateDict(savedModel)
         if let opt = learn.opt {
             if let savedOptimizer { try opt.loadStateDict(savedOptimizer) }
-            opt.lr = savedLR
+            if !savedLRs.isEmpty { opt.set(\.lr, savedLRs) }
         }
         learn.model.zeroGradients()
     }

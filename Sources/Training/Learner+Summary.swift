@@ -11,11 +11,17 @@ extension Learner {
         let (x, _) = dls.train.oneBatch()
         var rows: [(String, [Int], Int, Bool)] = []
         model.eval()
-        _ = Module.observingForward({ module, output in
-            let params = module.ownParameters.reduce(0) { $0 + $1.tensor.count }
-            let trains = module.ownParameters.contains { $0.tensor.requiresGrad }
-            rows.append((String(describing: type(of: module)), output.shape, params, trains))
-        }) { noGrad { model(x) } }
+        // A forward hook on every leaf layer sees its output (and keeps the model from running
+        // fused: each layer runs on its own).
+        let handles = model.allModules.filter(\.children.isEmpty).map { leaf in
+            leaf.registerForwardHook { module, _, output in
+                let params = module.ownParameters.reduce(0) { $0 + $1.tensor.count }
+                let trains = module.ownParameters.contains { $0.tensor.requiresGrad }
+                rows.append((String(describing: type(of: module)), output.shape, params, trains))
+            }
+        }
+        _ = noGrad { model(x) }
+        handles.forEach { $0.remove() }
         model.train()
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
         var lines = [

@@ -5,20 +5,22 @@ import Layers
 import Optimizers
 import Tensors
 
-/// Makes the optimizer for a model's parameters and a learning rate (fastai's `opt_func`):
-/// `.adam` (the default, with fastai's hyper-parameters), `.sgd`, or your own:
+/// Makes the optimizer for the model's parameter groups and a learning rate (fastai's
+/// `opt_func`): `.adam` (the default, with fastai's hyper-parameters), `.sgd`, or your own:
 /// `OptimizerFactory { BasicOptim($0, lr: $1) }`.
 public struct OptimizerFactory {
-    public let make: ([Tensor], Float) -> Optimizer
-    public init(_ make: @escaping ([Tensor], Float) -> Optimizer) { self.make = make }
+    /// The optimizer for parameter groups (the Learner's `splitter`'s) and a learning rate.
+    public let make: ([[Tensor]], Float) -> Optimizer
+    /// A factory from a function of the parameter groups and the learning rate.
+    public init(_ make: @escaping ([[Tensor]], Float) -> Optimizer) { self.make = make }
 
-    /// fastai's Adam: β (0.9, 0.99), eps 1e-5, decoupled weight decay 0.01.
+    /// fastai's Adam: β (0.9, 0.99), eps 1e-5, true weight decay 0.01.
     public static var adam: OptimizerFactory { OptimizerFactory { Adam($0, lr: $1) } }
-    /// Plain SGD (momentum 0: one-cycle's momentum schedule then has nothing to act on).
+    /// Plain SGD (momentum 0, until a schedule such as one-cycle's sets it).
     public static var sgd: OptimizerFactory { OptimizerFactory { SGD($0, lr: $1) } }
-    /// SGD with momentum (scheduled by one-cycle).
+    /// fastai's SGD with momentum (scheduled by one-cycle) and true weight decay.
     public static func sgd(momentum: Float, weightDecay: Float = 0) -> OptimizerFactory {
-        OptimizerFactory { SGD($0, lr: $1, momentum: momentum, weightDecay: weightDecay) }
+        OptimizerFactory { SGD($0, lr: $1, momentum: momentum, weightDecay: weightDecay, decoupledWeightDecay: true) }
     }
 }
 
@@ -36,8 +38,9 @@ public struct LearnerError: Error, CustomStringConvertible {
 public final class Learner {
     public let dls: DataLoaders<(Tensor, Tensor)>
     public let model: Module
-    /// The loss function (fastai's `loss_func`).
-    public let lossFunction: LossFunction
+    /// The loss function (fastai's `loss_func`); a callback may swap in its own for a fit, as
+    /// `MixUp` does.
+    public var lossFunction: LossFunction
     public let optimizerFactory: OptimizerFactory
     public let metrics: [Metric]
     /// The callbacks, in the order they run (by `order`, then as given).
@@ -49,8 +52,9 @@ public final class Learner {
 
     /// The folder `save` and `export` write under (fastai's `learn.path`); the current folder by default.
     public var path = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-    /// The architecture and input channels when made by `visionLearner` (for `export`).
-    public internal(set) var architecture: (Architecture, Int)?
+    /// What `export` writes beside the weights and the vocab so that `loadLearner` can rebuild
+    /// the model (`visionLearner` records its architecture and input channels here).
+    public var exportMetadata: [String: String] = [:]
     /// Splits the model into parameter groups, first to last (fastai's `splitter`): the unit
     /// of freezing and of discriminative learning rates. By default one group, the whole model;
     /// `visionLearner` splits a ResNet into its early body, its late body and the head.
@@ -58,8 +62,15 @@ public final class Learner {
     /// This process's rank in a distributed fit (0 otherwise): only rank 0 prints and writes
     /// checkpoints and exports.
     public internal(set) var processRank = 0
-    /// Each group's learning rate as a multiple of the last group's, set by the fit methods.
-    var groupLRScales: [Float] = []
+    /// The weight decay the optimizer starts with (nil: the optimizer's own default, as
+    /// fastai's `wd=None`); `fit(..., wd:)` changes it for a fit.
+    public let wd: Float?
+    /// Whether batch norms' parameters and every bias get weight decay (fastai's `wd_bn_bias`).
+    /// True by default here, where fastai's default is false: FastSwift's training results, and
+    /// its tables, were made with it.
+    public let wdBNBias: Bool
+    /// Whether batch norms keep training in frozen groups (fastai's `train_bn`).
+    public let trainBN: Bool
 
     // State that callbacks read and may change.
     /// Input shapes (and modes) the model has been checked against.
@@ -94,27 +105,48 @@ public final class Learner {
     ///     (fastai's Adam by default).
     ///   - metrics: computed over the validation set every epoch, shown in the table.
     ///   - cbs: callbacks for every fit (a `Recorder` and the progress table are always added).
+    ///   - wd: the weight decay to start with (nil: the optimizer's default, Adam's 0.01).
+    ///   - wdBNBias: whether batch norms' parameters and biases get weight decay (fastai's
+    ///     `wd_bn_bias`; true by default here, see `wdBNBias`).
+    ///   - trainBN: whether batch norms keep training in frozen groups (fastai's `train_bn`).
     public init(
         dls: DataLoaders<(Tensor, Tensor)>, model: Module, loss: @escaping LossFunction,
-        opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []
+        opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = [],
+        wd: Float? = nil, wdBNBias: Bool = true, trainBN: Bool = true
     ) {
         self.dls = dls
         self.model = model
         lossFunction = loss
         optimizerFactory = opt
         self.metrics = metrics
+        self.wd = wd
+        self.wdBNBias = wdBNBias
+        self.trainBN = trainBN
         recorder = Recorder()
         progress = ProgressCallback()
         callbacks = []
         add(cbs + [recorder, progress])
     }
 
-    /// Makes the optimizer for the model's parameters, group by group.
-    func makeOptimizer(lr: Float) {
-        let groups = parameterGroups
-        opt = optimizerFactory.make(groups.flatMap { $0 }, lr)
-        applyGroupLRScales()
+    /// Makes the optimizer for the model's parameter groups (fastai's `create_opt`): batch
+    /// norms' parameters always trained (`trainBN`), batch norms' and biases without weight
+    /// decay unless `wdBNBias`, and `wd` when given.
+    @discardableResult
+    func makeOptimizer(lr: Float) -> Optimizer {
+        let opt = optimizerFactory.make(parameterGroups, lr)
+        let normParameters = Set(model.allModules.filter { $0 is BatchNorm }.flatMap(\.parameters).compactMap(\.parameterIdentity))
+        if trainBN { opt.alwaysTrained = normParameters }
+        if !wdBNBias {
+            let biases = model.allModules.flatMap { $0.ownParameters.filter { $0.name == "bias" }.map(\.tensor) }
+            opt.withoutWeightDecay = normParameters.union(biases.compactMap(\.parameterIdentity))
+        }
+        if let wd { opt.set(\.weightDecay, wd) }
+        self.opt = opt
+        return opt
     }
+
+    /// The optimizer, made (at learning rate 1e-3, fastai's default) if no fit has made it yet.
+    func optimizer() -> Optimizer { opt ?? makeOptimizer(lr: 1e-3) }
 
     /// Adds callbacks, keeping them sorted by `order`.
     public func add(_ cbs: [Callback]) {
@@ -140,14 +172,24 @@ public final class Learner {
     ///     `SaveModel(everyEpoch: true)`): the run continues after that epoch with the model,
     ///     optimizer, schedule position and random generators it had, and ends with the weights
     ///     the uninterrupted run would have (same seed and thread count).
-    public func fit(epochs: Int, lr: Float, cbs: [Callback] = [], resume: URL? = nil) throws {
+    ///   - wd: the weight decay from this fit on (fastai's `fit(wd=)`); nil keeps the optimizer's.
+    public func fit(epochs: Int, lr: Float, cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil) throws {
+        try fit(epochs: epochs, lrs: [lr], cbs: cbs, resume: resume, wd: wd)
+    }
+
+    /// `fit` with a learning rate per parameter group (one rate: every group's).
+    func fit(epochs: Int, lrs: [Float], cbs: [Callback], resume: URL?, wd: Float?) throws {
         let saved = callbacks
         add(cbs)
         defer { callbacks = saved }
         guard epochs >= 0 else { throw LearnerError("fit(epochs: \(epochs)): the number of epochs cannot be negative") }
         try checkTrainingBatches()
-        if opt == nil { makeOptimizer(lr: lr) }
-        opt!.lr = lr
+        let opt = self.opt ?? makeOptimizer(lr: lrs[lrs.count - 1])
+        guard lrs.count == 1 || lrs.count == opt.groups.count else {
+            throw LearnerError("fit: \(lrs.count) learning rates for \(opt.groups.count) parameter groups")
+        }
+        opt.set(\.lr, lrs)
+        if let wd { opt.set(\.weightDecay, wd) }
         try checkOneBatch()
         self.epochs = epochs
         iteration = 0
@@ -178,35 +220,25 @@ public final class Learner {
     /// Predictions (the model's outputs) and targets for the whole validation set, through the
     /// validation events as `getPreds(training:withDecoded:withLoss:withInput:)`.
     public func getPreds() throws -> (predictions: Tensor, targets: Tensor) {
-        let gathered = try gatherPredictions(training: false, withInput: false)
+        let gathered = try gatherPredictions(over: dls.valid, withInput: false)
         return (gathered.outputs, gathered.targets)
     }
 
-    /// fastai's `get_preds` loop: the validation phase's events (`beforeValidate`, each batch's
-    /// `beforeBatch`, `afterPred`, `afterLoss`, `afterBatch`, then `afterValidate`) over every
-    /// item of the training or validation set once, in order, in eval mode without gradients,
-    /// while a gathering callback keeps each batch's outputs, targets and (`withInput`) inputs.
-    /// So callbacks that act on predictions take part; those that only record or report (the
-    /// `Recorder`, the progress output) sit it out, so `recorder` and the table stay as they were.
+    /// fastai's `get_preds` loop: the validation loop (`beforeValidate`, each batch's
+    /// `beforeBatch`, `afterPred`, `afterLoss`, `afterBatch`, then `afterValidate`) over a copy
+    /// of the training or validation loader that neither shuffles nor drops its last batch, in
+    /// eval mode without gradients, while a gathering callback keeps each batch's outputs,
+    /// targets and (`withInput`) inputs. Callbacks whose `runPredict` is false (the `Recorder`,
+    /// the progress output) sit it out, so `recorder` and the table stay as they were.
     /// Throws what the loop throws (a batch the model cannot take, a callback's error).
-    func gatherPredictions(training useTraining: Bool, withInput: Bool) throws -> (outputs: Tensor, targets: Tensor, inputs: Tensor?) {
-        let loader = useTraining ? dls.train : dls.valid
+    func gatherPredictions(over items: DataLoader<(Tensor, Tensor)>, withInput: Bool) throws -> (outputs: Tensor, targets: Tensor, inputs: Tensor?) {
+        let loader = try items.copy(shuffle: false, dropLast: false)
         let gather = GatherPredictions(withInput: withInput)
         let saved = callbacks
-        callbacks = callbacks.filter { !($0 is Recorder || $0 is ProgressCallback) }
         add([gather])
-        defer { callbacks = saved }
-        training = false
-        model.eval()
-        defer { model.train() }
-        try noGrad {
-            try withEvents(.validate) {
-                let count = loader.itemCount, size = max(loader.batchSize, 1)
-                for (i, start) in stride(from: 0, to: count, by: size).enumerated() {
-                    try oneBatch(loader.batch(Array(start..<min(start + size, count))), index: i)
-                }
-            }
-        }
+        predicting = true
+        defer { callbacks = saved; predicting = false }
+        try validationLoop(over: loader)
         func joined(_ parts: [Tensor]) -> Tensor { parts.isEmpty ? Tensor.zeros([0]) : Tensor.cat(parts) }
         return (joined(gather.outputs), joined(gather.targets), withInput && !gather.inputs.isEmpty ? joined(gather.inputs) : nil)
     }
@@ -233,12 +265,18 @@ public final class Learner {
     }
 
     private func validateEpoch() throws {
+        try validationLoop(over: dls.valid)
+    }
+
+    /// The validation loop over `loader`'s batches, in eval mode without gradients: validation,
+    /// and `getPreds`.
+    private func validationLoop(over loader: DataLoader<(Tensor, Tensor)>) throws {
         training = false
         model.eval()
         defer { model.train() }
         try noGrad {
             try withEvents(.validate) {
-                for (i, batch) in dls.valid.enumerated() { try oneBatch(batch, index: i) }
+                for (i, batch) in loader.enumerated() { try oneBatch(batch, index: i) }
             }
         }
     }
@@ -246,38 +284,47 @@ public final class Learner {
     private func oneBatch(_ batch: (Tensor, Tensor), index: Int) throws {
         (xb, yb) = batch
         try withEvents(.batch) {
-            let set = training ? "training" : "validation"
+            let set = predicting ? "prediction" : training ? "training" : "validation"
             try checkInput(xb.shape, batch: "\(set) batch \(index)")
             pred = model(xb)
-            try checkTargets(pred, yb, batch: "\(set) batch \(index)")
-            try each { try $0.afterPred(self) }
+            try checkClassTargets(pred, yb, batch: "\(set) batch \(index)")
+            try each(.batch) { try $0.afterPred(self) }
             loss = lossFunction(pred, yb)
-            try each { try $0.afterLoss(self) }
-            guard training else { return }
+            try each(.batch) { try $0.afterLoss(self) }
+            guard training, let opt else { return }
             try withEvents(.backward) {
                 loss.backward()
             }
             try withEvents(.step) {
-                opt!.step()
+                opt.step()
             }
-            opt!.zeroGrad()
+            opt.zeroGrad()
         }
     }
 
-    private func each(_ event: (Callback) throws -> Void) throws {
-        for cb in callbacks { try event(cb) }
+    /// True while `getPreds` runs its loop.
+    public private(set) var predicting = false
+
+    /// Calls `event` on the callbacks that run in `phase` as the loop stands: in `getPreds`
+    /// those with `runPredict`; for a batch's events, those with `runTrain` or `runValid`.
+    private func each(_ phase: Phase, _ event: (Callback) throws -> Void) throws {
+        for cb in callbacks {
+            if predicting && !cb.runPredict { continue }
+            if phase.isInnerLoop && !(training ? cb.runTrain : cb.runValid) { continue }
+            try event(cb)
+        }
     }
 
     /// fastai's `_with_events`: the phase's before event, the body, and on the phase's own
     /// cancellation its cancel event; then the after event either way.
     private func withEvents(_ phase: Phase, _ body: () throws -> Void) throws {
         do {
-            try each { try phase.before($0, self) }
+            try each(phase) { try phase.before($0, self) }
             try body()
         } catch  where phase.isCancellation(error) {
-            try each { try phase.cancelled($0, self) }
+            try each(phase) { try phase.cancelled($0, self) }
         }
-        try each { try phase.after($0, self) }
+        try each(phase) { try phase.after($0, self) }
     }
 
     /// Throws unless the training loader yields at least one batch (a loader that drops its last
@@ -308,10 +355,12 @@ public final class Learner {
 
     /// Throws, naming the batch and the value, when the model outputs class scores `[n, C]` for
     /// targets `[n]` and a target is not a class index in `0..<C` (which would stop the loss).
-    private func checkTargets(_ output: Tensor, _ targets: Tensor, batch: String) throws {
-        guard output.rank == 2, targets.rank == 1, output.shape[1] > 1, output.shape[0] == targets.shape[0] else { return }
+    /// Reads the targets in place: no copy per batch. Every caller checks targets here.
+    private func checkClassTargets(_ output: Tensor, _ targets: Tensor, batch: String) throws {
+        guard output.rank == 2, targets.rank == 1, output.shape[1] > 1, output.shape[0] <= targets.shape[0] else { return }
         let classes = output.shape[1]
-        if let bad = targets.scalars.first(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+        let bad = targets.withUnsafeBufferPointer { values in values.first { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) } }
+        if let bad {
             throw LearnerError(
                 "\(batch): a target is \(bad), but the model outputs \(classes) class scores (targets must be 0...\(classes - 1)); "
                     + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
@@ -336,13 +385,8 @@ public final class Learner {
             throw LearnerError("the model's output \(output.shape) does not have one row per target (targets \(yShape))")
         }
         if output.rank == 2, y.rank == 1, output.shape[1] > 1 {
-            // Class scores: every target must be a class index the output can score.
-            let classes = output.shape[1]
-            if let bad = y.scalars.first(where: { $0 < 0 || $0 >= Float(classes) || $0 != $0.rounded() }) {
-                throw LearnerError(
-                    "the model outputs \(classes) class scores \(output.shape) but a target is \(bad); "
-                        + "the last layer must have as many outputs as the vocab (\(dls.vocab?.count ?? 0))")
-            }
+            // Class scores: every target of the batch must be a class index the output can score.
+            try checkClassTargets(output, y, batch: "the first validation batch")
         } else if output.count != targets.count {
             throw LearnerError("the model's output \(output.shape) and the targets \(yShape) do not fit the loss: they differ in size")
         }
@@ -389,6 +433,14 @@ enum Phase {
         case .batch: try cb.afterCancelBatch(learn)
         case .backward: try cb.afterCancelBackward(learn)
         case .step: try cb.afterCancelStep(learn)
+        }
+    }
+
+    /// True for the phases inside a batch, whose events go to callbacks by `runTrain`/`runValid`.
+    var isInnerLoop: Bool {
+        switch self {
+        case .batch, .backward, .step: return true
+        case .fit, .epoch, .train, .validate: return false
         }
     }
 

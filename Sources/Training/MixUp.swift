@@ -5,13 +5,16 @@ import Tensors
 
 /// fastai's `MixUp` for classification: each training batch is replaced by a blend of itself and
 /// a shuffled copy, `λ·x + (1-λ)·x[shuffled]` with one `λ` per item from `Beta(alpha, alpha)`
-/// (the larger of `λ` and `1-λ`), and the loss is the cross-entropy against the same blend of
-/// the two one-hot targets (what fastai's `lerp` of the two losses is for cross-entropy).
-/// Validation is untouched. Random choices come from a generator seeded from the global one.
+/// (the larger of `λ` and `1-λ`), and for the training part of the fit MixUp swaps in its own
+/// loss, as fastai's does: the cross-entropy against the same blend of the two one-hot targets
+/// (what fastai's `lerp` of the two losses is for cross-entropy). Validation is untouched.
+/// Random choices come from a generator seeded from the global one.
 public final class MixUp: Callback {
     public let alpha: Double
     private let random: RandomGenerator
     private var mixedTargets: Tensor?
+    /// The Learner's loss while MixUp's is swapped in.
+    private var savedLoss: LossFunction?
 
     public init(alpha: Double = 0.4) {
         self.alpha = alpha
@@ -42,9 +45,25 @@ public final class MixUp: Callback {
         mixedTargets = oneHot(y) * l + oneHot(y[shuffle]) * (1 - l)
     }
 
-    public override func afterLoss(_ learn: Learner) throws {
-        guard learn.training, let targets = mixedTargets else { return }
-        learn.loss = -(learn.pred.logSoftmax(dim: -1) * targets).sum(dim: -1).mean()
+    public override func beforeTrain(_ learn: Learner) throws {
+        let original = learn.lossFunction
+        savedLoss = original
+        // Outside training (validation, or after a fit that stopped on an error) the Learner's
+        // own loss, as fastai's `lf`.
+        learn.lossFunction = { [weak self, weak learn] pred, targets in
+            guard learn?.training == true, let mixed = self?.mixedTargets else { return original(pred, targets) }
+            return -(pred.logSoftmax(dim: -1) * mixed).sum(dim: -1).mean()
+        }
+    }
+
+    public override func afterTrain(_ learn: Learner) throws { restoreLoss(learn) }
+    public override func afterCancelTrain(_ learn: Learner) throws { restoreLoss(learn) }
+    public override func afterFit(_ learn: Learner) throws { restoreLoss(learn) }
+
+    private func restoreLoss(_ learn: Learner) {
+        if let savedLoss { learn.lossFunction = savedLoss }
+        savedLoss = nil
+        mixedTargets = nil
     }
 
     /// The number of classes: the vocab's size.

@@ -6,6 +6,8 @@ import Tensors
 /// batches. When output is not a terminal (CI logs) only the table is printed.
 public final class ProgressCallback: Callback {
     public override var order: Int { 60 }
+    /// It records (or reports) training and validation, not `getPreds`.
+    public override var runPredict: Bool { false }
     /// Set to false to print nothing.
     public var show = true
     /// The lines printed so far (the table), for tests and logs.

@@ -7,6 +7,8 @@ import Tensors
 /// the epoch's end), the validation loss and the metrics.
 public final class Recorder: Callback {
     public override var order: Int { 50 }
+    /// It records (or reports) training and validation, not `getPreds`.
+    public override var runPredict: Bool { false }
     /// The smoothing factor of `smoothLosses`.
     public var beta = 0.98
 
@@ -53,7 +55,7 @@ public final class Recorder: Callback {
             average = beta * average + (1 - beta) * Double(value)
             smoothLosses.append(Float(average / (1 - Foundation.pow(beta, Double(count)))))
             lrs.append(learn.opt?.lr ?? 0)
-            moms.append(learn.opt?.momentum ?? 0)
+            moms.append(learn.opt?.groups.last?.hypers.momentum ?? 0)
             trainTotal += Double(value) * Double(n)
             trainCount += n
         } else {

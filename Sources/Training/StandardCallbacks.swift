@@ -143,10 +143,11 @@ public final class ReduceLROnPlateau: TrackerCallback {
     public override func afterEpoch(_ learn: Learner) throws {
         let waited = try stalled(learn)
         guard waited >= patience, let opt = learn.opt, factor > 0 else { return }
-        let reduced = max(opt.lr / factor, minLR)
-        if reduced < opt.lr {
-            print("ReduceLROnPlateau: no improvement in \(monitor) for \(waited) epochs; learning rate \(opt.lr) → \(reduced)")
-            opt.lr = reduced
+        // Every group's rate, as fastai's: divided by `factor`, not below `minLR`.
+        let old = opt.values(\.lr), reduced = old.map { max($0 / factor, minLR) }
+        if reduced != old {
+            print("ReduceLROnPlateau: no improvement in \(monitor) for \(waited) epochs; learning rate \(opt.lr) → \(reduced[reduced.count - 1])")
+            opt.set(\.lr, reduced)
         }
         resetStall()
     }

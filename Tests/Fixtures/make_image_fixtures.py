@@ -1,4 +1,4 @@
-"""Makes the JPEG fixtures of Tests/DataBlocksTests/ImageFixtures (run once; the files are committed).
+"""Makes the JPEG fixtures of Tests/CodecsTests/ImageFixtures (run once; the files are committed).
 
 Each `<name>.jpg` is encoded by PIL or by libjpeg-turbo's `cjpeg` (Debian's libjpeg-turbo-progs)
 from a synthetic photo-like picture (smooth gradients, edges, texture, odd sizes so MCUs are
@@ -12,7 +12,7 @@ import io, os, subprocess, sys
 import numpy as np
 from PIL import Image, ImageOps
 
-out = os.path.join(os.path.dirname(__file__), "..", "DataBlocksTests", "ImageFixtures")
+out = os.path.join(os.path.dirname(__file__), "..", "CodecsTests", "ImageFixtures")
 os.makedirs(out, exist_ok=True)
 
 

@@ -1,7 +1,7 @@
 """Makes FastSwift's bundled MNIST sample from the full archive (fastai's mnist_png layout).
 
 Keeps the first TRAIN_PER_CLASS training and TEST_PER_CLASS testing digits of each class (files
-in numeric order), unchanged, in Sources/DataBlocks/Resources/mnist_sample/{training,testing}/<digit>/.
+in numeric order), unchanged, in Sources/Vision/Resources/mnist_sample/{training,testing}/<digit>/.
 MNIST: Yann LeCun, Corinna Cortes and Christopher J.C. Burges, CC BY-SA 3.0.
 
     python3 Tests/Fixtures/make_mnist_sample.py ../shared/datasets/mnist_png.tgz
@@ -11,7 +11,7 @@ import sys
 import tarfile
 
 TRAIN_PER_CLASS, TEST_PER_CLASS = 300, 100
-root = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "DataBlocks", "Resources", "mnist_sample")
+root = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "Vision", "Resources", "mnist_sample")
 
 with tarfile.open(sys.argv[1]) as tar:
     members = [m for m in tar.getmembers() if m.isfile() and m.name.endswith(".png")]

@@ -1,4 +1,4 @@
-"""Makes FastSwift's bundled photo sample, Sources/DataBlocks/Resources/photos_sample (run once;
+"""Makes FastSwift's bundled photo sample, Sources/Vision/Resources/photos_sample (run once;
 the files are committed).
 
 Four classes cut from public-domain / CC0 photographs that scikit-image ships
@@ -16,7 +16,7 @@ import os, random, shutil
 from PIL import Image, ImageOps
 from skimage import data
 
-out = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "DataBlocks", "Resources", "photos_sample")
+out = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "Vision", "Resources", "photos_sample")
 shutil.rmtree(out, ignore_errors=True)
 os.makedirs(out)
 rng = random.Random(2026)

@@ -1,4 +1,4 @@
-"""Reference outputs of torchvision's ResNet-18, -34 and -50 for Tests/TrainingTests/Fixtures/
+"""Reference outputs of torchvision's ResNet-18, -34 and -50 for Tests/VisionTests/Fixtures/
 torchvision_resnets.json (run once; the JSON is committed).
 
 Each model's state dict is filled by a deterministic generator that the Swift test reproduces
@@ -69,6 +69,6 @@ for arch in ["resnet18", "resnet34", "resnet50"]:
         "features_every_4th": [float(f"{v:.7g}") for v in body.flatten()[::4].tolist()],
     }
     print(arch, "logits", logits.shape, "range", float(logits.abs().max()), "features", tuple(body.shape))
-path = os.path.join(os.path.dirname(__file__), "..", "TrainingTests", "Fixtures", "torchvision_resnets.json")
+path = os.path.join(os.path.dirname(__file__), "..", "VisionTests", "Fixtures", "torchvision_resnets.json")
 json.dump(reference, open(path, "w"))
 print("written", os.path.abspath(path), os.path.getsize(path), "bytes")

@@ -5,8 +5,8 @@ import XCTest
 import Optimizers
 @testable import Tensors
 
-/// Convolution, pooling and batch-norm layers, and ResNet built from them: layer state, fusions
-/// in inference, and torchvision's outputs.
+/// Convolution, pooling and batch-norm layers, and ResNet built from them: layer state, inference
+/// plans against the layers, and torchvision's outputs.
 final class ConvolutionLayerTests: XCTestCase {
     func testBatchNorm2dByHandInBothModes() {
         let bn = BatchNorm2d(2)
@@ -37,55 +37,112 @@ final class ConvolutionLayerTests: XCTestCase {
         XCTAssertEqual(fused, parts)
     }
 
-    func testInferenceFusesConvolutionBatchNormResidualAndReLUBitForBit() {
-        // In eval mode under noGrad each convolution applies its batch norm, the residual and
-        // the ReLU as it writes; with gradients on, the layers run apart. Trained running
-        // statistics (not 0 and 1), so the affine maps are not the identity.
-        // A ResNet in inference also keeps its maps channel-major from the stem to the pooling
-        // (no layout copies); the values must not change by a bit, for basic and bottleneck
-        // blocks, a single sample, and maps down to 1x1.
-        seed(6)
-        for model in [resnet18(inChannels: 1, classes: 10), ResNet(blocks: [1, 2, 1, 1], bottleneck: true, inChannels: 2, classes: 3)] {
-            let channels = model.conv1.inChannels
-            for _ in 0..<3 { _ = noGrad { model(Tensor.randn([8, channels, 20, 20]) * 3 + 1) } }  // training mode: statistics move
-            model.eval()
-            for x in [Tensor.randn([3, channels, 20, 20]), Tensor.randn([2, channels, 28, 28]), Tensor.randn([1, channels, 33, 17])] {
-                let fused = noGrad { model(x) }
-                let apart = model(x)
-                XCTAssertEqual(fused, apart.detach(), "\(x.shape)")
-            }
-        }
-        // A convolution with a bias folds it into the shift (close, not bit-identical).
-        let conv = Conv2d(3, 5, kernelSize: 3, padding: 1), norm = BatchNorm2d(5)
-        norm.runningMean = Tensor.randn([5]); norm.runningVar = Tensor.rand([5]) + 0.5
-        norm.eval()
-        let x = Tensor.randn([2, 3, 6, 6]), residual = Tensor.randn([2, 5, 6, 6])
-        let fused = noGrad { conv.inference(x, norm, residual: residual, relu: true) }
-        assertClose(fused, noGrad { (norm(conv(x)) + residual).relu() }, rtol: 1e-5, atol: 1e-5)
+    /// Trained running statistics (not 0 and 1), so the batch norms' affine maps are not the identity.
+    func trainStatistics(_ model: Module, _ shape: [Int]) {
+        model.train()
+        for _ in 0..<3 { _ = noGrad { model(Tensor.randn(shape) * 3 + 1) } }
+        model.eval()
     }
 
-    func testInferenceKeepsTheGatheredWeightOnlyWhileTheWeightIsUnchanged() throws {
-        // A 3x3 convolution over 1x1 maps gathers 1 tap in 9; inference keeps that gathered
-        // weight between calls, and must notice every way the weight can change.
+    /// `model(x)` in eval mode under `noGrad` (through its inference plan) and layer by layer
+    /// (with gradients on, so no plan), and whether a plan ran.
+    func plannedAndApart(_ model: Module, _ x: Tensor) -> (planned: Tensor, apart: Tensor, usedPlan: Bool) {
+        let planned = noGrad { model(x) }
+        let usedPlan = model.inferencePlanCache.entry(for: x.shape)?.plan != nil
+        return (planned, model(x).detach(), usedPlan)
+    }
+
+    func testInferencePlansGiveTheLayersValuesBitForBit() {
+        // In eval mode under noGrad, a model of FastSwift's layers runs through its inference
+        // plan: convolutions fused with their batch norm, residual and ReLU, maps channel-major
+        // from the stem to the pooling. The values must not change by a bit: ResNet-18 and
+        // ResNet-50 (basic and bottleneck blocks), a vision learner's body and head, a
+        // hand-built Sequential; one sample, odd sizes, maps down to 1x1.
+        seed(6)
+        let resnet18 = Layers.resnet18(inChannels: 1, classes: 10), resnet50 = Layers.resnet50(inChannels: 2, classes: 3)
+        let head = Sequential(
+            AdaptiveConcatPool2d((1, 1)), Flatten(), BatchNorm1d(1024), Dropout(p: 0.25), Linear(1024, 512, bias: false), ReLU(),
+            BatchNorm1d(512), Dropout(p: 0.5), Linear(512, 4, bias: false))
+        let bodyAndHead = Sequential(Layers.resnet18(inChannels: 3).body, head)
+        let handBuilt = Sequential(
+            Conv2d(3, 8, kernelSize: 3, padding: 1, bias: false), BatchNorm2d(8), ReLU(),
+            Conv2d(8, 8, kernelSize: 3, stride: 2, padding: 1), BatchNorm2d(8), ReLU(),  // a bias, then a batch norm: apart
+            Conv2d(8, 6, kernelSize: 1), ReLU(),  // a bias alone
+            MaxPool2d(kernelSize: 2), BatchNorm2d(6), Conv2d(6, 4, kernelSize: 3, padding: 1, bias: false),
+            AvgPool2d(kernelSize: 2), Flatten(), Linear(4 * 4, 5), Sigmoid())
+        let cases: [(String, Module, [[Int]])] = [
+            ("resnet18", resnet18, [[3, 1, 20, 20], [2, 1, 28, 28], [1, 1, 33, 17]]),
+            ("resnet50", resnet50, [[2, 2, 32, 32], [1, 2, 19, 23]]),
+            ("body and head", bodyAndHead, [[2, 3, 40, 40]]),
+            ("hand-built", handBuilt, [[3, 3, 16, 16]]),
+        ]
+        for (name, model, shapes) in cases {
+            trainStatistics(model, [4] + Array(shapes[0].dropFirst()))
+            for shape in shapes {
+                let x = Tensor.randn(shape)
+                let (planned, apart, usedPlan) = plannedAndApart(model, x)
+                XCTAssertTrue(usedPlan, "\(name) \(shape): planned")
+                XCTAssertEqual(planned, apart, "\(name) \(shape)")
+                XCTAssertEqual(noGrad { model(x) }, apart, "\(name) \(shape): the kept plan")
+            }
+        }
+    }
+
+    func testAPlanIsRemadeWhenAnythingItWasTracedWithChanges() throws {
+        // Every way the model can change between two inference calls: the plan must notice.
         seed(8)
         let conv = Conv2d(6, 5, kernelSize: 3, padding: 1, bias: false), norm = BatchNorm2d(5)
-        norm.eval()
-        let x = Tensor.randn([4, 6, 1, 1])
+        let model = Sequential(conv, norm, ReLU())
+        model.eval()
+        let x = Tensor.randn([4, 6, 1, 1])  // a 3x3 kernel over 1x1 maps: 1 tap of 9 gathered
         func check(_ label: String) {
-            let fused = noGrad { conv.inference(x, norm, relu: false) }
-            XCTAssertEqual(fused, noGrad { norm(conv(x)) }, label)
+            let (planned, apart, usedPlan) = plannedAndApart(model, x)
+            XCTAssertTrue(usedPlan, label)
+            XCTAssertEqual(planned, apart, label)
         }
         check("first call")
-        check("cached")
+        check("kept")
         noGrad { conv.weight -= 0.5 }  // an in-place op
         check("after -=")
-        conv(x).sum().backward()
-        SGD(conv.parameters, lr: 0.1).step()  // an optimizer step
-        check("after an optimizer step")
+        model.train()
+        model(Tensor.randn([4, 6, 1, 1])).sum().backward()  // and the running statistics move
+        SGD(model.parameters, lr: 0.1).step()  // an optimizer step
+        model.eval()
+        check("after training")
         try conv.loadStateDict(["weight": Tensor.randn([5, 6, 3, 3])])  // a checkpoint
         check("after loadStateDict")
         conv.weight = Tensor.randn([5, 6, 3, 3])  // a new tensor
         check("after assigning a new weight")
+        try norm.loadStateDict(["weight": Tensor.rand([5]), "bias": Tensor.randn([5]), "running_mean": Tensor.randn([5]), "running_var": Tensor.rand([5])])
+        check("after new batch-norm statistics")
+    }
+
+    /// A residual block written by a user: planned only when asked.
+    final class UserBlock: Module {
+        let conv = Conv2d(4, 4, kernelSize: 3, padding: 1, bias: false), norm = BatchNorm2d(4)
+        override func forward(_ x: Tensor) -> Tensor { (norm(conv(x)) + x).relu() }
+    }
+
+    func testYourOwnModulesArePlannedWhenAskedAndUnsupportedOpsAreNamed() throws {
+        seed(9)
+        let block = UserBlock()
+        trainStatistics(block, [4, 4, 6, 6])
+        let x = Tensor.randn([2, 4, 6, 6])
+        let (automatic, apart, usedPlan) = plannedAndApart(block, x)
+        XCTAssertFalse(usedPlan, "a module FastSwift does not know runs its own forward")
+        XCTAssertEqual(automatic, apart)
+        let plan = try block.inferencePlan(for: x)
+        XCTAssertEqual(plan.inputShape, [2, 4, 6, 6])
+        XCTAssertEqual(plan(x), apart, "conv, batch norm, residual and ReLU in one step: the same bits")
+        let other = Tensor.randn([2, 4, 6, 6])
+        XCTAssertEqual(plan(other), block(other).detach())
+        // `x * 2` records a scale the backward rule needs but not the shift: not replayable.
+        let scaled = Sequential(Conv2d(1, 1, kernelSize: 1), Lambda { $0 * 2 })
+        XCTAssertThrowsError(try scaled.inferencePlan(for: Tensor.randn([1, 1, 2, 2]))) { error in
+            XCTAssertTrue("\(error)".contains("AffineBackward0"), "\(error)")
+        }
+        scaled.eval()
+        XCTAssertEqual(noGrad { scaled(Tensor.ones([1, 1, 2, 2])) }.shape, [1, 1, 2, 2], "Lambda: not planned, runs as written")
     }
 
     func testResNet18MatchesTorchvision() {
@@ -100,11 +157,6 @@ final class ConvolutionLayerTests: XCTestCase {
         XCTAssertTrue(model.description.contains("(downsample): Sequential(\n"), model.description)
         // Kaiming normal, fan out: a 3x3 conv of 64 outputs has std √(2 / 576).
         XCTAssertEqual(model.layer1.layers[0].namedParameters[0].tensor.std().item(), (2 / Float(576)).squareRoot(), accuracy: 0.003)
-        let head = createHead(512, 10)
-        XCTAssertEqual(
-            head.layers.map { String(describing: type(of: $0)) },
-            ["AdaptiveConcatPool2d", "Flatten", "BatchNorm1d", "Dropout", "Linear", "ReLU", "BatchNorm1d", "Dropout", "Linear"])
-        XCTAssertEqual(head(Tensor.randn([4, 512, 1, 1])).shape, [4, 10])
     }
 
     func testResNetBackwardReachesEveryParameter() {

@@ -184,34 +184,35 @@ final class ConvolutionTests: XCTestCase {
     }
 
     func testChannelMajorMapsGiveTheNCHWOpsValuesBitForBit() {
-        // Maps kept channel-major: the layout round trip, max and global average pooling, and
-        // convolutions with batch norm, residual and ReLU (shifted, pointwise, strided, and from
-        // an NCHW input) give exactly what the NCHW ops give.
+        // Maps kept channel-major: the layout round trip, pooling, and convolutions with batch
+        // norm (or a bias), residual and ReLU (shifted, pointwise, strided, and from an NCHW
+        // input) give exactly what the NCHW ops give one after the other.
         let g = RandomGenerator(seed: 21)
         let x = Tensor.randn([3, 5, 9, 7], generator: g)
         let maps = ChannelMajorMaps(x)
         XCTAssertEqual(maps.tensor(), x)
-        XCTAssertEqual(
-            maps.maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)).tensor(),
-            x.maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)))
-        XCTAssertEqual(maps.globalAveragePool(), x.adaptiveAvgPool2d((1, 1)))
+        let window = Tensor.fixedPoolGeometry(height: 9, width: 7, kernel: (3, 3), stride: (2, 2), padding: (1, 1), op: "max_pool2d", shape: x.shape)
+        XCTAssertEqual(maps.maxPooled(window).tensor(), x.maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)))
+        XCTAssertEqual(maps.averagePooled(window).tensor(), x.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)))
+        let global = PoolGeometry(height: 9, width: 7, outH: 1, outW: 1, windows: .adaptive)
+        XCTAssertEqual(maps.averagePooled(global).tensor(), x.adaptiveAvgPool2d((1, 1)))
         for (k, stride, padding) in [(3, 1, 1), (1, 1, 0), (3, 2, 1), (1, 2, 0), (5, 1, 2)] {
-            let weight = Tensor.randn([6, 5, k, k], generator: g)
+            let weight = Tensor.randn([6, 5, k, k], generator: g), bias = Tensor.randn([6], generator: g)
             let scale = Tensor.randn([6], generator: g), shift = Tensor.randn([6], generator: g)
             let geometry = Tensor.convolutionGeometry(x, weight, stride: (stride, stride), padding: (padding, padding))
             let packed = Tensor.inferenceWeight(weight, geometry)
             let residual = Tensor.randn([3, 6, geometry.outH, geometry.outW], generator: g)
-            let expected = Tensor.conv2dInference(
-                x, weight: weight, stride: (stride, stride), padding: (padding, padding),
-                scale: scale, shift: shift, residual: residual, relu: true)
+            let convolved = Tensor.conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding))
+            let normalized = Tensor.channelAffine(convolved, scale: scale, shift: shift, relu: false)
             let fromMaps = maps.convolved(
                 weight: packed, geometry, scale: scale, shift: shift, residual: ChannelMajorMaps(residual), relu: true)
-            XCTAssertEqual(fromMaps.tensor(), expected, "kernel \(k) stride \(stride)")
-            let fromTensor = ChannelMajorMaps.convolved(x, weight: packed, geometry, scale: scale, shift: shift, relu: false)
-            let plain = Tensor.conv2dInference(
-                x, weight: weight, stride: (stride, stride), padding: (padding, padding),
-                scale: scale, shift: shift, residual: nil, relu: false)
-            XCTAssertEqual(fromTensor.tensor(), plain, "NCHW input, kernel \(k) stride \(stride)")
+            XCTAssertEqual(fromMaps.tensor(), (normalized + residual).relu(), "kernel \(k) stride \(stride)")
+            let fromTensor = ChannelMajorMaps.convolved(x, weight: packed, geometry, scale: scale, shift: shift, residual: nil, relu: false)
+            XCTAssertEqual(fromTensor.tensor(), normalized, "NCHW input, kernel \(k) stride \(stride)")
+            let withBias = maps.convolved(weight: packed, geometry, scale: nil, shift: bias, residual: nil, relu: false)
+            XCTAssertEqual(
+                withBias.tensor(), Tensor.conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding)),
+                "bias, kernel \(k) stride \(stride)")
         }
     }
 }

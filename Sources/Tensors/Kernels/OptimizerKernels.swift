@@ -36,25 +36,27 @@ extension Kernels {
         }
     }
 
-    /// SGD with momentum, dampening, Nesterov and (L2) weight decay, as PyTorch defines it:
+    /// SGD with momentum, dampening, Nesterov and weight decay, as PyTorch defines it (L2):
     ///   g = grad + wd·p;  buf = momentum·buf + (1 - dampening)·g  (buf = g on the first step);
     ///   g = nesterov ? g + momentum·buf : buf;  p -= lr·g
+    /// or, `decoupled`, with fastai's true weight decay instead of the L2 term: p = p·(1 - lr·wd) - lr·g.
     /// `velocity` may be nil when momentum is 0.
     package static func sgdStep(
         parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
         velocity: UnsafeMutablePointer<Float>?, count: Int, lr: Float, momentum: Float,
-        dampening: Float, weightDecay: Float, nesterov: Bool, firstStep: Bool
+        dampening: Float, weightDecay: Float, decoupled: Bool = false, nesterov: Bool, firstStep: Bool
     ) {
-        let vlr = Vec(repeating: lr), vwd = Vec(repeating: weightDecay)
+        let vlr = Vec(repeating: lr), vwd = Vec(repeating: decoupled ? 0 : weightDecay)
+        let decay = Vec(repeating: decoupled ? 1 - lr * weightDecay : 1)
         let vm = Vec(repeating: momentum), vd = Vec(repeating: firstStep ? 1 : 1 - dampening)
         let keep = Vec(repeating: firstStep ? 0 : momentum)
         var i = 0
         @inline(__always) func update(_ pv: Vec, _ gv: Vec, _ bv: Vec) -> (Vec, Vec) {
             let g = gv.plusProduct(vwd, pv)
-            guard velocity != nil else { return (pv - vlr * g, bv) }
+            guard velocity != nil else { return (pv * decay - vlr * g, bv) }
             let buf = (keep * bv).plusProduct(vd, g)
             let step = nesterov ? g.plusProduct(vm, buf) : buf
-            return (pv - vlr * step, buf)
+            return (pv * decay - vlr * step, buf)
         }
         while i + 16 <= count {
             let (np, nb) = update(load(p, i), load(gradient, i), velocity.map { load($0, i) } ?? Vec())

@@ -1,0 +1,194 @@
+import Codecs
+import DataBlocks
+import Foundation
+import Layers
+import Training
+import Tensors
+
+/// The architectures `visionLearner` can build: torchvision's ResNets.
+public enum Architecture: Sendable, CaseIterable {
+    case resnet18, resnet34, resnet50
+
+    /// The full network, torchvision's layout and parameter names.
+    public func network(inChannels: Int = 3, classes: Int = 1000) -> ResNet {
+        switch self {
+        case .resnet18: return Layers.resnet18(inChannels: inChannels, classes: classes)
+        case .resnet34: return Layers.resnet34(inChannels: inChannels, classes: classes)
+        case .resnet50: return Layers.resnet50(inChannels: inChannels, classes: classes)
+        }
+    }
+
+    /// The channels the body gives (the head's input): 512, or 2048 for ResNet-50.
+    public var features: Int { self == .resnet50 ? 2048 : 512 }
+
+    /// The full model `visionLearner` builds: the body, then fastai's head. (The network is made
+    /// whole, classifier included, so that a seed gives the same initial weights as it always has.)
+    func model(inChannels: Int, classes: Int) -> Sequential {
+        Self.withHead(network(inChannels: inChannels).body, features: features, classes: classes)
+    }
+
+    /// A body and fastai's head for it, the head's linear layers initialised Kaiming-normal.
+    static func withHead(_ body: Sequential, features: Int, classes: Int) -> Sequential {
+        let head = createHead(features, classes)
+        Init.kaimingNormal(in: head) { $0.rank == 2 }
+        return Sequential(body, head)
+    }
+
+    /// torchvision's name: "resnet18".
+    public var name: String {
+        switch self {
+        case .resnet18: return "resnet18"
+        case .resnet34: return "resnet34"
+        case .resnet50: return "resnet50"
+        }
+    }
+
+    init?(name: String) {
+        guard let arch = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = arch
+    }
+
+    /// The network with torchvision's weights from a safetensors file (a state dict as
+    /// `Benchmarks/convert_torchvision.py` writes it from a `.pth`): loaded key for key, every
+    /// tensor present with its shape, or an error naming each one that is not. For
+    /// `inChannels` other than 3 the stem is adapted as fastai's `_update_first_layer`: one
+    /// channel gets the sum over RGB, two get the first two ×1.5, more get RGB then zeros.
+    public func pretrainedNetwork(from file: URL, inChannels: Int = 3) throws -> ResNet {
+        guard inChannels > 0 else { throw LearnerError("pretrained \(name): inChannels must be positive, got \(inChannels)") }
+        var (tensors, _) = try SafeTensors.read(file)
+        if inChannels != 3, let stem = tensors["conv1.weight"], stem.rank == 4, stem.shape[1] == 3 {
+            tensors["conv1.weight"] = Self.adaptStem(stem, to: inChannels)
+        }
+        let classes = tensors["fc.weight"].map { $0.rank == 2 ? $0.shape[0] : 1000 } ?? 1000
+        let net = network(inChannels: inChannels, classes: max(classes, 1))
+        do {
+            try net.loadStateDict(tensors)
+        } catch let mismatch as StateMismatch {
+            throw LearnerError("\(file.path): not torchvision's \(name) weights:\n  " + mismatch.problems.joined(separator: "\n  "))
+        }
+        return net
+    }
+
+    /// A `[out, 3, k, k]` stem weight for `channels` input channels (fastai's `_load_pretrained_weights`).
+    static func adaptStem(_ weight: Tensor, to channels: Int) -> Tensor {
+        let (out, k2) = (weight.shape[0], weight.shape[2] * weight.shape[3])
+        let w = weight.scalars
+        var result = [Float](repeating: 0, count: out * channels * k2)
+        for o in 0..<out {
+            for i in 0..<k2 {
+                let rgb = (0..<3).map { w[(o * 3 + $0) * k2 + i] }
+                for c in 0..<channels {
+                    let value: Float
+                    switch channels {
+                    case 1: value = rgb[0] + rgb[1] + rgb[2]
+                    case 2: value = rgb[c] * 1.5
+                    default: value = c < 3 ? rgb[c] : 0
+                    }
+                    result[(o * channels + c) * k2 + i] = value
+                }
+            }
+        }
+        return Tensor(shape: [out, channels, weight.shape[2], weight.shape[3]], scalars: result)
+    }
+}
+
+/// fastai's split of a vision model (`_resnet_split`): the body's stem and first two stages,
+/// its last two stages, and the head.
+func resnetSplit(_ model: Module) -> [[Module]] {
+    guard let whole = model as? Sequential, whole.layers.count == 2, let body = whole.layers[0] as? Sequential, body.layers.count == 8 else {
+        return [[model]]
+    }
+    return [Array(body.layers[0..<6]), Array(body.layers[6...]), [whole.layers[1]]]
+}
+
+/// fastai's `vision_learner` for image classification: the architecture's body, sized to the
+/// images' channels and cut before its pooling, then `createHead` to the vocab's size, the head
+/// initialised Kaiming-normal, and fastai's three parameter groups (early body, late body,
+/// head). Without pretrained weights the body starts from its own initialisation.
+public func visionLearner(
+    _ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, loss: @escaping LossFunction,
+    opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []
+) -> Learner {
+    let channels = dls.oneBatch().0.shape[1]
+    let classes = dls.vocab?.count ?? 0
+    precondition(classes > 0, "visionLearner: the data has no vocab; build it from categories (ImageDataLoaders.fromFolder)")
+    let learn = Learner(
+        dls: dls, model: arch.model(inChannels: channels, classes: classes), loss: loss, opt: opt,
+        metrics: metrics, cbs: cbs)
+    learn.exportMetadata = exportMetadata(arch, channels)
+    learn.splitter = resnetSplit
+    return learn
+}
+
+/// fastai's `vision_learner(dls, resnet34, pretrained=True)`: the body of torchvision's
+/// network with the ImageNet weights in `pretrained` (a safetensors state dict; see
+/// `Architecture.pretrainedNetwork(from:inChannels:)`), cut before its pooling, with fastai's
+/// head for the vocab, frozen (only the head and the batch norms train until `unfreeze()`;
+/// `fineTune` does both phases). With `normalize` (the default) and RGB images, the inputs are
+/// normalised with `imagenetStats`, as the weights expect, unless the loaders already
+/// normalise; `learn.dls` holds the loaders with it.
+public func visionLearner(
+    _ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, pretrained: URL, normalize: Bool = true,
+    loss: @escaping LossFunction, opt: OptimizerFactory = .adam, metrics: [Metric] = [],
+    cbs: [Callback] = []
+) throws -> Learner {
+    let channels = dls.oneBatch().0.shape[1]
+    guard let classes = dls.vocab?.count, classes > 0 else {
+        throw LearnerError("visionLearner: the data has no vocab; build it from categories (ImageDataLoaders.fromFolder, fromNameFunc, ...)")
+    }
+    let body = try arch.pretrainedNetwork(from: pretrained, inChannels: channels).body
+    let model = Architecture.withHead(body, features: arch.features, classes: classes)
+    let normalises = dls.batchTransforms.contains { $0 is Normalize }
+    let data = normalize && channels == 3 && !normalises ? try dls.adding([Normalize.fromStats(imagenetStats)]) : dls
+    let learn = Learner(dls: data, model: model, loss: loss, opt: opt, metrics: metrics, cbs: cbs)
+    learn.exportMetadata = exportMetadata(arch, channels)
+    learn.splitter = resnetSplit
+    learn.freeze()
+    return learn
+}
+
+import Autograd
+import Foundation
+
+/// What a vision learner's export records to rebuild its model.
+func exportMetadata(_ arch: Architecture, _ channels: Int) -> [String: String] {
+    ["application": "vision", "arch": arch.name, "in_channels": String(channels)]
+}
+
+/// The model a `visionLearner` export describes (nil when the export is not a vision learner's),
+/// checked against the tensors it holds before anything is built (so its metadata cannot ask
+/// for an absurd model): the stem's weight `[64, in_channels, 7, 7]` and the head's last weight
+/// `[classes, 512]` must be in the file.
+public func visionModel(for export: ExportContents) throws -> Module? {
+    let (file, metadata) = (export.file, export.metadata)
+    guard let name = metadata["arch"] else { return nil }
+    guard let arch = Architecture(name: name) else {
+        throw LearnerError("\(file.path): unknown architecture '\(name)' in the export (known: \(Architecture.allCases.map(\.name).joined(separator: ", ")))")
+    }
+    let channels = metadata["in_channels"]
+    guard let text = channels, let inChannels = Int(text), inChannels > 0 else {
+        throw LearnerError("\(file.path): the export's in_channels is \(channels.map { "'\($0)'" } ?? "missing"); it must be a positive whole number")
+    }
+    guard let vocab = export.vocab, !vocab.isEmpty else {
+        throw LearnerError(
+            "\(file.path): the export has \(export.vocab == nil ? "no readable vocab" : "an empty vocab"); a visionLearner export lists its classes")
+    }
+    let shapes = Set(export.tensors.values.map(\.shape))
+    guard shapes.contains([64, inChannels, 7, 7]) else {
+        throw LearnerError("\(file.path): the export says in_channels \(inChannels), but holds no stem weight of shape [64, \(inChannels), 7, 7]")
+    }
+    guard shapes.contains([vocab.count, 512]) else {
+        throw LearnerError("\(file.path): the export's vocab has \(vocab.count) classes, but it holds no head weight of shape [\(vocab.count), 512]")
+    }
+    return arch.model(inChannels: inChannels, classes: vocab.count)
+}
+
+/// fastai's `create_head`: concat pooling, flatten, then two blocks of batch norm, dropout and
+/// a bias-free linear layer (`nf·2 → 512 → classes`, dropout 0.25 then 0.5, ReLU between).
+/// `features` is the body's channel count (512 for ResNet-18).
+public func createHead(_ features: Int, _ classes: Int, hidden: Int = 512, dropout: (Float, Float) = (0.25, 0.5)) -> Sequential {
+    Sequential(
+        AdaptiveConcatPool2d((1, 1)), Flatten(),
+        BatchNorm1d(features * 2), Dropout(p: dropout.0), Linear(features * 2, hidden, bias: false), ReLU(),
+        BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false))
+}
