@@ -84,19 +84,23 @@ let package = Package(
         .target(name: "DataBlocks", dependencies: ["Tensors", "Codecs"]),
         .target(name: "Training", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks"]),
         .target(
-            name: "Vision", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training"],
+            name: "Vision", dependencies: ["Tensors", "Autograd", "Layers", "Codecs", "DataBlocks", "Training"],
             resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample")], swiftSettings: kernelSettings),
         .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training", "Vision"]),
 
-        // Tests and the helpers they share.
+        // Tests and the helpers they share. Each test target names every module it imports: a change
+        // to one then rebuilds the tests (through an umbrella's re-export alone, SwiftPM missed it).
         .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport", swiftSettings: kernelSettings),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "Optimizers", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Layers", "TestSupport"]),
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "TestSupport"], resources: [.copy("ImageFixtures")]),
-        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "Codecs", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "Tensors", "TestSupport"]),
+        .testTarget(
+            name: "LayersTests", dependencies: ["Layers", "Optimizers", "Autograd", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Tensors", "TestSupport"], resources: [.copy("ImageFixtures")]),
+        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "Codecs", "Tensors", "TestSupport"]),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "VisionTests",
             dependencies: ["FastSwift", "Vision", "Training", "DataBlocks", "Codecs", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],

@@ -21,13 +21,14 @@ let args = Arguments(
         usage: fine-tune [--weights FILE] [--arch resnet18|resnet34|resnet50] [--data DIR] [--epochs N] [--lr X] [--bs N] [--size N] [--out DIR]
           --weights FILE  torchvision weights as safetensors; default: pretrain a ResNet-18 on the bundled digits first
           --data DIR      photos named <label>_<anything>.jpg (or .png); default: the bundled photo sample
-          --out DIR       where the confusion matrix and top losses go (default: the current folder)
+          --out DIR       where the confusion matrix and top losses go (default: fine-tune-output, made if missing)
         """)
 
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
     let start = Date()
-    let out = URL(fileURLWithPath: args.string("out") ?? ".", isDirectory: true)
+    let out = URL(fileURLWithPath: args.string("out") ?? "fine-tune-output", isDirectory: true)
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     guard let arch = Architecture.allCases.first(where: { $0.name == (args.string("arch") ?? "resnet18") }) else {
         throw RecipeError("--arch must be one of \(Architecture.allCases.map(\.name))")
     }

@@ -48,6 +48,10 @@ extension Tensor {
     }
 }
 
+/// False inside `noGrad { }` on this thread (PyTorch's `torch.is_grad_enabled()`): whether ops
+/// are recorded for `backward()`.
+public var isGradEnabled: Bool { GradMode.isEnabled }
+
 /// Runs `body` without recording ops for autograd (PyTorch's `with torch.no_grad():`).
 /// Parameter updates belong inside it: `noGrad { w -= lr * w.grad! }`.
 @discardableResult

@@ -94,7 +94,7 @@ func inputGradients(_ node: Node, outputGrad g: Tensor, needed: [Bool]) -> [Tens
     case .cat(let dim):
         return g.split(sizes: x.map { $0.shape[dim] }, dim: dim)
     case .slice(let ranges):
-        return [Tensor.embedding(g, in: x[0].shape, at: ranges)]
+        return [Tensor.sliceBackward(g, in: x[0].shape, at: ranges)]
     case .gatherBlocks(let positions, let length):
         return [Tensor.scatterAddBlocks(g, in: x[0].shape, positions: positions, blockLength: length)]
     case .conv2d(let stride, let padding, let gemmWeight):

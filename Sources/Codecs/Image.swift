@@ -22,7 +22,7 @@ public struct Image: Equatable, Sendable {
     /// `channels: 3` asks for RGB (the gray value repeated); alpha is dropped when asking for
     /// fewer channels.
     public func tensor(channels wanted: Int? = nil) -> Tensor {
-        let (planes, shape) = self.planes(channels: wanted)
+        let (planes, shape) = planeBytes(channels: wanted)
         return Tensor(pixels: planes, shape: shape)
     }
 
@@ -46,7 +46,7 @@ public struct Image: Equatable, Sendable {
     }
 
     /// The image's bytes as `[C, H, W]` planes (what `tensor(channels:)` scales to 0...1).
-    package func planes(channels wanted: Int? = nil) -> (bytes: [UInt8], shape: [Int]) {
+    func planeBytes(channels wanted: Int? = nil) -> (bytes: [UInt8], shape: [Int]) {
         let colour = channels >= 3 ? 3 : 1
         let c = wanted ?? colour
         precondition(c == 1 || c == 3, "Image.tensor: channels must be 1 or 3, got \(c)")  // callers check with channels(for:)
@@ -103,11 +103,11 @@ extension Image {
 
     /// Reads a PNG or JPEG file (the seeds' `Image.open(path)`); throws naming the file when it cannot.
     public static func open(_ file: URL) throws -> Image {
-        try decode(readFile(file), source: file.path)
+        try decode(fileBytes(file), source: file.path)
     }
 
     /// A file's bytes; a `DataError` naming it when it cannot be read.
-    package static func readFile(_ file: URL) throws -> [UInt8] {
+    static func fileBytes(_ file: URL) throws -> [UInt8] {
         do { return try [UInt8](Data(contentsOf: file)) } catch {
             throw DataError(file.path, "cannot read the file: \(error.localizedDescription)")
         }

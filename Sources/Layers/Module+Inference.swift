@@ -10,7 +10,7 @@ import Tensors
 /// A layer whose forward pass applies the same ops to every input of a shape (no branch on the
 /// values), so a trace of it is the layer: what lets a model of these layers be planned
 /// without being asked. Your own modules can be planned explicitly (`inferencePlan(for:)`).
-package protocol FixedGraph: Module {}
+protocol FixedGraph: Module {}
 
 extension Sequential: FixedGraph {}
 extension Conv2d: FixedGraph {}

@@ -35,7 +35,7 @@ open class Module: CustomStringConvertible {
     /// a model made of FastSwift's layers runs through its `InferencePlan` instead (the same
     /// values, fused and channel-major; see `Module+Inference.swift`).
     public final func callAsFunction(_ input: Tensor) -> Tensor {
-        if !isTraining, !GradMode.isEnabled, let output = plannedInference(input) { return output }
+        if !isTraining, !isGradEnabled, let output = plannedInference(input) { return output }
         let output = forward(input)
         for hook in forwardHooks.values { hook(self, input, output) }
         return output

@@ -13,6 +13,7 @@ public final class Adam: Optimizer {
     /// hyper-parameters.
     ///
     /// - Parameters:
+    ///   - groups: the parameter groups, first to last.
     ///   - lr: the learning rate.
     ///   - momentum: β1, the decay of the gradient's running average.
     ///   - sqrMom: β2, the decay of the squared gradient's running average.

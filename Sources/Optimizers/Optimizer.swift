@@ -215,7 +215,7 @@ final class ParameterStates {
                 segments.append((parameter, gradient, whole))
             }
         }
-        Kernels.forEachPiece(of: segments.map(\.whole.count)) { s, range in update(segments[s].whole.slice(range)) }
+        Kernels.forEachParameterPiece(of: segments.map(\.whole.count)) { s, range in update(segments[s].whole.slice(range)) }
     }
 
     /// Forgets every parameter's state and step count.

@@ -17,6 +17,7 @@ public final class SGD: Optimizer {
     /// hyper-parameters.
     ///
     /// - Parameters:
+    ///   - groups: the parameter groups, first to last.
     ///   - lr: the learning rate.
     ///   - momentum: the momentum factor (0: plain SGD).
     ///   - dampening: how much of each gradient the momentum buffer leaves out.

@@ -9,15 +9,15 @@
 /// samples side by side, so each channel is one row of `N·H·W` floats, as a convolution's GEMM
 /// reads and writes it. The buffer has readable margins before and after, so a 3×3 (up to 7×7)
 /// "same" convolution reads its shifted rows in place. For inference (nothing records).
-package final class ChannelMajorMaps: @unchecked Sendable {
+final class ChannelMajorMaps: @unchecked Sendable {
     /// The maps' size: `[channels, samples, height, width]`.
-    package let channels: Int, samples: Int, height: Int, width: Int
+    let channels: Int, samples: Int, height: Int, width: Int
     /// Readable floats before the first and after the last map.
     let margin: Int
     private let buffer: AlignedBuffer
 
     /// Uninitialised maps of this size.
-    package init(channels: Int, samples: Int, height: Int, width: Int) {
+    init(channels: Int, samples: Int, height: Int, width: Int) {
         self.channels = channels; self.samples = samples; self.height = height; self.width = width
         margin = (3 * (width + 1) + 15) / 16 * 16
         buffer = AlignedBuffer(count: channels * samples * height * width + 2 * margin)
@@ -26,27 +26,27 @@ package final class ChannelMajorMaps: @unchecked Sendable {
     deinit { buffer.free() }
 
     /// The first map's first value; channel `c`, sample `s` starts at `(c·samples + s)·H·W`.
-    package var pointer: UnsafeMutablePointer<Float> { buffer.pointer + margin }
+    var pointer: UnsafeMutablePointer<Float> { buffer.pointer + margin }
     var pixels: Int { height * width }
     /// `[N, C, H, W]`, the shape of the tensor these maps hold.
-    package var nchwShape: [Int] { [samples, channels, height, width] }
+    var nchwShape: [Int] { [samples, channels, height, width] }
 
     /// The maps of an `[N, C, H, W]` tensor.
-    package convenience init(_ x: Tensor) {
+    convenience init(_ x: Tensor) {
         guard x.rank == 4 else { fatalError("ChannelMajorMaps: expected [N, C, H, W], got \(x.shape)") }
         self.init(channels: x.shape[1], samples: x.shape[0], height: x.shape[2], width: x.shape[3])
         Kernels.nchwToChannelRows(x.pointer, samples: samples, pixels: pixels, channels: channels, pointer)
     }
 
     /// The maps as an `[N, C, H, W]` tensor.
-    package func tensor() -> Tensor {
+    func tensor() -> Tensor {
         let result = Tensor(uninitializedShape: nchwShape)
         Kernels.channelRowsToNCHW(pointer, samples: samples, pixels: pixels, channels: channels, result.pointer)
         return result
     }
 
     /// Max pooling of every map over the windows of `g` (as `Tensor.maxPool2d`), channel-major.
-    package func maxPooled(_ g: PoolGeometry) -> ChannelMajorMaps {
+    func maxPooled(_ g: PoolGeometry) -> ChannelMajorMaps {
         precondition(g.height == height && g.width == width, "ChannelMajorMaps: the pooling geometry is for other maps")
         let result = ChannelMajorMaps(channels: channels, samples: samples, height: g.outH, width: g.outW)
         Kernels.maxPool(pointer, planes: channels * samples, g, result.pointer, argmax: nil)
@@ -54,7 +54,7 @@ package final class ChannelMajorMaps: @unchecked Sendable {
     }
 
     /// Average pooling of every map over the windows of `g` (as `Tensor.avgPool2d`), channel-major.
-    package func averagePooled(_ g: PoolGeometry) -> ChannelMajorMaps {
+    func averagePooled(_ g: PoolGeometry) -> ChannelMajorMaps {
         precondition(g.height == height && g.width == width, "ChannelMajorMaps: the pooling geometry is for other maps")
         let result = ChannelMajorMaps(channels: channels, samples: samples, height: g.outH, width: g.outW)
         Kernels.avgPool(pointer, planes: channels * samples, g, result.pointer)
@@ -64,7 +64,7 @@ package final class ChannelMajorMaps: @unchecked Sendable {
     /// `y·scale + shift` per channel (`y + shift` without a scale), plus a channel-major
     /// residual, then a ReLU, in place: an inference-mode batch norm's arithmetic, bit for bit
     /// (`Tensor.batchNorm`'s, and `convolved`'s epilogue's).
-    package func applyEpilogue(scale: Tensor?, shift: Tensor?, residual: ChannelMajorMaps?, relu: Bool) {
+    func applyEpilogue(scale: Tensor?, shift: Tensor?, residual: ChannelMajorMaps?, relu: Bool) {
         if let residual {
             precondition(residual.nchwShape == nchwShape, "ChannelMajorMaps: the residual is \(residual.nchwShape), not \(nchwShape)")
         }
@@ -85,7 +85,7 @@ package final class ChannelMajorMaps: @unchecked Sendable {
     ///   - weight: `Tensor.inferenceWeight(weight, g)`, the packed GEMM weight `[Cout, C·T]`.
     ///   - g: the convolution's geometry over these maps (`channels`, `height`, `width`).
     ///   - scale, shift: `[Cout]` each, or nil.
-    package func convolved(
+    func convolved(
         weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
         residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {
@@ -96,7 +96,7 @@ package final class ChannelMajorMaps: @unchecked Sendable {
     }
 
     /// `convolved` from an NCHW tensor (a network's first layer): the output is channel-major.
-    package static func convolved(
+    static func convolved(
         _ x: Tensor, weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
         residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {

@@ -112,16 +112,6 @@ public final class InferencePlan: @unchecked Sendable {
         self.releases = releases
     }
 
-    /// Traces `forward` on `example` (with gradients recorded, whatever the caller's mode) and
-    /// compiles what it recorded; also returns the traced output. Throws `Unsupported` when the
-    /// graph holds an op a plan cannot run.
-    package static func trace(_ forward: (Tensor) -> Tensor, example: Tensor) throws -> (plan: InferencePlan, output: Tensor) {
-        var input = example.detach()
-        input.requiresGrad = true
-        let output = GradMode.enabled { forward(input) }
-        return (try compile(output: output, input: input), output.detach())
-    }
-
     /// The model's output for `x`, whose shape must be `inputShape`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard x.shape == inputShape else {
@@ -227,8 +217,8 @@ public final class InferencePlan: @unchecked Sendable {
     // MARK: - Compiling a recorded graph
 
     /// Compiles the graph that produced `output` from `input` (a tensor that required gradients).
-    private static func compile(output: Tensor, input: Tensor) throws -> InferencePlan {
-        guard let inputRecord = input.gradientRecord, let outputNode = output.gradientRecord?.node else {
+    static func compile(output: Tensor, input: Tensor) throws -> InferencePlan {
+        guard let inputRecord = input.record, let outputNode = output.record?.node else {
             throw Unsupported(description: "the forward pass recorded no op on its input")
         }
         // The nodes in an order where each comes after its inputs (depth first, iteratively:
@@ -246,13 +236,13 @@ public final class InferencePlan: @unchecked Sendable {
             guard seen.insert(id).inserted else { continue }
             stack.append((node, true))
             for t in node.inputs.reversed() {
-                if let child = t.gradientRecord?.node, !seen.contains(ObjectIdentifier(child)) { stack.append((child, false)) }
+                if let child = t.record?.node, !seen.contains(ObjectIdentifier(child)) { stack.append((child, false)) }
             }
         }
         // What each node reads: the input (slot 0), another node's output (slot i + 1), or a
         // captured tensor.
         func operand(_ t: Tensor) -> Operand {
-            if let record = t.gradientRecord {
+            if let record = t.record {
                 if record === inputRecord { return .slot(0) }
                 if let node = record.node, let i = index[ObjectIdentifier(node)] { return .slot(i + 1) }
             }

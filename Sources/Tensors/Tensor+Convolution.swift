@@ -15,7 +15,7 @@ extension Tensor {
     static let convolutionColumnsBudget = 1 << 20
 
     /// The geometry of `weight` sliding over `input`; traps naming the shapes when they do not fit.
-    package static func convolutionGeometry(_ input: Tensor, _ weight: Tensor, stride: (Int, Int), padding: (Int, Int)) -> ConvGeometry {
+    static func convolutionGeometry(_ input: Tensor, _ weight: Tensor, stride: (Int, Int), padding: (Int, Int)) -> ConvGeometry {
         guard input.rank == 4, weight.rank == 4, input.shape[1] == weight.shape[1] else {
             fatalError(
                 shapeMismatchMessage(
@@ -43,7 +43,7 @@ extension Tensor {
     }
 
     /// The weight as the GEMM uses it: `[Cout, C·T]` with only the taps in use.
-    package static func gemmWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
+    static func gemmWeight(_ weight: Tensor, _ g: ConvGeometry) -> Tensor {
         guard g.prunesTaps else { return weight.detach() }
         let result = Tensor(uninitializedShape: [weight.shape[0], g.patchSize])
         Kernels.gatherTaps(
@@ -160,7 +160,7 @@ extension Tensor {
 
     /// `gemmWeight(weight, g)` packed for the GEMM, as `ChannelMajorMaps.convolved` takes it:
     /// an inference plan that runs many batches with the same weight packs it once.
-    package static func inferenceWeight(_ weight: Tensor, _ g: ConvGeometry) -> Kernels.PackedPanels {
+    static func inferenceWeight(_ weight: Tensor, _ g: ConvGeometry) -> Kernels.PackedPanels {
         let w = gemmWeight(weight, g)
         return Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize)
     }
@@ -209,7 +209,7 @@ extension Tensor {
     /// The gradients of `conv2d` with respect to its input, weight and bias (each only when
     /// asked for), given `grad`, the gradient of its output. `gemmWeight` is the forward pass's
     /// gathered weight matrix, when it made one.
-    package static func conv2dBackward(
+    static func convolutionBackward(
         _ grad: Tensor, input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
         gemmWeight saved: Tensor? = nil,
         needInput: Bool, needWeight: Bool, needBias: Bool

@@ -27,7 +27,7 @@ extension Tensor: CustomStringConvertible {
     /// The tensor as PyTorch prints it: `tensor([[1., 2.], [3., 4.]])`.
     public var description: String {
         var suffix = ")"
-        if let record = gradientRecord, record.requiresGrad {
+        if let record, record.requiresGrad {
             suffix = record.node.map { ", grad_fn=<\($0.operation.name)>)" } ?? ", requires_grad=True)"
         }
         return formatted(prefix: "tensor(", suffix: suffix)

@@ -13,7 +13,13 @@ extension Tensor {
     ///
     /// - Parameters:
     ///   - x: `[N, C]`, `[N, C, L]` or `[N, C, H, W]`.
-    ///   - weight, bias, runningMean, runningVariance: `[C]` each.
+    ///   - weight: `[C]`, the scale after normalising.
+    ///   - bias: `[C]`, the shift after normalising.
+    ///   - runningMean: `[C]`, the mean used in evaluation.
+    ///   - runningVariance: `[C]`, the variance used in evaluation.
+    ///   - training: normalise by the batch's statistics (true) or the running ones (false).
+    ///   - eps: added to the variance before its square root.
+    ///   - relu: apply a ReLU in the same pass.
     /// - Returns: the output (shaped as `x`) and the batch's mean and biased variance, `[C]` each
     ///   (the running statistics in evaluation).
     public static func batchNorm(
@@ -49,14 +55,14 @@ extension Tensor {
 
     /// Batch norm as the per-channel affine map it is for given statistics: `y = x·scale + shift`
     /// with `scale = γ·invStd`, `shift = β - μ·scale` (`invStd = 1/√(variance + eps)`). All `[C]`.
-    package static func batchNormAffine(weight: Tensor, bias: Tensor, mean: Tensor, invStd: Tensor) -> (scale: Tensor, shift: Tensor) {
+    static func batchNormAffine(weight: Tensor, bias: Tensor, mean: Tensor, invStd: Tensor) -> (scale: Tensor, shift: Tensor) {
         let scale = weight.detach() * invStd
         return (scale, bias.detach() - mean.detach() * scale)
     }
 
     /// `x·scale + shift` per channel of axis 1 (then a ReLU): batch norm's arithmetic, recording
     /// nothing. `x` is `[N, C, ...]`, `scale` and `shift` `[C]`.
-    package static func channelAffine(_ x: Tensor, scale: Tensor, shift: Tensor, relu: Bool) -> Tensor {
+    static func channelAffine(_ x: Tensor, scale: Tensor, shift: Tensor, relu: Bool) -> Tensor {
         let (outer, channels, inner) = x.channelView
         let result = Tensor(uninitializedShape: x.shape)
         Kernels.channelAffine(
@@ -67,7 +73,7 @@ extension Tensor {
 
     /// The gradients of `batchNorm` for its input, weight and bias. With a fused ReLU, `reluOutput`
     /// is the op's output: `g` counts only where it is positive.
-    package static func batchNormBackward(
+    static func normalizationBackward(
         _ g: Tensor, input x: Tensor, weight: Tensor, mean: Tensor, invStd: Tensor,
         training: Bool, reluOutput: Tensor? = nil, needInput: Bool
     ) -> (Tensor?, Tensor, Tensor) {

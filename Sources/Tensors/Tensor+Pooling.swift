@@ -14,7 +14,7 @@ extension Tensor {
 
     /// The windows of a fixed-window pooling over `height × width` planes (of a tensor of `shape`,
     /// named in the message when they do not fit).
-    package static func fixedPoolGeometry(
+    static func fixedPoolGeometry(
         height h: Int, width w: Int, kernel: (Int, Int), stride: (Int, Int)?, padding: (Int, Int),
         op: String, shape: [Int]
     ) -> PoolGeometry {
@@ -40,7 +40,7 @@ extension Tensor {
     private func maxPooled(_ g: PoolGeometry) -> Tensor {
         let result = Tensor(uninitializedShape: [shape[0], shape[1], g.outH, g.outW])
         // The winners' positions serve only the backward pass.
-        guard GradMode.isEnabled, gradientRecord?.requiresGrad == true else {
+        guard GradMode.isEnabled, record?.requiresGrad == true else {
             Kernels.maxPool(pointer, planes: shape[0] * shape[1], g, result.pointer, argmax: nil)
             return result
         }
@@ -57,7 +57,7 @@ extension Tensor {
 
     /// Max or average pooling of `[N, C, H, W]` over the windows of `g`, recording nothing (an
     /// inference plan's pooling of NCHW tensors: the kernels the ops run).
-    package static func pooled(_ x: Tensor, _ g: PoolGeometry, max: Bool) -> Tensor {
+    static func pooled(_ x: Tensor, _ g: PoolGeometry, max: Bool) -> Tensor {
         precondition(x.rank == 4 && x.shape[2] == g.height && x.shape[3] == g.width, "pooled: the geometry is for another input than \(x.shape)")
         let result = Tensor(uninitializedShape: [x.shape[0], x.shape[1], g.outH, g.outW])
         if max {
@@ -86,20 +86,5 @@ extension Tensor {
     /// Max pooling to a fixed output size, whatever the input size.
     public func adaptiveMaxPool2d(_ outputSize: (Int, Int)) -> Tensor {
         maxPooled(Tensor.adaptiveGeometry(self, outputSize: outputSize, op: "adaptive_max_pool2d"))
-    }
-
-    /// Max pooling's gradient: each output's gradient goes to the input pixel that won.
-    package static func maxPoolBackward(_ grad: Tensor, inputShape: [Int], geometry g: PoolGeometry, argmax: [Int32]) -> Tensor {
-        let dx = zeros(inputShape)
-        let outPlane = g.outH * g.outW, inPlane = g.height * g.width
-        for o in 0..<grad.count { dx.pointer[(o / outPlane) * inPlane + Int(argmax[o])] += grad.pointer[o] }
-        return dx
-    }
-
-    /// Average pooling's gradient.
-    package static func avgPoolBackward(_ grad: Tensor, inputShape: [Int], geometry g: PoolGeometry) -> Tensor {
-        let dx = zeros(inputShape)
-        Kernels.avgPoolBackward(grad.pointer, planes: inputShape[0] * inputShape[1], g, dx.pointer)
-        return dx
     }
 }

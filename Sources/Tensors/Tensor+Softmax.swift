@@ -66,14 +66,4 @@ extension Tensor {
         let value = Float(mean ? total / Double(Swift.max(targets.count, 1)) : total)
         return Tensor(value).recorded(.crossEntropy(targets: targets, mean: mean), logits)
     }
-
-    /// `softmax(logits) - onehot(targets)`, scaled by `scale`: cross-entropy's gradient.
-    package static func crossEntropyBackward(logits: Tensor, targets: [Int], scale: Float) -> Tensor {
-        let classes = logits.shape[1]
-        let result = Tensor(uninitializedShape: logits.shape)
-        Kernels.softmaxRows(logits.pointer, result.pointer, rows: targets.count, n: classes, log: false)
-        for (i, t) in targets.enumerated() { result.pointer[i * classes + t] -= 1 }
-        Kernels.scaleInPlace(result.pointer, count: result.count, by: scale)
-        return result
-    }
 }

@@ -19,7 +19,7 @@ public struct Tensor: Sendable {
     /// The size of each axis, outermost first.
     public private(set) var shape: [Int]
     /// Autograd's record (nil for a plain tensor); shared by every copy of this tensor.
-    package var gradientRecord: GradientRecord?
+    var record: GradientRecord?
 
     /// A tensor of the given shape holding `storage`'s elements (their count must match).
     init(shape: [Int], storage: TensorStorage) {
@@ -86,13 +86,9 @@ public struct Tensor: Sendable {
     /// Every in-place write goes through here, so it also marks the storage as changed.
     mutating func makeUnique() {
         defer { storage.version &+= 1 }
-        if let record = gradientRecord, record.isLeaf, record.requiresGrad { return }
+        if let record, record.isLeaf, record.requiresGrad { return }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
-
-    /// Which storage holds the values and how many writes it has seen: equal identities mean
-    /// equal values (a cache of something computed from a weight checks this).
-    package var contentIdentity: ContentIdentity { ContentIdentity(storage: ObjectIdentifier(storage), version: storage.version) }
 
     /// Read-only pointer to the elements; valid while `self` is alive and unmodified.
     var pointer: UnsafeMutablePointer<Float> { storage.pointer }
@@ -119,46 +115,4 @@ extension Tensor: Equatable {
         for i in 0..<lhs.count where lhs.pointer[i] != rhs.pointer[i] { return false }
         return true
     }
-}
-
-extension Tensor {
-    /// A parameter's elements for an in-place update by an optimizer: the change is seen by
-    /// every copy of the parameter (the model's included). Must be called inside `noGrad { }`;
-    /// the pointer stays valid while the parameter's storage lives (the optimizer holds it).
-    package mutating func elementsForUpdate() -> UnsafeMutablePointer<Float> {
-        prepareInPlace("optimizer step")
-        makeUnique()
-        return pointer
-    }
-
-    /// Writes `values` (same shape) into this tensor's storage in place, whoever else shares it:
-    /// loading a checkpoint into a model's own parameters and buffers, whose copies (held by
-    /// the model and the optimizer) must all see the new values. Runs outside autograd.
-    package func overwrite(with values: Tensor) {
-        precondition(values.shape == shape, "overwrite: shapes \(values.shape) and \(shape) differ")
-        storage.pointer.update(from: values.storage.pointer, count: count)
-        storage.version &+= 1
-    }
-
-    /// Writes `count` values from `source` into this tensor's storage in place, whoever else
-    /// shares it (a gradient averaged across processes, parameters received from another).
-    package func overwrite(from source: UnsafePointer<Float>) {
-        storage.pointer.update(from: source, count: count)
-        storage.version &+= 1
-    }
-
-    /// A read-only pointer to the elements, for kernels in other layers; valid while `self` lives.
-    package var elements: UnsafePointer<Float> { UnsafePointer(pointer) }
-
-    /// A writable pointer to the elements of a tensor this code owns alone (optimizer state).
-    package mutating func mutableElements() -> UnsafeMutablePointer<Float> {
-        makeUnique()
-        return pointer
-    }
-}
-
-/// A tensor's storage and its write count (`Tensor.contentIdentity`).
-package struct ContentIdentity: Equatable, Sendable {
-    let storage: ObjectIdentifier
-    let version: Int
 }

@@ -109,7 +109,7 @@ public final class DistributedDataParallel: Callback {
             for (b, bucket) in buckets.enumerated() {
                 var offset = 0
                 for g in bucket {
-                    (base + offset).update(from: g.elements, count: g.count)
+                    g.withUnsafeBufferPointer { (base + offset).update(from: $0.baseAddress!, count: g.count) }
                     offset += g.count
                 }
                 let last = b == buckets.count - 1

@@ -1,11 +1,11 @@
 import Foundation
-import Testing
+import XCTest
 @testable import Codecs
 import Tensors
 
 /// The JPEG decoder against libjpeg-turbo's output (fixtures made by
 /// `Tests/Fixtures/make_image_fixtures.py`: `<name>.jpg` and its reference decode `<name>.png`).
-@Suite struct JPEGTests {
+final class JPEGTests: XCTestCase {
     static let folder = Bundle.module.resourceURL!.appendingPathComponent("ImageFixtures")
 
     static var fixtureNames: [String] {
@@ -13,73 +13,75 @@ import Tensors
             .filter { $0.hasSuffix(".jpg") && !$0.hasPrefix("error_") }.map { String($0.dropLast(4)) }.sorted()
     }
 
-    @Test func fixturesAreThere() {
-        #expect(Self.fixtureNames.count >= 17)
+    func testFixturesAreThere() {
+        XCTAssertTrue(Self.fixtureNames.count >= 17)
     }
 
-    @Test(arguments: fixtureNames)
-    func decodesLikeLibjpegTurbo(_ name: String) throws {
-        let decoded = try Image.open(Self.folder.appendingPathComponent(name + ".jpg"))
-        let reference = try Image.open(Self.folder.appendingPathComponent(name + ".png"))
-        #expect(decoded.width == reference.width && decoded.height == reference.height)
-        #expect(decoded.channels == reference.channels)
-        guard decoded.pixels.count == reference.pixels.count else { return }
-        let worst = zip(decoded.pixels, reference.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
-        #expect(worst <= 2, "\(name): largest difference \(worst)")
+    func testDecodesLikeLibjpegTurbo() throws {
+        for name in Self.fixtureNames {
+            let decoded = try Image.open(Self.folder.appendingPathComponent(name + ".jpg"))
+            let reference = try Image.open(Self.folder.appendingPathComponent(name + ".png"))
+            XCTAssertTrue(decoded.width == reference.width && decoded.height == reference.height, "\(name)")
+            XCTAssertTrue(decoded.channels == reference.channels, "\(name)")
+            guard decoded.pixels.count == reference.pixels.count else { continue }
+            let worst = zip(decoded.pixels, reference.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            XCTAssertTrue(worst <= 2, "\(name): largest difference \(worst)")
+        }
     }
 
-    @Test func headerReadsTheSizeWithoutDecoding() throws {
+    func testHeaderReadsTheSizeWithoutDecoding() throws {
         let bytes = try Image.readFile(Self.folder.appendingPathComponent("orientation_6.jpg"))
         let header = try Image.header(bytes, source: "orientation_6.jpg")
         let image = try Image.decode(bytes, source: "orientation_6.jpg")
-        #expect(header.width == image.width && header.height == image.height && header.channels == 3)
-        #expect(image.width == 31 && image.height == 20)  // stored 20x31, turned a quarter
+        XCTAssertTrue(header.width == image.width && header.height == image.height && header.channels == 3)
+        XCTAssertTrue(image.width == 31 && image.height == 20)  // stored 20x31, turned a quarter
     }
 
-    @Test func unsupportedKindsAreNamed() throws {
-        #expect(throws: DataError.self) { try Image.open(Self.folder.appendingPathComponent("error_cmyk.jpg")) }
+    func testUnsupportedKindsAreNamed() throws {
+        XCTAssertThrowsError(try Image.open(Self.folder.appendingPathComponent("error_cmyk.jpg"))) { XCTAssertTrue($0 is DataError, "\($0)") }
         do {
             _ = try Image.open(Self.folder.appendingPathComponent("error_cmyk.jpg"))
         } catch let error as DataError {
-            #expect(error.reason.contains("CMYK"))
+            XCTAssertTrue(error.reason.contains("CMYK"))
         }
         do {
             _ = try Image.open(Self.folder.appendingPathComponent("error_arithmetic.jpg"))
-            Issue.record("arithmetic coding decoded")
+            XCTFail("arithmetic coding decoded")
         } catch let error as DataError {
-            #expect(error.reason.contains("arithmetic"))
+            XCTAssertTrue(error.reason.contains("arithmetic"))
         }
     }
 }
 
 /// PNG kinds beyond 8-bit non-interlaced (fixtures from `make_image_fixtures.py`'s own writer,
 /// which cycles through the five filters): each must decode to its 8-bit `.expected.png`.
-@Suite struct PNGKindTests {
+final class PNGKindTests: XCTestCase {
     static var names: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: JPEGTests.folder.path)) ?? [])
             .filter { $0.hasPrefix("png_") && !$0.contains(".expected") }.map { String($0.dropLast(4)) }.sorted()
     }
 
-    @Test func fixturesAreThere() { #expect(Self.names.count == 9) }
+    func testFixturesAreThere() { XCTAssertTrue(Self.names.count == 9) }
 
-    @Test(arguments: names)
-    func decodesTo8Bit(_ name: String) throws {
-        let decoded = try Image.open(JPEGTests.folder.appendingPathComponent(name + ".png"))
-        let expected = try Image.open(JPEGTests.folder.appendingPathComponent(name + ".expected.png"))
-        #expect(decoded == expected, "\(name)")
-        let bytes = try Image.readFile(JPEGTests.folder.appendingPathComponent(name + ".png"))
-        let header = try Image.header(bytes, source: name)
-        #expect(header.width == decoded.width && header.height == decoded.height)
+    func testDecodesTo8Bit() throws {
+        for name in Self.names {
+            let decoded = try Image.open(JPEGTests.folder.appendingPathComponent(name + ".png"))
+            let expected = try Image.open(JPEGTests.folder.appendingPathComponent(name + ".expected.png"))
+            XCTAssertTrue(decoded == expected, "\(name)")
+            let bytes = try Image.readFile(JPEGTests.folder.appendingPathComponent(name + ".png"))
+            let header = try Image.header(bytes, source: name)
+            XCTAssertTrue(header.width == decoded.width && header.height == decoded.height, "\(name)")
+        }
     }
 }
 
 /// Hostile and damaged JPEGs: thrown errors, never a crash, a hang or a huge allocation.
-@Suite struct HostileJPEGTests {
+final class HostileJPEGTests: XCTestCase {
     /// The fixture's bytes with the frame header's size replaced.
     func withSize(_ name: String, width: Int, height: Int) throws -> [UInt8] {
         var bytes = try Image.readFile(JPEGTests.folder.appendingPathComponent(name))
         guard let sof = bytes.indices.dropLast().first(where: { bytes[$0] == 0xFF && (bytes[$0 + 1] == 0xC0 || bytes[$0 + 1] == 0xC2) }) else {
-            Issue.record("no SOF in \(name)")
+            XCTFail("no SOF in \(name)")
             return bytes
         }
         bytes[sof + 5] = UInt8(height >> 8); bytes[sof + 6] = UInt8(height & 0xFF)
@@ -87,35 +89,35 @@ import Tensors
         return bytes
     }
 
-    @Test func declaredSizesAreCheckedBeforeAllocating() throws {
+    func testDeclaredSizesAreCheckedBeforeAllocating() throws {
         do {
             _ = try JPEG.decode(try withSize("baseline_420.jpg", width: 60000, height: 60000), source: "big.jpg")
-            Issue.record("60000x60000 decoded")
+            XCTFail("60000x60000 decoded")
         } catch let error as DataError {
-            #expect(error.description == "big.jpg: JPEG of 60000x60000 pixels is larger than the 268435456 allowed (DataLimits.pixels)")
+            XCTAssertTrue(error.description == "big.jpg: JPEG of 60000x60000 pixels is larger than the 268435456 allowed (DataLimits.pixels)")
         }
         // Within the pixel limit, but a 1 KB file cannot hold the blocks of 8000x8000 pixels.
         do {
             _ = try JPEG.decode(try withSize("baseline_420.jpg", width: 8000, height: 8000), source: "small.jpg")
-            Issue.record("8000x8000 in 1 KB decoded")
+            XCTFail("8000x8000 in 1 KB decoded")
         } catch let error as DataError {
-            #expect(error.reason.contains("too few for its"), "\(error)")
+            XCTAssertTrue(error.reason.contains("too few for its"), "\(error)")
         }
     }
 
-    @Test func truncatedFilesSayTheyAreTruncated() throws {
+    func testTruncatedFilesSayTheyAreTruncated() throws {
         for name in ["baseline_420.jpg", "progressive_420.jpg", "restart_progressive.jpg"] {
             let bytes = try Image.readFile(JPEGTests.folder.appendingPathComponent(name))
             do {
                 _ = try JPEG.decode(Array(bytes.prefix(bytes.count * 2 / 3)), source: name)
-                Issue.record("\(name) cut to two thirds decoded")
+                XCTFail("\(name) cut to two thirds decoded")
             } catch let error as DataError {
-                #expect(error.reason.contains("truncated"), "\(error)")
+                XCTAssertTrue(error.reason.contains("truncated"), "\(error)")
             }
         }
     }
 
-    @Test func mutatedJPEGsNeverCrash() throws {
+    func testMutatedJPEGsNeverCrash() throws {
         let g = RandomGenerator(seed: 7)
         var thrown = 0, decoded = 0
         for name in ["baseline_420.jpg", "progressive_420.jpg", "restart_progressive.jpg", "gray_progressive.jpg", "sampling_411.jpg"] {
@@ -135,12 +137,12 @@ import Tensors
                 }
                 do {
                     let image = try Image.decode(data, source: "mutant.jpg")
-                    #expect(image.pixels.count == image.width * image.height * image.channels)
+                    XCTAssertTrue(image.pixels.count == image.width * image.height * image.channels)
                     decoded += 1
                 } catch is DataError { thrown += 1 }
             }
         }
-        #expect(thrown + decoded == 4000)
-        #expect(thrown > 1000, "most mutations are caught (\(thrown) thrown, \(decoded) decoded)")
+        XCTAssertTrue(thrown + decoded == 4000)
+        XCTAssertTrue(thrown > 1000, "most mutations are caught (\(thrown) thrown, \(decoded) decoded)")
     }
 }

@@ -61,4 +61,24 @@ final class ExportTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("not a visionLearner export"), "\(error)")
         }
     }
+
+    func testLoadLearnerSaysWhatAFileIsWhenItIsNotAnExport() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cases: [(String, [UInt8], String)] = [
+            ("model.pth", [0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 7, count: 60), "it is a zip archive, as PyTorch's .pth/.pt files are"),
+            ("export.pkl", [0x80, 0x04, 0x95] + [UInt8](repeating: 1, count: 60), "it is a Python pickle"),
+            ("notes.txt", Array("These are my notes on the model, not the model.".utf8), "it is text"),
+        ]
+        for (name, bytes, kind) in cases {
+            let file = folder.appendingPathComponent(name)
+            try Data(bytes).write(to: file)
+            XCTAssertThrowsError(try loadLearner(file)) { error in
+                XCTAssertTrue("\(error)".contains("not a safetensors file (\(kind)"), "\(name): \(error)")
+                XCTAssertEqual(error.localizedDescription, "\(error)", "DataError's localized description is its own")
+            }
+        }
+        XCTAssertThrowsError(try loadLearner(folder.appendingPathComponent("missing.safetensors"))) { error in
+            XCTAssertTrue("\(error)".contains("missing.safetensors: cannot read the file"), "\(error)")
+        }
+    }
 }

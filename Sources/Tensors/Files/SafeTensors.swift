@@ -31,6 +31,18 @@ public enum SafeTensors {
         try writeFileReplacing(file, with: out)
     }
 
+    /// What a file that is not safetensors looks like, from its first bytes.
+    static func kind(of bytes: [UInt8]) -> String {
+        let signatures: [([UInt8], String)] = [
+            ([0x50, 0x4B, 0x03, 0x04], "a zip archive, as PyTorch's .pth/.pt files are: convert it with Benchmarks/convert_torchvision.py"),
+            ([0x80], "a Python pickle, as an old PyTorch checkpoint or fastai's export.pkl"),
+            ([0x89, 0x50, 0x4E, 0x47], "a PNG image"), ([0xFF, 0xD8, 0xFF], "a JPEG image"), ([0x1F, 0x8B], "a gzip file"),
+        ]
+        if let (_, name) = signatures.first(where: { bytes.starts(with: $0.0) }) { return "it is \(name)" }
+        if bytes.prefix(64).allSatisfy({ $0 == 9 || $0 == 10 || $0 == 13 || (32..<127).contains($0) }) { return "it is text" }
+        return "its first bytes are not a header length and a JSON header"
+    }
+
     /// The largest header accepted (the reference implementation's limit).
     public static let maxHeaderBytes = 100_000_000
 
@@ -42,11 +54,21 @@ public enum SafeTensors {
     /// file and the tensor, otherwise. FastSwift reads `F32` tensors; batch norms' integer
     /// `num_batches_tracked` counters (in PyTorch state dicts) are checked and left out.
     public static func read(_ file: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
-        let data = try [UInt8](Data(contentsOf: file))
         let source = file.path
+        let data: [UInt8]
+        do { data = try [UInt8](Data(contentsOf: file)) } catch {
+            throw DataError(source, "cannot read the file: \(error.localizedDescription)")
+        }
         guard data.count >= 8 else { throw DataError(source, "truncated safetensors file: no header length") }
         let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[$1]) << (8 * UInt64($1)) }
-        guard length <= UInt64(data.count - 8) else { throw DataError(source, "corrupt safetensors file: header length \(length) runs past the end") }
+        guard length <= UInt64(data.count - 8) else {
+            // A header length past the end, and no JSON after it: another kind of file, named
+            // when it is a common one.
+            if data.count > 8, ![UInt8(ascii: "{"), UInt8(ascii: " ")].contains(data[8]) {
+                throw DataError(source, "not a safetensors file (\(Self.kind(of: data))); FastSwift reads and writes safetensors checkpoints and exports")
+            }
+            throw DataError(source, "corrupt safetensors file: header length \(length) runs past the end")
+        }
         guard length <= UInt64(maxHeaderBytes) else {
             throw DataError(source, "corrupt safetensors file: header length \(length) exceeds the \(maxHeaderBytes)-byte limit")
         }

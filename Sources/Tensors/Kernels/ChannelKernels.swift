@@ -20,7 +20,7 @@ extension Kernels {
     /// Mean and biased variance of each channel over the outer and inner axes, in one pass:
     /// sums of `d = x - s` and `d²` with `s` the channel's first value (a shift near the data,
     /// so that `Σd² - (Σd)²/n` does not cancel), each row summed in SIMD lanes and the rows in Double.
-    package static func channelStatistics(
+    static func channelStatistics(
         _ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
         mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
     ) {
@@ -55,7 +55,7 @@ extension Kernels {
     ///   - gate: when given, `a` counts only where `gate > 0` (ReLU's backward folded in: `a` is
     ///     the gradient of a ReLU's output `gate`).
     ///   - relu: when true, `out = max(0, ...)` (ReLU's forward folded in).
-    package static func channelAffine(
+    static func channelAffine(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, outer: Int, channels: Int, inner: Int,
         scale: UnsafePointer<Float>, bScale: UnsafePointer<Float>?, shift: UnsafePointer<Float>,
         gate: UnsafePointer<Float>? = nil, relu: Bool = false,
@@ -94,7 +94,7 @@ extension Kernels {
     }
 
     /// Per channel: `Σ g` and `Σ g·(x - mean[c])`; with `gate`, `g` counts only where `gate > 0`.
-    package static func channelGradientSums(
+    static func channelGradientSums(
         _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
         mean: UnsafePointer<Float>, gate: UnsafePointer<Float>? = nil,
         sumG: UnsafeMutablePointer<Float>, sumGX: UnsafeMutablePointer<Float>

@@ -50,8 +50,22 @@ extension Kernels {
     /// `m × n` with row stride `ldc`. When `beta == 0`, `C` is only written, never read, so it may
     /// hold garbage. Transposed operands are read in place, never copied whole.
     ///
-    /// - Parameter threads: how many threads to use; by default `Threads.count` for large products
-    ///   and one for small ones.
+    /// - Parameters:
+    ///   - transA: whether `op(A)` is A transposed.
+    ///   - transB: whether `op(B)` is B transposed.
+    ///   - m: the rows of `op(A)` and C.
+    ///   - n: the columns of `op(B)` and C.
+    ///   - k: the columns of `op(A)`, the rows of `op(B)`.
+    ///   - alpha: the product's factor.
+    ///   - a: A's first element.
+    ///   - lda: A's row stride.
+    ///   - b: B's first element.
+    ///   - ldb: B's row stride.
+    ///   - beta: C's factor before the product is added (0: C is overwritten).
+    ///   - c: C's first element.
+    ///   - ldc: C's row stride.
+    ///   - threads: how many threads to use; by default `Threads.count` for large products
+    ///     and one for small ones.
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -162,7 +176,7 @@ extension Kernels {
     /// single row or column also goes through the micro-kernel (`sgemm` gives those to `gemv`).
     ///
     /// - Parameter threads: as in `sgemm`.
-    package static func sgemm(
+    static func sgemm(
         packed a: PackedPanels, n: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int? = nil
     ) {
@@ -179,13 +193,13 @@ extension Kernels {
     /// A matrix (`rows × depth`, row-major) packed once into the micro-kernel's row panels, depth
     /// block by depth block, for products that reuse it (a convolution's weight): the block at
     /// depth `p0` holds all the row panels of `A[:, p0 ..< p0 + kb]`, each laid out as `packA` lays it.
-    package final class PackedPanels: @unchecked Sendable {
+    final class PackedPanels: @unchecked Sendable {
         /// The matrix's size.
-        package let rows: Int, depth: Int
+        let rows: Int, depth: Int
         private let buffer: AlignedBuffer
 
         /// Packs `a` (`rows × depth`, row stride `lda`), the depth blocks spread over the threads.
-        package init(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int) {
+        init(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int) {
             precondition(rows >= 0 && depth >= 0 && (lda >= depth || rows <= 1), "PackedPanels: bad sizes")
             self.rows = rows
             self.depth = depth

@@ -8,7 +8,7 @@ extension Kernels {
     /// split over the threads as evenly as if the buffers were one: one dispatch for a whole
     /// optimizer step. Every element is visited exactly once; piece boundaries fall on multiples
     /// of 64 elements of the flat order, so the result does not depend on the thread count.
-    package static func forEachPiece(of counts: [Int], _ body: (Int, Range<Int>) -> Void) {
+    static func forEachPiece(of counts: [Int], _ body: (Int, Range<Int>) -> Void) {
         var starts = [Int](), total = 0
         starts.reserveCapacity(counts.count)
         for c in counts { starts.append(total); total += c }
@@ -41,7 +41,7 @@ extension Kernels {
     ///   g = nesterov ? g + momentum·buf : buf;  p -= lr·g
     /// or, `decoupled`, with fastai's true weight decay instead of the L2 term: p = p·(1 - lr·wd) - lr·g.
     /// `velocity` may be nil when momentum is 0.
-    package static func sgdStep(
+    static func sgdUpdate(
         parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
         velocity: UnsafeMutablePointer<Float>?, count: Int, lr: Float, momentum: Float,
         dampening: Float, weightDecay: Float, decoupled: Bool = false, nesterov: Bool, firstStep: Bool
@@ -75,7 +75,7 @@ extension Kernels {
     /// Adam (fastai's form): with decoupled weight decay `p *= 1 - lr·wd` (else L2: g += wd·p);
     ///   m = β1·m + (1 - β1)·g;  v = β2·v + (1 - β2)·g²;
     ///   p -= lr · (m / (1 - β1^t)) / (√(v / (1 - β2^t)) + eps)
-    package static func adamStep(
+    static func adamUpdate(
         parameter p: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
         average m: UnsafeMutablePointer<Float>, squareAverage v: UnsafeMutablePointer<Float>,
         count: Int, lr: Float, beta1: Float, beta2: Float, eps: Float,

@@ -1,19 +1,7 @@
 // Max and average pooling over NCHW planes, with fixed windows (kernel, stride, padding) or
 // adaptive ones (any output size), forward and backward.
 
-/// Where each output pixel of a pooling looks in its input plane.
-package struct PoolGeometry: Sendable, Equatable {
-    package enum Windows: Sendable, Equatable {
-        case fixed(kernel: [Int], stride: [Int], padding: [Int])
-        case adaptive
-    }
-    package let height: Int, width: Int, outH: Int, outW: Int
-    package let windows: Windows
-
-    package init(height: Int, width: Int, outH: Int, outW: Int, windows: Windows) {
-        self.height = height; self.width = width; self.outH = outH; self.outW = outW; self.windows = windows
-    }
-
+extension PoolGeometry {
     /// The input rows (or columns) output `o` covers, clipped to the input, and the divisor an
     /// average uses (PyTorch's count_include_pad for fixed windows).
     @inline(__always)
@@ -79,7 +67,7 @@ extension Kernels {
 
     /// Max pooling of `planes` planes; `argmax`, when given, receives per output the flat index
     /// of the winning input pixel within its plane (NaN wins, as in PyTorch).
-    package static func maxPool(
+    static func maxPool(
         _ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry,
         _ out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>?
     ) {
@@ -194,7 +182,7 @@ extension Kernels {
     }
 
     /// Average pooling of `planes` planes.
-    package static func avgPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ out: UnsafeMutablePointer<Float>) {
+    static func avgPool(_ x: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ out: UnsafeMutablePointer<Float>) {
         forEachPlanes(planes, g) { range, rowSpans, columnSpans in
             forEachWindow(range, g, rowSpans, columnSpans) { p, o, rows, cols in
                 let plane = x + p * g.height * g.width
@@ -207,7 +195,7 @@ extension Kernels {
 
     /// The adjoint of `avgPool`: each output's gradient spread evenly over its window. Threads
     /// split the planes, so no two write the same element.
-    package static func avgPoolBackward(_ grad: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ dx: UnsafeMutablePointer<Float>) {
+    static func avgPoolBackward(_ grad: UnsafePointer<Float>, planes: Int, _ g: PoolGeometry, _ dx: UnsafeMutablePointer<Float>) {
         forEachPlanes(planes, g) { range, rowSpans, columnSpans in
             forEachWindow(range, g, rowSpans, columnSpans) { p, o, rows, cols in
                 let plane = dx + p * g.height * g.width

@@ -13,7 +13,7 @@ extension Kernels {
     ///     before and after it.
     ///   - g: a shifted-copy geometry (`g.isShiftedCopy`).
     ///   - y: the result `[Cout, samples·H·W]`, overwritten.
-    package static func shiftedConvolution(
+    static func shiftedConvolution(
         weight w: PackedPanels,
         rows: UnsafePointer<Float>, samples: Int, _ g: ConvGeometry,
         _ y: UnsafeMutablePointer<Float>

@@ -1,0 +1,39 @@
+// What Tensors offers the Layers layer, and only it: writing loaded values into a model's own
+// tensors, telling whether a tensor's contents changed, and tracing a forward pass into an
+// inference plan.
+//
+// Client: Layers.
+
+extension Tensor {
+    /// Writes `values` (same shape) into this tensor's storage in place, whoever else shares it:
+    /// loading a checkpoint into a model's own parameters and buffers, whose copies (held by
+    /// the model and the optimizer) must all see the new values. Runs outside autograd.
+    package func overwrite(with values: Tensor) {
+        precondition(values.shape == shape, "overwrite: shapes \(values.shape) and \(shape) differ")
+        storage.pointer.update(from: values.storage.pointer, count: count)
+        storage.version &+= 1
+    }
+
+    /// Which storage holds the values and how many writes it has seen: equal identities mean
+    /// equal values (a cache of something computed from a weight checks this).
+
+    package var contentIdentity: ContentIdentity { ContentIdentity(storage: ObjectIdentifier(storage), version: storage.version) }
+}
+
+/// A tensor's storage and its write count (`Tensor.contentIdentity`).
+package struct ContentIdentity: Equatable, Sendable {
+    let storage: ObjectIdentifier
+    let version: Int
+}
+
+extension InferencePlan {
+    /// Traces `forward` on `example` (with gradients recorded, whatever the caller's mode) and
+    /// compiles what it recorded; also returns the traced output. Throws `Unsupported` when the
+    /// graph holds an op a plan cannot run.
+    package static func trace(_ forward: (Tensor) -> Tensor, example: Tensor) throws -> (plan: InferencePlan, output: Tensor) {
+        var input = example.detach()
+        input.requiresGrad = true
+        let output = GradMode.enabled { forward(input) }
+        return (try compile(output: output, input: input), output.detach())
+    }
+}
