@@ -72,6 +72,8 @@ let package = Package(
         .executable(name: "mnist-basics", targets: ["MNISTBasics"]),
         .executable(name: "mnist-resnet", targets: ["MNISTResNet"]),
         .executable(name: "linear-regression", targets: ["LinearRegression"]),
+        .executable(name: "tabular", targets: ["TabularRecipe"]),
+        .executable(name: "collab", targets: ["CollabRecipe"]),
     ],
     targets: [
         // Layers, bottom to top; an arrow only points down. Codecs read files; DataBlocks and
@@ -86,7 +88,15 @@ let package = Package(
         .target(
             name: "Vision", dependencies: ["Tensors", "Autograd", "Layers", "Codecs", "DataBlocks", "Training"],
             resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample")], swiftSettings: kernelSettings),
-        .target(name: "FastSwift", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training", "Vision"]),
+        .target(
+            name: "Tabular", dependencies: ["Tensors", "Autograd", "Layers", "DataBlocks", "Training"],
+            resources: [.copy("Resources/tabular_sample")]),
+        .target(
+            name: "Collab", dependencies: ["Tensors", "Autograd", "Layers", "DataBlocks", "Training"],
+            resources: [.copy("Resources/collab_sample")]),
+        .target(
+            name: "FastSwift",
+            dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training", "Vision", "Tabular", "Collab"]),
 
         // Tests and the helpers they share. Each test target names every module it imports: a change
         // to one then rebuilds the tests (through an umbrella's re-export alone, SwiftPM missed it).
@@ -106,6 +116,14 @@ let package = Package(
             dependencies: ["FastSwift", "Vision", "Training", "DataBlocks", "Codecs", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],
             resources: [.copy("Fixtures")]),
 
+        .testTarget(
+            name: "TabularTests",
+            dependencies: ["FastSwift", "Tabular", "Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CollabTests",
+            dependencies: ["FastSwift", "Collab", "Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"]),
+
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(
             name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",
@@ -121,6 +139,8 @@ let package = Package(
         .executableTarget(name: "MNISTResNet", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-resnet"),
         .executableTarget(name: "MNISTBasics", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/mnist-basics"),
         .executableTarget(name: "LinearRegression", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/linear-regression"),
+        .executableTarget(name: "TabularRecipe", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/tabular"),
+        .executableTarget(name: "CollabRecipe", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/collab"),
     ],
     swiftLanguageModes: [.v6]
 )

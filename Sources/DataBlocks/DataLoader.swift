@@ -251,8 +251,10 @@ public struct TensorDataset: Sendable {
     public subscript(_ i: Int) -> (Tensor, Tensor) { (inputs[i], targets[i]) }
 }
 
-/// A training and a validation loader, with the vocab when the targets are categories.
-public struct DataLoaders<Batch> {
+/// A training and a validation loader, with the vocab when the targets are categories. An
+/// application's loaders subclass it to keep what they know about their items (tabular ones
+/// keep the table's preprocessing), as fastai's `TabularDataLoaders` subclass `DataLoaders`.
+open class DataLoaders<Batch> {
     public let train: DataLoader<Batch>
     public let valid: DataLoader<Batch>
     /// The category names, index by index, when known.
@@ -260,6 +262,7 @@ public struct DataLoaders<Batch> {
     /// The batch transforms the loaders apply (their `decode` undoes them for display).
     public let batchTransforms: [BatchTransform]
 
+    /// Loaders from a training and a validation loader; `vocab` names the target classes.
     public init(_ train: DataLoader<Batch>, _ valid: DataLoader<Batch>, vocab: [String]? = nil, batchTransforms: [BatchTransform] = []) {
         self.train = train
         self.valid = valid

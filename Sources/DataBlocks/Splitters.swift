@@ -5,8 +5,22 @@ import Tensors
 
 /// Decides which items are for training and which for validation.
 public protocol Splitter {
-    /// The positions of the training and the validation items.
-    func split(_ items: [URL]) throws -> (train: [Int], valid: [Int])
+    /// The positions of the training and the validation items (files, a table's rows, ...).
+    func split<Item>(_ items: [Item]) throws -> (train: [Int], valid: [Int])
+}
+
+/// The items as file URLs, for a splitter that reads their paths; throws naming the splitter
+/// when they are something else (a table's rows).
+private func fileItems<Item>(_ items: [Item], _ splitter: String) throws -> [URL] {
+    guard let urls = items as? [URL] else {
+        throw DataError(splitter, "\(splitter) splits files by their path, but the items are \(Item.self)s; use RandomSplitter or IndexSplitter")
+    }
+    return urls
+}
+
+/// A name for the items in an error: the first file's folder, or the splitter's name.
+private func itemsSource<Item>(_ items: [Item], _ splitter: String) -> String {
+    (items.first as? URL)?.deletingLastPathComponent().path ?? splitter
 }
 
 /// Splits by the name of each item's grandparent folder (`training/3/10.png` → "training").
@@ -16,7 +30,8 @@ public struct GrandparentSplitter: Splitter {
         self.train = train
         self.valid = valid
     }
-    public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
+    public func split<Item>(_ items: [Item]) throws -> (train: [Int], valid: [Int]) {
+        let items = try fileItems(items, "GrandparentSplitter")
         let grandparents = items.map { $0.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent }
         let t = grandparents.indices.filter { grandparents[$0] == train }, v = grandparents.indices.filter { grandparents[$0] == valid }
         guard !t.isEmpty else {
@@ -37,8 +52,8 @@ public struct RandomSplitter: Splitter {
         self.validPct = validPct
         self.seed = seed
     }
-    public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
-        let source = items.first?.deletingLastPathComponent().path ?? "RandomSplitter"
+    public func split<Item>(_ items: [Item]) throws -> (train: [Int], valid: [Int]) {
+        let source = itemsSource(items, "RandomSplitter")
         guard validPct > 0 && validPct < 1 else {
             throw DataError(source, "RandomSplitter: validPct must be between 0 and 1 (exclusive), got \(validPct)")
         }
@@ -59,7 +74,8 @@ public struct RandomSplitter: Splitter {
 public struct FuncSplitter: Splitter {
     public let isValid: (URL) -> Bool
     public init(_ isValid: @escaping (URL) -> Bool) { self.isValid = isValid }
-    public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
+    public func split<Item>(_ items: [Item]) throws -> (train: [Int], valid: [Int]) {
+        let items = try fileItems(items, "FuncSplitter")
         let valid = items.indices.filter { isValid(items[$0]) }
         let train = items.indices.filter { !isValid(items[$0]) }
         guard !train.isEmpty, !valid.isEmpty else {
@@ -75,8 +91,8 @@ public struct FuncSplitter: Splitter {
 public struct IndexSplitter: Splitter {
     public let validIndices: [Int]
     public init(validIndices: [Int]) { self.validIndices = validIndices }
-    public func split(_ items: [URL]) throws -> (train: [Int], valid: [Int]) {
-        let source = items.first?.deletingLastPathComponent().path ?? "IndexSplitter"
+    public func split<Item>(_ items: [Item]) throws -> (train: [Int], valid: [Int]) {
+        let source = itemsSource(items, "IndexSplitter")
         if let bad = validIndices.first(where: { $0 < 0 || $0 >= items.count }) {
             throw DataError(source, "IndexSplitter: index \(bad) is outside the \(items.count) items")
         }

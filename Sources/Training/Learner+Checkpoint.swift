@@ -131,10 +131,13 @@ extension Learner {
 public final class InferenceLearner {
     public let model: Module
     public let vocab: [String]?
+    /// The export's metadata: what an application needs to prepare new items (a table's procs).
+    public let metadata: [String: String]
 
-    init(model: Module, vocab: [String]?) {
+    init(model: Module, vocab: [String]?, metadata: [String: String] = [:]) {
         self.model = model
         self.vocab = vocab
+        self.metadata = metadata
         model.eval()
     }
 
@@ -184,7 +187,7 @@ public func loadLearner(_ file: URL, rebuild: (ExportContents) throws -> Module)
     let contents = try ExportContents(file)
     let target = try rebuild(contents)
     try target.loadStateDict(contents.tensors)
-    return InferenceLearner(model: target, vocab: contents.vocab)
+    return InferenceLearner(model: target, vocab: contents.vocab, metadata: contents.metadata)
 }
 
 /// Where a fit stood when a checkpoint was saved at the end of an epoch, stored as JSON in the

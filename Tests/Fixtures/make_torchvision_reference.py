@@ -52,23 +52,28 @@ def value(name, shape):
     return v.astype(np.float32).reshape(shape)
 
 
-reference = {"generator": "c = ((splitmix64(fnv1a64(name) + i) >> 41) - 2^22) / 2^22", "models": {}}
-x = torch.from_numpy(uniform("input", 2 * 3 * 64 * 64).astype(np.float32).reshape(2, 3, 64, 64))
-for arch in ["resnet18", "resnet34", "resnet50"]:
-    model = getattr(torchvision.models, arch)(weights=None).eval()
-    state = model.state_dict()
-    filled = {k: (torch.from_numpy(value(k, list(t.shape))) if t.is_floating_point() else t) for k, t in state.items()}
-    model.load_state_dict(filled)
-    with torch.no_grad():
-        logits = model(x)
-        body = torch.nn.Sequential(*list(model.children())[:-2])(x)
-    reference["models"][arch] = {
-        "keys": [[k, list(t.shape), str(t.dtype).replace("torch.", "")] for k, t in state.items()],
-        "logits": [float(f"{v:.7g}") for v in logits.flatten().tolist()],
-        "features_shape": list(body.shape),
-        "features_every_4th": [float(f"{v:.7g}") for v in body.flatten()[::4].tolist()],
-    }
-    print(arch, "logits", logits.shape, "range", float(logits.abs().max()), "features", tuple(body.shape))
-path = os.path.join(os.path.dirname(__file__), "..", "VisionTests", "Fixtures", "torchvision_resnets.json")
-json.dump(reference, open(path, "w"))
-print("written", os.path.abspath(path), os.path.getsize(path), "bytes")
+def main():
+    reference = {"generator": "c = ((splitmix64(fnv1a64(name) + i) >> 41) - 2^22) / 2^22", "models": {}}
+    x = torch.from_numpy(uniform("input", 2 * 3 * 64 * 64).astype(np.float32).reshape(2, 3, 64, 64))
+    for arch in ["resnet18", "resnet34", "resnet50"]:
+        model = getattr(torchvision.models, arch)(weights=None).eval()
+        state = model.state_dict()
+        filled = {k: (torch.from_numpy(value(k, list(t.shape))) if t.is_floating_point() else t) for k, t in state.items()}
+        model.load_state_dict(filled)
+        with torch.no_grad():
+            logits = model(x)
+            body = torch.nn.Sequential(*list(model.children())[:-2])(x)
+        reference["models"][arch] = {
+            "keys": [[k, list(t.shape), str(t.dtype).replace("torch.", "")] for k, t in state.items()],
+            "logits": [float(f"{v:.7g}") for v in logits.flatten().tolist()],
+            "features_shape": list(body.shape),
+            "features_every_4th": [float(f"{v:.7g}") for v in body.flatten()[::4].tolist()],
+        }
+        print(arch, "logits", logits.shape, "range", float(logits.abs().max()), "features", tuple(body.shape))
+    path = os.path.join(os.path.dirname(__file__), "..", "VisionTests", "Fixtures", "torchvision_resnets.json")
+    json.dump(reference, open(path, "w"))
+    print("written", os.path.abspath(path), os.path.getsize(path), "bytes")
+
+
+if __name__ == "__main__":
+    main()

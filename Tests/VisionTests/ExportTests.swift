@@ -58,7 +58,7 @@ final class ExportTests: XCTestCase {
         learn.path = folder
         let file = try learn.export()
         XCTAssertThrowsError(try loadLearner(file)) { error in
-            XCTAssertTrue("\(error)".contains("not a visionLearner export"), "\(error)")
+            XCTAssertTrue("\(error)".contains("is not a visionLearner, tabularLearner or collabLearner export"), "\(error)")
         }
     }
 
