@@ -108,59 +108,44 @@ public var f1Score: Metric {
         })
 }
 
-/// The predictions and targets as two flat arrays of the same length (a regression's outputs
-/// `[N, 1]` or `[N]` against targets `[N]`), in Double.
-private func flatPairs(_ predictions: Tensor, _ targets: Tensor) -> (p: [Double], y: [Double]) {
-    let p = predictions.scalars.map(Double.init), y = targets.scalars.map(Double.init)
-    return p.count == y.count ? (p, y) : ([], [])
+/// A metric of a regression's whole validation set: `value` of the predictions and targets as two
+/// flat arrays of the same length (outputs `[N, 1]` or `[N]` against targets `[N]`), NaN when they
+/// differ in length.
+private func regressionMetric(_ name: String, _ value: @escaping ([Double], [Double]) -> Double) -> Metric {
+    Metric(
+        name,
+        accumulating: { predictions, targets in
+            let p = predictions.scalars.map(Double.init), y = targets.scalars.map(Double.init)
+            return p.count == y.count && !p.isEmpty ? Float(value(p, y)) : .nan
+        })
 }
 
 /// The root of the mean squared error over the whole validation set (fastai's `rmse`).
 public var rmse: Metric {
-    Metric(
-        "_rmse",
-        accumulating: { predictions, targets in
-            let (p, y) = flatPairs(predictions, targets)
-            guard !p.isEmpty else { return .nan }
-            return Float((zip(p, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(p.count)).squareRoot())
-        })
+    regressionMetric("_rmse") { p, y in (zip(p, y).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(p.count)).squareRoot() }
 }
 
 /// The mean absolute error (fastai's `mae`).
 public var mae: Metric {
-    Metric(
-        "mae",
-        accumulating: { predictions, targets in
-            let (p, y) = flatPairs(predictions, targets)
-            guard !p.isEmpty else { return .nan }
-            return Float(zip(p, y).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(p.count))
-        })
+    regressionMetric("mae") { p, y in zip(p, y).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(p.count) }
 }
 
 /// The coefficient of determination, `1 - Σ(y - p)² / Σ(y - ȳ)²` (fastai's `R2Score`, scikit-learn's
 /// `r2_score`).
 public var r2Score: Metric {
-    Metric(
-        "r2_score",
-        accumulating: { predictions, targets in
-            let (p, y) = flatPairs(predictions, targets)
-            guard !p.isEmpty else { return .nan }
-            let mean = y.reduce(0, +) / Double(y.count)
-            let residual = zip(p, y).reduce(0) { $0 + ($1.1 - $1.0) * ($1.1 - $1.0) }
-            let total = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-            return total == 0 ? (residual == 0 ? 1 : 0) : Float(1 - residual / total)
-        })
+    regressionMetric("r2_score") { p, y in
+        let mean = y.reduce(0, +) / Double(y.count)
+        let residual = zip(p, y).reduce(0) { $0 + ($1.1 - $1.0) * ($1.1 - $1.0) }
+        let total = y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        return total == 0 ? (residual == 0 ? 1 : 0) : 1 - residual / total
+    }
 }
 
 /// The root mean squared percentage error of `exp` of predictions and targets (fastai's
 /// `exp_rmspe`, for models of a logarithm such as Rossmann's sales).
 public var expRMSPE: Metric {
-    Metric(
-        "_exp_rmspe",
-        accumulating: { predictions, targets in
-            let (p, y) = flatPairs(predictions, targets)
-            guard !p.isEmpty else { return .nan }
-            let terms = zip(p, y).map { ((exp($0.1) - exp($0.0)) / exp($0.1)) }
-            return Float((terms.reduce(0) { $0 + $1 * $1 } / Double(terms.count)).squareRoot())
-        })
+    regressionMetric("_exp_rmspe") { p, y in
+        let terms = zip(p, y).map { (exp($0.1) - exp($0.0)) / exp($0.1) }
+        return (terms.reduce(0) { $0 + $1 * $1 } / Double(terms.count)).squareRoot()
+    }
 }

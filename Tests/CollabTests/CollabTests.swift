@@ -1,17 +1,12 @@
 import FastSwift
 import Foundation
+import TestSupport
 import XCTest
 @testable import Collab
 @testable import DataBlocks
 
 /// Collaborative filtering on ratings made by a known low-rank model: the learners find it.
-final class CollabTests: XCTestCase {
-    var folder: URL!
-
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-collab-\(UUID().uuidString)")
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+final class CollabTests: TemporaryFolderTestCase {
 
     /// `count` ratings of `users` users and `items` items from 3 latent factors and a bias each:
     /// `3 + u·v + b_u + b_i` plus noise of std 0.1; item `i` is named `item <i>`, and item 0's

@@ -8,13 +8,7 @@ import XCTest
 
 /// fastai's tabular procs, model and learner, against fastai's own outputs
 /// (`Tests/Fixtures/make_tabular_reference.py`) and on the bundled sample.
-final class TabularTests: XCTestCase {
-    var folder: URL!
-
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-tabular-\(UUID().uuidString)")
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+final class TabularTests: TemporaryFolderTestCase {
 
     func fixtureTable() throws -> DataFrame {
         try DataFrame.readCSV(TabularReference.folder.appendingPathComponent("procs_table.csv"))

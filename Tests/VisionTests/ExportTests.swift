@@ -1,15 +1,10 @@
 import FastSwift
 import Foundation
+import TestSupport
 import XCTest
 
 /// `export` and `loadLearner` of vision learners: the model is rebuilt from the export's metadata.
-final class ExportTests: XCTestCase {
-    var folder: URL!
-
-    override func setUp() {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-export-\(UUID().uuidString)")
-    }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+final class ExportTests: TemporaryFolderTestCase {
 
     func testLoadLearnerChecksAnExportsMetadataAgainstItsTensors() throws {
         seed(4)
