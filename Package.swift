@@ -64,6 +64,7 @@ let package = Package(
     products: [
         .library(name: "FastSwift", targets: ["FastSwift"]),
         .executable(name: "benchmarks", targets: ["Benchmarks"]),
+        .executable(name: "fastswift", targets: ["FastSwiftTool"]),
         .executable(name: "mnist", targets: ["MNIST"]),
         .executable(name: "photos", targets: ["Photos"]),
         .executable(name: "fine-tune", targets: ["FineTune"]),
@@ -94,6 +95,9 @@ let package = Package(
         .target(
             name: "Collab", dependencies: ["Tensors", "Autograd", "Layers", "DataBlocks", "Training"],
             resources: [.copy("Resources/collab_sample")]),
+        // Production: the HTTP server and the `fastswift` tool that predict with and serve an export.
+        .target(name: "Serving", dependencies: ["Tensors", "Codecs", "Training", "Vision"]),
+        .executableTarget(name: "FastSwiftTool", dependencies: ["Serving"]),
         .target(
             name: "FastSwift",
             dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training", "Vision", "Tabular", "Collab"]),
@@ -120,6 +124,9 @@ let package = Package(
             name: "TabularTests",
             dependencies: ["FastSwift", "Tabular", "Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: ["Serving", "FastSwift", "Vision", "Training", "DataBlocks", "Codecs", "Layers", "Tensors", "TestSupport"]),
         .testTarget(
             name: "CollabTests",
             dependencies: ["FastSwift", "Collab", "Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"]),

@@ -10,12 +10,13 @@ import Foundation
 import RecipeKit
 
 let args = Arguments(
-    valued: ["data", "epochs", "lr", "bs", "seed", "size", "show"],
+    valued: ["data", "epochs", "lr", "bs", "seed", "size", "show", "export"],
     usage: """
-        usage: photos [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--size PIXELS] [--show FILE]
+        usage: photos [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--size PIXELS] [--show FILE] [--export FILE]
           --data DIR    a folder of photos whose names start with their label and '_'; default: the bundled sample
           --size N      the side the photos are resized to (default 64)
           --show FILE   also write a PNG of one augmented training batch with its labels
+          --export FILE save the trained model for loadLearner and `fastswift predict|serve FILE`
         """)
 
 runRecipe {
@@ -38,6 +39,9 @@ runRecipe {
     let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
     try learn.fitOneCycle(epochs: args.int("epochs", default: 12), lrMax: args.float("lr", default: 2e-3))
 
+    if let file = args.string("export") {
+        print("exported to \(try learn.export(URL(fileURLWithPath: file)).path): try `swift run -c release fastswift serve \(file)`")
+    }
     let final = learn.recorder.values.last ?? []
     print(String(format: "final accuracy: %.2f%% (%.1fs in all)", (final.last ?? 0) * 100, seconds(since: start)))
 }

@@ -88,7 +88,7 @@ struct PlanningState: Equatable {
 }
 
 /// A module's inference plans, by input shape (the last few shapes it ran: a loader's full
-/// and last partial batch, single items). A class held by the module (not reflected as a
+/// and last partial batch, single items, a server's batch sizes). A class held by the module (not reflected as a
 /// parameter: `Module`'s own properties are not), shared by threads.
 final class InferencePlanCache: @unchecked Sendable {
     struct Entry {
@@ -98,7 +98,7 @@ final class InferencePlanCache: @unchecked Sendable {
         let plan: InferencePlan?
     }
 
-    private static let capacity = 4
+    private static let capacity = 8
     private let lock = NSLock()
     private var entries: [Entry] = []
 

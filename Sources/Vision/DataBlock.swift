@@ -136,7 +136,8 @@ public struct DataBlock {
         let validLoader = try DataLoader(count: valid.count, batchSize: batchSize) { positions in
             (transformed(valid.batch(positions), seed: nil), valid.targets[positions])
         }
-        return DataLoaders(trainLoader, validLoader, vocab: categories.vocab, batchTransforms: batchTransforms)
+        return ImageLoaders(
+            trainLoader, validLoader, vocab: categories.vocab, batchTransforms: batchTransforms, itemTransforms: itemTransforms)
     }
 
     /// Walks one item and one batch through every step and reports each, saying where it fails

@@ -115,7 +115,7 @@ public func visionLearner(
     let learn = Learner(
         dls: dls, model: arch.model(inChannels: channels, classes: classes), loss: loss, opt: opt,
         metrics: metrics, cbs: cbs)
-    learn.exportMetadata = exportMetadata(arch, channels)
+    learn.exportMetadata = exportMetadata(arch, channels).merging(imagePreparationMetadata(dls)) { $1 }
     learn.splitter = resnetSplit
     return learn
 }
@@ -139,9 +139,12 @@ public func visionLearner(
     let body = try arch.pretrainedNetwork(from: pretrained, inChannels: channels).body
     let model = Architecture.withHead(body, features: arch.features, classes: classes)
     let normalises = dls.batchTransforms.contains { $0 is Normalize }
-    let data = normalize && channels == 3 && !normalises ? try dls.adding([Normalize.fromStats(imagenetStats)]) : dls
+    var data = normalize && channels == 3 && !normalises ? try dls.adding([Normalize.fromStats(imagenetStats)]) : dls
+    if let images = dls as? ImageLoaders, !(data is ImageLoaders) {
+        data = ImageLoaders(data.train, data.valid, vocab: data.vocab, batchTransforms: data.batchTransforms, itemTransforms: images.itemTransforms)
+    }
     let learn = Learner(dls: data, model: model, loss: loss, opt: opt, metrics: metrics, cbs: cbs)
-    learn.exportMetadata = exportMetadata(arch, channels)
+    learn.exportMetadata = exportMetadata(arch, channels).merging(imagePreparationMetadata(data)) { $1 }
     learn.splitter = resnetSplit
     learn.freeze()
     return learn

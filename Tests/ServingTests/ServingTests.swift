@@ -1,0 +1,139 @@
+import FastSwift
+import Foundation
+import Serving
+import TestSupport
+import XCTest
+
+/// The `fastswift` tool and the model server, against the learner's own predictions, under load
+/// and under hostile requests.
+final class ServingTests: TemporaryFolderTestCase {
+    /// A ResNet-18 trained briefly on the bundled photos (32 px), exported: the learner and the file.
+    func photoModel() throws -> (learn: Learner, export: URL, photos: [URL]) {
+        seed(21)
+        let path = BundledData.photos
+        let files = try getImageFiles(path)
+        let dls = try ImageDataLoaders.fromNameRe(
+            path, files: files, pattern: #"^(.+?)_[^_]*$"#, validPct: 0.25, seed: 42, batchSize: 16, itemTransforms: [Resize(32)],
+            batchTransforms: augTransforms())
+        let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
+        learn.progress.show = false
+        try learn.fitOneCycle(epochs: 1, lrMax: 2e-3)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (learn, try learn.export(folder.appendingPathComponent("photos.safetensors")), Array(files.prefix(12)))
+    }
+
+    func testPredictFromTheCommandLineGivesTheLearnersPredictions() throws {
+        let (learn, export, photos) = try photoModel()
+        let expected = try learn.predict(files: photos)
+        let loaded = try Tool.load(export.path)
+        XCTAssertEqual(try loaded.predict(files: photos).map(\.label), expected.map(\.label), "the export prepares photos as the learner does")
+        for (a, b) in zip(try loaded.predict(files: photos), expected) {
+            for (p, q) in zip(a.probabilities, b.probabilities) { XCTAssertEqual(p.probability, q.probability, accuracy: 1e-5) }
+        }
+        var lines: [String] = [], messages: [String] = []
+        let status = Tool.run(
+            ["predict", export.path] + photos.map(\.path) + ["--json", "--batch", "5"], output: { lines.append($0) }, messages: { messages.append($0) })
+        XCTAssertEqual(status, 0, "\(messages)")
+        XCTAssertEqual(lines.count, photos.count)
+        for (line, (file, prediction)) in zip(lines, zip(photos, expected)) {
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertEqual(json["file"] as? String, file.path)
+            XCTAssertEqual(json["label"] as? String, prediction.label)
+            let top = try XCTUnwrap(json["probabilities"] as? [[String: Any]])
+            XCTAssertEqual(top.count, 3)
+            XCTAssertEqual(top[0]["probability"] as? Double ?? 0, Double(prediction.probabilities[0].probability), accuracy: 1e-5)
+        }
+        XCTAssertTrue(messages.contains { $0.contains("12/12 images") }, "a progress line per batch: \(messages)")
+        // A folder, a table, and a file that is not an image (reported, the others predicted).
+        try Data("not an image".utf8).write(to: folder.appendingPathComponent("notes.png"))
+        lines = []
+        XCTAssertEqual(Tool.run(["predict", export.path, folder.path], output: { lines.append($0) }, messages: { _ in }), 1)
+        XCTAssertTrue(lines.contains { $0.contains("notes.png\terror: not a PNG or JPEG image") }, "\(lines)")
+        XCTAssertEqual(Tool.run(["predict", export.path, "/nowhere"], output: { _ in }, messages: { _ in }), 1)
+        XCTAssertEqual(Tool.run(["frobnicate"], output: { _ in }, messages: { _ in }), 2)
+        XCTAssertEqual(Tool.run(["predict", "/nowhere.safetensors", photos[0].path], output: { _ in }, messages: { _ in }), 1)
+    }
+
+    func testTheServerAnswersAsTheLearnerUnderLoadAndRefusesHostileRequests() throws {
+        let (learn, export, photos) = try photoModel()
+        let expected = try learn.predict(files: photos)
+        var limits = ServerLimits()
+        limits.maxBodyBytes = 1 << 20
+        limits.requestTimeout = 1.5
+        let server = try ModelServer(try Tool.load(export.path), source: export.path)
+        let port = try server.start(port: 0, limits: limits)
+        defer { server.stop() }
+
+        XCTAssertEqual(RawHTTP.call(port: port, "GET", "/health").json["status"] as? String, "ok")
+        let model = RawHTTP.call(port: port, "GET", "/model").json
+        XCTAssertEqual(model["vocab"] as? [String], learn.dls.vocab)
+        XCTAssertEqual((model["input"] as? [String: Int])?["height"], 32)
+        let page = RawHTTP.send(port: port, chunks: [RawHTTP.request("GET", "/")])
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.body.contains("<input id=\"file\" type=\"file\"") && !page.body.contains("http://") && !page.body.contains("https://"))
+
+        // 200 requests from 16 threads at once: every answer is the learner's.
+        let photoBytes = try photos.map { [UInt8](try Data(contentsOf: $0)) }
+        let answers = Answers(200)
+        DispatchQueue.concurrentPerform(iterations: 16) { t in
+            for r in stride(from: t, to: 200, by: 16) {
+                let (status, json) = RawHTTP.call(port: port, "POST", "/predict", body: photoBytes[r % photos.count], contentType: "image/jpeg")
+                answers.set(r, status == 200 ? json["label"] as? String : "status \(String(describing: status))")
+            }
+        }
+        for r in 0..<200 { XCTAssertEqual(answers.values[r], expected[r % photos.count].label, "request \(r)") }
+        // A multipart upload, as a form sends it.
+        let boundary = "----fastswift-test"
+        let multipart =
+            Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8)
+            + photoBytes[0] + Array("\r\n--\(boundary)--\r\n".utf8)
+        XCTAssertEqual(
+            RawHTTP.call(port: port, "POST", "/predict", body: multipart, contentType: "multipart/form-data; boundary=\(boundary)").json["label"] as? String,
+            expected[0].label)
+
+        // Hostile and mistaken requests: each its 4xx and a JSON error, and the server goes on.
+        let truncated = Array(photoBytes[0].prefix(photoBytes[0].count / 2))
+        let cases: [(String, [[UInt8]], Int?)] = [
+            ("oversized", [RawHTTP.request("POST", "/predict", body: [UInt8](repeating: 0xFF, count: (1 << 20) + 1))], 413),
+            ("not an image", [RawHTTP.request("POST", "/predict", body: Array("hello".utf8), contentType: "text/plain")], 415),
+            ("truncated JPEG", [RawHTTP.request("POST", "/predict", body: truncated, contentType: "image/jpeg")], 422),
+            ("empty body", [RawHTTP.request("POST", "/predict")], 400),
+            ("malformed request line", [Array("GARBAGE\r\n\r\n".utf8)], 400),
+            ("huge headers", [Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 20_000) + "\r\n\r\n").utf8)], 431),
+            ("chunked", [RawHTTP.request("POST", "/predict", extraHeaders: "Transfer-Encoding: chunked\r\n")], 411),
+            ("negative length", [Array("POST /predict HTTP/1.1\r\nContent-Length: -5\r\n\r\n".utf8)], 400),
+            ("unknown page", [RawHTTP.request("GET", "/etc/passwd")], 404),
+            ("wrong method", [RawHTTP.request("DELETE", "/predict")], 405),
+            ("a body that never comes", [Array("POST /predict HTTP/1.1\r\nContent-Length: 1000\r\n\r\nabc".utf8)], 408),
+        ]
+        for (name, chunks, status) in cases {
+            let (got, body) = RawHTTP.send(port: port, chunks: chunks)
+            XCTAssertEqual(got, status, "\(name): \(body)")
+            XCTAssertTrue(body.contains("\"error\""), "\(name) answers a JSON error: \(body)")
+            XCTAssertEqual(RawHTTP.call(port: port, "GET", "/health").status, 200, "serving after \(name)")
+        }
+        // A slow-loris client, a byte at a time: timed out, while others are answered meanwhile.
+        let slow = DispatchGroup()
+        let slowAnswer = Answers(1)
+        DispatchQueue.global().async(group: slow) {
+            let status = RawHTTP.send(port: port, chunks: Array("GET /health HTTP/1.1\r\nHost: x\r\n".utf8).map { [$0] }, pause: 0.1).status
+            slowAnswer.set(0, status.map(String.init))
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertEqual(RawHTTP.call(port: port, "GET", "/health").status, 200, "others are served while a slow client trickles")
+        slow.wait()
+        XCTAssertEqual(slowAnswer.values[0], "408")
+    }
+}
+
+/// Answers written by several threads, each its own slot.
+final class Answers: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [String?]
+    init(_ n: Int) { values = Array(repeating: nil, count: n) }
+    func set(_ i: Int, _ value: String?) {
+        lock.lock()
+        values[i] = value
+        lock.unlock()
+    }
+}
