@@ -133,7 +133,7 @@ let package = Package(
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
         .executableTarget(
-            name: "Benchmarks", dependencies: ["FastSwift"], path: "Benchmarks/Suite",
+            name: "Benchmarks", dependencies: ["FastSwift", "Serving"], path: "Benchmarks/Suite",
             swiftSettings: kernelSettings),
 
         // Worked examples, one executable each.

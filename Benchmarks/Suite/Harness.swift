@@ -9,6 +9,8 @@ struct BenchmarkOptions {
     var json = false
     /// Minimum seconds of repeated runs per case.
     var minSeconds = 0.5
+    /// `serve` only: load the server at this URL instead of starting ours.
+    var url: String?
 
     static func parse(_ arguments: ArraySlice<String>) throws -> BenchmarkOptions {
         var options = BenchmarkOptions()
@@ -26,6 +28,9 @@ struct BenchmarkOptions {
                     throw BenchmarkError.usage("--min-seconds needs a positive number")
                 }
                 options.minSeconds = s
+            case "--url":
+                guard let value = rest.popFirst() else { throw BenchmarkError.usage("--url needs http://HOST:PORT/PATH") }
+                options.url = value
             default:
                 throw BenchmarkError.usage("unknown option '\(argument)'")
             }

@@ -14,11 +14,15 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
     ("learner", "visionLearner(.resnet18).fitOneCycle over in-memory 1x28x28 images (the main job without files); the Adam step alone", runLearnerSuite),
     ("layers", "every convolution shape of ResNet-18 on 1x28x28 at batch 64: forward and forward+backward GFLOPS", runResNetLayersSuite),
     ("resnet18", "ResNet-18 on 1x28x28, 10 classes: training and inference images/s at batch 64 and 256", runResNet18Suite),
+    (
+        "serve", "fastswift serve on the bundled photo model: requests/s and p50/p99 ms at 1, 8 and 64 clients, batching on and off (--url: another server)",
+        runServeSuite
+    ),
     ("distributed", "ResNet-18 training images/s: 1 process x 2 threads against 2 MPI ranks x 1 thread; allreduce share", runDistributedSuite),
 ]
 
 let usage =
-    "usage: benchmarks <suite> [--threads N] [--json] [--min-seconds S]\nsuites:\n"
+    "usage: benchmarks <suite> [--threads N] [--json] [--min-seconds S] [--url URL]\nsuites:\n"
     + suites.map { "  \($0.name)\t\($0.summary)" }.joined(separator: "\n")
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -57,7 +57,8 @@ extension Module {
         if let entry = cache.entry(for: x.shape), entry.state == state {
             return entry.plan.map { $0(x) }
         }
-        guard let traced = try? InferencePlan.trace({ self.forward($0) }, example: x) else {
+        let packedWeights = cache.packedWeights(for: state)
+        guard let traced = try? InferencePlan.trace({ self.forward($0) }, example: x, packedWeights: packedWeights) else {
             cache.store(InferencePlanCache.Entry(shape: x.shape, state: state, plan: nil))
             return nil
         }
@@ -101,6 +102,17 @@ final class InferencePlanCache: @unchecked Sendable {
     private static let capacity = 8
     private let lock = NSLock()
     private var entries: [Entry] = []
+    /// The packed weights the plans of the current state share (dropped when the state changes).
+    private var packs: (state: PlanningState, store: PackedWeightStore)?
+
+    func packedWeights(for state: PlanningState) -> PackedWeightStore {
+        lock.lock()
+        defer { lock.unlock() }
+        if let packs, packs.state == state { return packs.store }
+        let store = PackedWeightStore()
+        packs = (state, store)
+        return store
+    }
 
     func entry(for shape: [Int]) -> Entry? {
         lock.lock()

@@ -88,18 +88,15 @@ public final class ModelServer: @unchecked Sendable {
             bytes = file
         }
         guard !bytes.isEmpty else { return .error(400, "send an image's bytes (PNG or JPEG) as the request body") }
-        let image: Image
+        let prediction: ImagePrediction
         do {
-            image = try Image.decode(bytes, source: "the uploaded image")
+            prediction = try batcher.predict { try preparation.inputs([Image.decode(bytes, source: "the uploaded image")]) }
         } catch let error as DataError {
             let unsupported = error.reason.contains("unrecognised signature") || error.reason.contains("not supported")
             return .error(unsupported ? 415 : 422, error.reason)
         } catch {
             return .error(422, "\(error)")
         }
-        let input: Tensor
-        do { input = try preparation.inputs([image]) } catch { return .error(422, "\(error)") }
-        let prediction = batcher.predict(input)
         return .json(
             200,
             [

@@ -40,15 +40,18 @@ enum ServePage {
           $('model').textContent = (m.arch || 'model') + ' · ' + (m.vocab || []).length + ' classes · input ' +
             input.channels + '×' + input.height + '×' + input.width;
         }).catch(() => { $('model').textContent = ''; });
+        let latest = 0;  // only the answer for the most recently chosen image is shown
         async function classify(file) {
+          const request = ++latest;
           $('error').textContent = ''; $('label').textContent = '…'; $('chart').innerHTML = '';
           const preview = $('preview');
           preview.src = URL.createObjectURL(file); preview.style.display = 'block';
           try {
             const response = await fetch('/predict', { method: 'POST', headers: { 'Content-Type': file.type || 'application/octet-stream' }, body: file });
             const result = await response.json();
+            if (request !== latest) { return; }
             if (!response.ok) { throw new Error(result.error || response.statusText); }
-            $('label').textContent = result.label;
+            $('label').textContent = result.label; $('chart').innerHTML = '';
             for (const p of result.probabilities.slice(0, 5)) {
               const row = document.createElement('div'); row.className = 'bar';
               const name = document.createElement('span'); name.className = 'name'; name.textContent = p.label;
@@ -58,7 +61,7 @@ enum ServePage {
               const value = document.createElement('span'); value.className = 'value'; value.textContent = (100 * p.probability).toFixed(1) + '%';
               row.append(name, track, value); $('chart').appendChild(row);
             }
-          } catch (e) { $('label').textContent = ''; $('error').textContent = e.message; }
+          } catch (e) { if (request === latest) { $('label').textContent = ''; $('error').textContent = e.message; } }
         }
         $('file').addEventListener('change', e => { if (e.target.files[0]) classify(e.target.files[0]); });
         const drop = $('drop');

@@ -46,33 +46,15 @@ public final class InferencePlan: @unchecked Sendable {
         case replay(Tensors.Operation, inputs: [Operand], outputShape: [Int], output: Int)
     }
 
-    /// A convolution step and its packed weight, made on the first run and kept while the
-    /// weight's contents stay the same.
-    final class ConvolutionStep: @unchecked Sendable {
+    /// A convolution step; its packed weight comes from the plan's `PackedWeightStore`.
+    struct ConvolutionStep {
         let input: Int, output: Int
         let weight: Tensor, geometry: ConvGeometry
         let scale: Tensor?, shift: Tensor?
         let residual: Operand?, relu: Bool
-        private let lock = NSLock()
-        private var packed: (identity: ContentIdentity, weight: Kernels.PackedPanels)?
+        let packedWeights: PackedWeightStore
 
-        init(
-            input: Int, output: Int, weight: Tensor, geometry: ConvGeometry, scale: Tensor?, shift: Tensor?, residual: Operand?,
-            relu: Bool
-        ) {
-            self.input = input; self.output = output; self.weight = weight; self.geometry = geometry
-            self.scale = scale; self.shift = shift; self.residual = residual; self.relu = relu
-        }
-
-        var packedWeight: Kernels.PackedPanels {
-            lock.lock()
-            defer { lock.unlock() }
-            let identity = weight.contentIdentity
-            if let packed, packed.identity == identity { return packed.weight }
-            let made = Tensor.inferenceWeight(weight, geometry)
-            packed = (identity, made)
-            return made
-        }
+        var packedWeight: Kernels.PackedPanels { packedWeights.packed(weight, geometry) }
     }
 
     /// A value between steps: an NCHW (or any other) tensor, or channel-major maps.
@@ -217,7 +199,7 @@ public final class InferencePlan: @unchecked Sendable {
     // MARK: - Compiling a recorded graph
 
     /// Compiles the graph that produced `output` from `input` (a tensor that required gradients).
-    static func compile(output: Tensor, input: Tensor) throws -> InferencePlan {
+    static func compile(output: Tensor, input: Tensor, packedWeights: PackedWeightStore) throws -> InferencePlan {
         guard let inputRecord = input.record, let outputNode = output.record?.node else {
             throw Unsupported(description: "the forward pass recorded no op on its input")
         }
@@ -297,7 +279,8 @@ public final class InferencePlan: @unchecked Sendable {
             claimed.formUnion(chain)
             absorbed.formUnion(chain.dropLast())
             chainEnds[last] = ConvolutionStep(
-                input: source, output: last + 1, weight: weight, geometry: geometry, scale: scale, shift: shift, residual: residual, relu: relu)
+                input: source, output: last + 1, weight: weight, geometry: geometry, scale: scale, shift: shift, residual: residual, relu: relu,
+                packedWeights: packedWeights)
         }
         for (i, node) in order.enumerated() where !absorbed.contains(i) {
             if let conv = chainEnds[i] {
@@ -335,5 +318,33 @@ extension InferencePlan.Operand: Equatable {
         case (.slot(let x), .slot(let y)): return x == y
         default: return false
         }
+    }
+}
+
+/// Convolution weights packed for the GEMM, one per weight and tap layout, shared by the plans
+/// of one model: a plan for another batch size packs nothing new (a ResNet-18's weights are
+/// packed once, not once per batch size a server runs). A weight is packed on first use and
+/// again when its contents change.
+package final class PackedWeightStore: @unchecked Sendable {
+    private struct Key: Hashable {
+        let storage: ObjectIdentifier
+        let taps: [Int]
+    }
+
+    private let lock = NSLock()
+    /// The weight is kept with its packing, so its storage (the key) cannot be reused.
+    private var entries: [Key: (weight: Tensor, identity: ContentIdentity, packed: Kernels.PackedPanels)] = [:]
+
+    package init() {}
+
+    func packed(_ weight: Tensor, _ geometry: ConvGeometry) -> Kernels.PackedPanels {
+        let identity = weight.contentIdentity
+        let key = Key(storage: identity.storage, taps: geometry.taps)
+        lock.lock()
+        defer { lock.unlock() }
+        if let entry = entries[key], entry.identity == identity { return entry.packed }
+        let packed = Tensor.inferenceWeight(weight, geometry)
+        entries[key] = (weight, identity, packed)
+        return packed
     }
 }

@@ -1,6 +1,6 @@
 import FastSwift
 import Foundation
-import Serving
+@testable import Serving
 import TestSupport
 import XCTest
 
@@ -52,6 +52,65 @@ final class ServingTests: TemporaryFolderTestCase {
         XCTAssertEqual(Tool.run(["predict", export.path, "/nowhere"], output: { _ in }, messages: { _ in }), 1)
         XCTAssertEqual(Tool.run(["frobnicate"], output: { _ in }, messages: { _ in }), 2)
         XCTAssertEqual(Tool.run(["predict", "/nowhere.safetensors", photos[0].path], output: { _ in }, messages: { _ in }), 1)
+    }
+
+    func testPredictOnTheBundledDigitsGivesTheLearnersPredictions() throws {
+        seed(8)
+        let dls = try ImageDataLoaders.fromFolder(BundledData.mnist, train: "training", valid: "testing", batchSize: 64)
+        let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let export = try learn.export(folder.appendingPathComponent("digits.safetensors"))
+        let sevens = BundledData.mnist.appendingPathComponent("testing/7")
+        let digits = try getImageFiles(sevens).sorted { $0.path < $1.path }.prefix(10).map { $0 }
+        let expected = try learn.predict(files: digits)
+        var lines: [String] = []
+        XCTAssertEqual(Tool.run(["predict", export.path, sevens.path, "--json"], output: { lines.append($0) }, messages: { _ in }), 0)
+        var byFile: [String: [String: Any]] = [:]
+        for line in lines {
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            byFile[try XCTUnwrap(json["file"] as? String)] = json
+        }
+        XCTAssertEqual(byFile.count, try getImageFiles(sevens).count, "one line per digit in the folder")
+        for (file, prediction) in zip(digits, expected) {
+            let json = try XCTUnwrap(byFile[file.path], file.path)
+            let top = try XCTUnwrap(json["probabilities"] as? [[String: Any]])
+            XCTAssertEqual(top[0]["probability"] as? Double ?? 0, Double(prediction.probabilities[0].probability), accuracy: 1e-5)
+            // An untrained model's top two can be within rounding: compare labels where they are not.
+            if prediction.probabilities[0].probability - prediction.probabilities[1].probability > 1e-4 {
+                XCTAssertEqual(json["label"] as? String, prediction.label, file.path)
+            }
+        }
+    }
+
+    func testConcurrentRequestsShareForwardPassesAndGetTheirOwnAnswers() throws {
+        let (learn, export, photos) = try photoModel()
+        let loaded = try Tool.load(export.path)
+        let preparation = try XCTUnwrap(loaded.imagePreparation)
+        let inputs = try photos.map { try preparation.inputs([Image.decode([UInt8](Data(contentsOf: $0)), source: $0.path)]) }
+        let expected = try learn.predict(files: photos)
+        for batching in [true, false] {
+            let batcher = PredictionBatcher(loaded, batching: batching, window: 0.05)
+            let answers = Answers(48)
+            DispatchQueue.concurrentPerform(iterations: 48) { i in answers.set(i, batcher.predict(inputs[i % inputs.count]).label) }
+            batcher.stop()
+            for i in 0..<48 { XCTAssertEqual(answers.values[i], expected[i % inputs.count].label, "request \(i), batching \(batching)") }
+            if batching {
+                XCTAssertLessThan(batcher.passes, 48, "48 requests at once share passes")
+            } else {
+                XCTAssertEqual(batcher.passes, 48)
+            }
+        }
+    }
+
+    func testAPassTakesAPowerOfTwoOrPadsWhenThatWastesLittle() {
+        let cases: [(queued: Int, maxBatch: Int, take: Int, padded: Int)] = [
+            (1, 64, 1, 1), (2, 64, 2, 2), (3, 64, 2, 2), (7, 64, 7, 8), (13, 64, 13, 16), (12, 64, 8, 8),
+            (33, 64, 32, 32), (51, 64, 32, 32), (52, 64, 52, 64), (64, 64, 64, 64), (100, 64, 64, 64), (40, 48, 40, 48), (30, 48, 30, 32), (20, 48, 16, 16),
+        ]
+        for c in cases {
+            let (take, padded) = PredictionBatcher.passSize(queued: c.queued, maxBatch: c.maxBatch)
+            XCTAssertEqual([take, padded], [c.take, c.padded], "\(c.queued) queued, at most \(c.maxBatch)")
+        }
     }
 
     func testTheServerAnswersAsTheLearnerUnderLoadAndRefusesHostileRequests() throws {

@@ -29,11 +29,14 @@ package struct ContentIdentity: Equatable, Sendable {
 extension InferencePlan {
     /// Traces `forward` on `example` (with gradients recorded, whatever the caller's mode) and
     /// compiles what it recorded; also returns the traced output. Throws `Unsupported` when the
-    /// graph holds an op a plan cannot run.
-    package static func trace(_ forward: (Tensor) -> Tensor, example: Tensor) throws -> (plan: InferencePlan, output: Tensor) {
+    /// graph holds an op a plan cannot run. The plan takes its packed convolution weights from
+    /// `packedWeights` (one store shared by the plans of one model packs each weight once).
+    package static func trace(
+        _ forward: (Tensor) -> Tensor, example: Tensor, packedWeights: PackedWeightStore = PackedWeightStore()
+    ) throws -> (plan: InferencePlan, output: Tensor) {
         var input = example.detach()
         input.requiresGrad = true
         let output = GradMode.enabled { forward(input) }
-        return (try compile(output: output, input: input), output.detach())
+        return (try compile(output: output, input: input, packedWeights: packedWeights), output.detach())
     }
 }
