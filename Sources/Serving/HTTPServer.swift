@@ -30,7 +30,7 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response of `object` (dictionaries, arrays, strings, numbers, booleans).
     public static func json(_ status: Int, _ object: Any) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return HTTPResponse(status: status, contentType: "application/json", body: [UInt8](data))
     }
 

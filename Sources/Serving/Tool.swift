@@ -100,11 +100,24 @@ public enum Tool {
         }
         let top = try positiveInt(options, "top", default: 3), batchSize = try positiveInt(options, "batch", default: 64)
         let json = options["json"] != nil
-        var files: [URL] = []
+        // Each file, and its path as the user wrote it (a folder's files under the folder's path).
+        var files: [URL] = [], shown: [String] = []
         for path in positional.dropFirst() {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw LearnerError("\(path): no such file or folder") }
-            files += isFolder.boolValue ? try getImageFiles(URL(fileURLWithPath: path, isDirectory: true)) : [URL(fileURLWithPath: path)]
+            if isFolder.boolValue {
+                let folder = URL(fileURLWithPath: path, isDirectory: true)
+                let prefix = folder.standardizedFileURL.path
+                for file in try getImageFiles(folder) {
+                    files.append(file)
+                    let full = file.standardizedFileURL.path
+                    let relative = full.hasPrefix(prefix + "/") ? String(full.dropFirst(prefix.count + 1)) : file.lastPathComponent
+                    shown.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
+                }
+            } else {
+                files.append(URL(fileURLWithPath: path))
+                shown.append(path)
+            }
         }
         guard !files.isEmpty else { throw LearnerError("no PNG or JPEG images in \(positional.dropFirst().joined(separator: ", "))") }
         if !json { output("file\tlabel\tprobability\ttop \(top)") }
@@ -112,6 +125,7 @@ public enum Tool {
         let showsProgress = files.count > batchSize
         for start in stride(from: 0, to: files.count, by: batchSize) {
             let batch = Array(files[start..<min(start + batchSize, files.count)])
+            let names = Array(shown[start..<min(start + batchSize, files.count)])
             // Decoding on every core; the model's own kernels use every core too.
             let decoded = decodeAll(batch)
             let good = decoded.indices.filter { decoded[$0].image != nil }
@@ -120,7 +134,7 @@ public enum Tool {
             for (i, item) in decoded.enumerated() {
                 if let error = item.error {
                     failed += 1
-                    output(json ? jsonLine(["file": batch[i].path, "error": error]) : "\(batch[i].path)\terror: \(error)")
+                    output(json ? jsonLine(["file": names[i], "error": error]) : "\(names[i])\terror: \(error)")
                     continue
                 }
                 let p = predictions[next]
@@ -129,12 +143,12 @@ public enum Tool {
                 if json {
                     output(
                         jsonLine([
-                            "file": batch[i].path, "label": p.label,
+                            "file": names[i], "label": p.label,
                             "probabilities": best.map { ["label": $0.label, "probability": Double($0.probability)] },
                         ]))
                 } else {
                     let list = best.map { "\($0.label) \(String(format: "%.3f", $0.probability))" }.joined(separator: ", ")
-                    output("\(batch[i].path)\t\(p.label)\t\(String(format: "%.4f", p.probabilities[0].probability))\t\(list)")
+                    output("\(names[i])\t\(p.label)\t\(String(format: "%.4f", p.probabilities[0].probability))\t\(list)")
                 }
             }
             if showsProgress { messages(progressLine(done: min(start + batchSize, files.count), total: files.count)) }
@@ -162,7 +176,8 @@ public enum Tool {
     }
 
     static func jsonLine(_ object: [String: Any]) -> String {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) }
+            ?? "{}"
     }
 
     static func progressLine(done: Int, total: Int) -> String {
@@ -177,7 +192,9 @@ public enum Tool {
         guard positional.count == 1 else { throw UsageError(description: "serve needs one export file") }
         let learner = try load(positional[0])
         var limits = ServerLimits()
-        limits.maxBodyBytes = try positiveInt(options, "max-body-mb", default: 20) << 20
+        let maxBodyMB = try positiveInt(options, "max-body-mb", default: 20)
+        guard maxBodyMB <= 4096 else { throw UsageError(description: "--max-body-mb is at most 4096 (4 GB), got \(maxBodyMB)") }
+        limits.maxBodyBytes = maxBodyMB << 20
         let port = options["port"].map { Int($0) ?? -1 } ?? 8000
         guard (0...65535).contains(port) else { throw UsageError(description: "--port needs a port number, got '\(options["port"] ?? "")'") }
         let server = try ModelServer(learner, source: positional[0], batching: options["no-batching"] == nil)
