@@ -320,31 +320,3 @@ extension InferencePlan.Operand: Equatable {
         }
     }
 }
-
-/// Convolution weights packed for the GEMM, one per weight and tap layout, shared by the plans
-/// of one model: a plan for another batch size packs nothing new (a ResNet-18's weights are
-/// packed once, not once per batch size a server runs). A weight is packed on first use and
-/// again when its contents change.
-package final class PackedWeightStore: @unchecked Sendable {
-    private struct Key: Hashable {
-        let storage: ObjectIdentifier
-        let taps: [Int]
-    }
-
-    private let lock = NSLock()
-    /// The weight is kept with its packing, so its storage (the key) cannot be reused.
-    private var entries: [Key: (weight: Tensor, identity: ContentIdentity, packed: Kernels.PackedPanels)] = [:]
-
-    package init() {}
-
-    func packed(_ weight: Tensor, _ geometry: ConvGeometry) -> Kernels.PackedPanels {
-        let identity = weight.contentIdentity
-        let key = Key(storage: identity.storage, taps: geometry.taps)
-        lock.lock()
-        defer { lock.unlock() }
-        if let entry = entries[key], entry.identity == identity { return entry.packed }
-        let packed = Tensor.inferenceWeight(weight, geometry)
-        entries[key] = (weight, identity, packed)
-        return packed
-    }
-}

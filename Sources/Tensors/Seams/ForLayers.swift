@@ -1,8 +1,10 @@
 // What Tensors offers the Layers layer, and only it: writing loaded values into a model's own
 // tensors, telling whether a tensor's contents changed, and tracing a forward pass into an
-// inference plan.
+// inference plan, with the store of packed weights its plans share.
 //
 // Client: Layers.
+
+import Foundation
 
 extension Tensor {
     /// Writes `values` (same shape) into this tensor's storage in place, whoever else shares it:
@@ -38,5 +40,33 @@ extension InferencePlan {
         input.requiresGrad = true
         let output = GradMode.enabled { forward(input) }
         return (try compile(output: output, input: input, packedWeights: packedWeights), output.detach())
+    }
+}
+
+/// Convolution weights packed for the GEMM, one per weight and tap layout, shared by the plans
+/// of one model: a plan for another batch size packs nothing new (a ResNet-18's weights are
+/// packed once, not once per batch size a server runs). A weight is packed on first use and
+/// again when its contents change.
+package final class PackedWeightStore: @unchecked Sendable {
+    private struct Key: Hashable {
+        let storage: ObjectIdentifier
+        let taps: [Int]
+    }
+
+    private let lock = NSLock()
+    /// The weight is kept with its packing, so its storage (the key) cannot be reused.
+    private var entries: [Key: (weight: Tensor, identity: ContentIdentity, packed: Kernels.PackedPanels)] = [:]
+
+    package init() {}
+
+    func packed(_ weight: Tensor, _ geometry: ConvGeometry) -> Kernels.PackedPanels {
+        let identity = weight.contentIdentity
+        let key = Key(storage: identity.storage, taps: geometry.taps)
+        lock.lock()
+        defer { lock.unlock() }
+        if let entry = entries[key], entry.identity == identity { return entry.packed }
+        let packed = Tensor.inferenceWeight(weight, geometry)
+        entries[key] = (weight, identity, packed)
+        return packed
     }
 }
