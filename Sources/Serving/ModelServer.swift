@@ -24,6 +24,7 @@ public final class ModelServer: @unchecked Sendable {
     /// A server for `learner` (a vision export that records its image preparation).
     ///
     /// - Parameters:
+    ///   - learner: the loaded classifier (`loadLearner` of a `visionLearner` export).
     ///   - source: what the model was loaded from, shown by `/model`.
     ///   - batching: share forward passes between concurrent requests.
     public init(_ learner: InferenceLearner, source: String = "", batching: Bool = true) throws {

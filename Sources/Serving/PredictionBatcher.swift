@@ -44,6 +44,7 @@ public final class PredictionBatcher: @unchecked Sendable {
     /// A batcher for a loaded classifier.
     ///
     /// - Parameters:
+    ///   - learner: the loaded classifier; its model runs on the batcher's thread only.
     ///   - batching: share forward passes between requests (off: one request per pass).
     ///   - window: the longest a pass waits for more requests, in seconds.
     ///   - maxBatch: the most items in one pass.

@@ -29,6 +29,7 @@ public final class TabularDataLoaders: DataLoaders<(Tensor, Tensor)> {
     /// Loaders over a table's rows (fastai's `TabularDataLoaders.from_df`).
     ///
     /// - Parameters:
+    ///   - df: the table, one row per item.
     ///   - yNames: the target column (one).
     ///   - catNames: the categorical columns.
     ///   - contNames: the continuous columns; by default every column that is neither categorical
@@ -36,7 +37,10 @@ public final class TabularDataLoaders: DataLoaders<(Tensor, Tensor)> {
     ///   - procs: `.categorify`, `.fillMissing`, `.normalize` (none by default, as fastai).
     ///   - yBlock: the target's kind (by default values for a numeric column, classes otherwise).
     ///   - validIdx: the validation rows; by default a random `validPct` of them, with `seed`.
+    ///   - validPct: the share of rows held out for validation when `validIdx` is not given.
+    ///   - seed: the split's seed (by default, one drawn from the global generator).
     ///   - batchSize: rows per batch (the training loader shuffles and drops its last partial batch).
+    ///   - source: how errors name the table (a file's path, say).
     public static func fromDF(
         _ df: DataFrame, yNames: [String], catNames: [String] = [], contNames: [String]? = nil, procs: [TabularProc] = [],
         yBlock: TabularTarget? = nil, validIdx: [Int]? = nil, validPct: Double = 0.2, seed: UInt64? = nil, batchSize: Int = 64,

@@ -34,10 +34,17 @@ enum TabularExport {
 ///     try learn.fitOneCycle(epochs: 3, lrMax: 1e-2)
 ///
 /// - Parameters:
+///   - dls: the table's loaders (`TabularDataLoaders`), whose processor sizes the model.
 ///   - layers: the hidden layers' sizes.
 ///   - embSizes: embedding sizes by column name, overriding the rule.
 ///   - yRange: squeeze the predicted values into this range (fastai's `y_range`).
-///   - ps: dropout after each hidden layer; `embedP`: dropout of the embeddings.
+///   - ps: dropout after each hidden layer.
+///   - embedP: dropout of the embeddings.
+///   - loss: the loss (by default cross-entropy for classes, mean squared error for values).
+///   - opt: the optimizer (Adam by default, as fastai).
+///   - metrics: computed on the validation rows after each epoch.
+///   - cbs: callbacks for every fit.
+///   - wd: weight decay (by default the Learner's).
 public func tabularLearner(
     _ dls: TabularDataLoaders, layers: [Int] = [200, 100], embSizes: [String: Int] = [:], yRange: ClosedRange<Float>? = nil,
     ps: [Float]? = nil, embedP: Float = 0, loss: LossFunction? = nil, opt: OptimizerFactory = .adam, metrics: [Metric] = [],

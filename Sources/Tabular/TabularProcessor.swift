@@ -80,10 +80,13 @@ public struct TabularProcessor: Sendable, Codable, Equatable {
     /// Learns the procs' state from `train` (the training rows).
     ///
     /// - Parameters:
+    ///   - train: the training rows, which alone the procs learn from.
     ///   - catNames: the categorical columns.
     ///   - contNames: the continuous columns (numbers; booleans count as 0 and 1).
     ///   - yName: the target column, if any.
+    ///   - procs: the procs to apply; they run in fastai's order (fill, categorify, normalise).
     ///   - target: the target's kind (by default: values for a numeric column, else classes).
+    ///   - source: how errors name the table.
     public init(
         _ train: DataFrame, catNames: [String], contNames: [String], yName: String?, procs: [TabularProc], target: TabularTarget? = nil,
         source: String = "table"
