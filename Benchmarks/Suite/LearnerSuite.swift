@@ -3,9 +3,11 @@ import FastSwift
 
 /// `benchmarks learner`: the main job's loop without its data files: `visionLearner(.resnet18)`
 /// and `fitOneCycle` for one epoch over in-memory 1×28×28 images (6,400 training, 1,280
-/// validation, batch 64, Adam as fastai's default), so the Learner's own overhead (optimizer,
-/// head, metrics, callbacks) shows next to `benchmarks resnet18`'s bare training step. Also the
-/// Adam step alone over the same model's parameters.
+/// validation, batch 64, Adam as fastai's default), beside the same epoch written as a plain
+/// loop (the same model, loaders and Adam; forward, loss, backward, step, then a validation pass
+/// under `noGrad`), so the Learner's own overhead (schedule, callbacks, recorder, metrics,
+/// checks) is the difference between the two. Each is timed over whole epochs, three times in
+/// turn, the best kept. Also the Adam step alone.
 func runLearnerSuite(_ options: BenchmarkOptions) throws {
     var reporter = Reporter(json: options.json, columns: ["images_per_s"])
     for threads in options.threads ?? defaultThreadCounts {
@@ -22,13 +24,34 @@ func runLearnerSuite(_ options: BenchmarkOptions) throws {
             let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
             learn.progress.show = false
             try learn.fitOneCycle(epochs: 1, lrMax: 0.01)  // warm-up: buffers, optimizer state
-            let start = DispatchTime.now().uptimeNanoseconds
-            try learn.fitOneCycle(epochs: 1, lrMax: 0.01)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            reporter.report(
-                BenchmarkResult(
-                    suite: "learner", name: "fitOneCycle epoch", threads: threads, seconds: seconds,
-                    fields: [("images_per_s", Double(trainCount + validCount) / seconds)], batch: batch))
+
+            let model = learn.model
+            let plainOptimizer = Adam(model.parameters, lr: 1e-4, weightDecay: 0.01)
+            func plainEpoch() {
+                model.train()
+                for (x, y) in dls.train {
+                    crossEntropy(model(x), y).backward()
+                    plainOptimizer.step()
+                    plainOptimizer.zeroGrad()
+                }
+                model.eval()
+                noGrad {
+                    for (x, y) in dls.valid { _ = accuracy.function(model(x), y) }
+                }
+                model.train()
+            }
+            plainEpoch()  // warm-up: the plain optimizer's state
+            var learner = Double.infinity, plain = Double.infinity
+            for _ in 0..<3 {
+                learner = min(learner, try seconds { try learn.fitOneCycle(epochs: 1, lrMax: 0.01) })
+                plain = min(plain, seconds { plainEpoch() })
+            }
+            for (name, time) in [("fitOneCycle epoch", learner), ("plain loop epoch", plain)] {
+                reporter.report(
+                    BenchmarkResult(
+                        suite: "learner", name: name, threads: threads, seconds: time,
+                        fields: [("images_per_s", Double(trainCount + validCount) / time)], batch: batch))
+            }
 
             // The optimizer step alone: Adam over every parameter (11.7M), gradients in place.
             let parameters = learn.model.parameters
@@ -41,4 +64,11 @@ func runLearnerSuite(_ options: BenchmarkOptions) throws {
                     fields: [("images_per_s", Double(batch) / step)], batch: batch))
         }
     }
+}
+
+/// The seconds `body` takes, once.
+private func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
