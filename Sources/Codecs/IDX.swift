@@ -16,10 +16,8 @@ public enum IDX {
         guard rank >= 1 && rank <= 4 else { throw DataError(source, "unsupported IDX rank \(rank)") }
         var shape: [Int] = []
         for d in 0..<rank { shape.append(Int(try reader.uint32BigEndian("size \(d) of the IDX header"))) }
-        var count = 1
-        for size in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            count = overflow ? Int.max : product
+        guard let count = checkedProduct(shape) else {
+            throw DataError(source, "the IDX header declares sizes \(shape) whose product is too large to address")
         }
         guard count == reader.remaining else {
             throw DataError(source, "the IDX header declares \(shape) = \(count) values but the file holds \(reader.remaining)")

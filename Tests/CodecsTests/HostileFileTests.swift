@@ -139,8 +139,18 @@ final class HostileFileTests: XCTestCase {
         // IDX sizes whose product overflows.
         let idx: [UInt8] = [0, 0, 8, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2, 3]
         XCTAssertThrowsError(try IDX.read(idx, source: "o.idx")) { error in
-            XCTAssertTrue("\(error)".contains("the IDX header declares [4294967295, 4294967295, 4294967295]"), "\(error)")
+            XCTAssertEqual(
+                "\(error)", "o.idx: the IDX header declares sizes [4294967295, 4294967295, 4294967295] whose product is too large to address")
         }
+        // An overflow followed by a zero size must not pass as 0 values (it used to, then trapped
+        // building the tensor); nor through `images`, which reshapes to [n, 1, h, w].
+        let overflowThenZero: [UInt8] = [0, 0, 8, 4] + [UInt8](repeating: 0xFF, count: 12) + [0, 0, 0, 0]
+        for read in [{ _ = try IDX.read($0, source: "z.idx") }, { _ = try IDX.images($0, source: "z.idx") }] as [([UInt8]) throws -> Void] {
+            XCTAssertThrowsError(try read(overflowThenZero)) { error in
+                XCTAssertTrue("\(error)".contains("whose product is too large to address"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try IDX.read([0, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0, 5], source: "e.idx").shape, [0, 5])
     }
 
     func testGzipOutputIsCappedAsItIsProduced() throws {

@@ -100,11 +100,8 @@ public enum SafeTensors {
             guard shape.allSatisfy({ $0 >= 0 }) else {
                 throw DataError(source, "corrupt safetensors file: '\(name)' has a negative size in its shape \(shape)")
             }
-            var bytes = counter ? 8 : 4
-            for size in shape {
-                let (product, overflow) = bytes.multipliedReportingOverflow(by: size)
-                guard !overflow else { throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) has more bytes than can be addressed") }
-                bytes = product
+            guard let bytes = checkedProduct(shape, startingAt: counter ? 8 : 4) else {
+                throw DataError(source, "corrupt safetensors file: '\(name)' of shape \(shape) has more bytes than can be addressed")
             }
             guard offsets[0] >= 0, offsets[1] >= offsets[0] else {
                 throw DataError(source, "corrupt safetensors file: '\(name)' has byte range \(offsets)")
