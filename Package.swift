@@ -75,6 +75,7 @@ let package = Package(
         .executable(name: "linear-regression", targets: ["LinearRegression"]),
         .executable(name: "tabular", targets: ["TabularRecipe"]),
         .executable(name: "collab", targets: ["CollabRecipe"]),
+        .executable(name: "fuzz", targets: ["Fuzz"]),
     ],
     targets: [
         // Layers, bottom to top; an arrow only points down. Codecs read files; DataBlocks and
@@ -132,6 +133,11 @@ let package = Package(
             dependencies: ["FastSwift", "Collab", "Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"]),
 
         // The benchmark suite: `swift run -c release benchmarks <suite>`.
+        // Fuzzing: the targets (replayed over their corpora by FuzzTests) and libFuzzer's driver.
+        .target(name: "FuzzTargets", dependencies: ["FastSwift"], path: "Tests/Fuzz/Targets"),
+        .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Main"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
+
         .executableTarget(
             name: "Benchmarks", dependencies: ["FastSwift", "Serving"], path: "Benchmarks/Suite",
             swiftSettings: kernelSettings),

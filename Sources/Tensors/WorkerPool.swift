@@ -10,6 +10,21 @@ import Synchronization
 /// another job, or from a second thread such as a data loader's) runs its chunks on its own
 /// thread, one after another. Chunks are claimed by whoever is free, but each chunk computes
 /// the same thing whichever thread runs it, so results never depend on the schedule.
+///
+/// Memory ordering (checked by `.ci/sanitize`'s thread-sanitizer pass):
+/// - `state`, `pending`: atomics, every access sequentially consistent.
+/// - `sleepers`: read and written only while `wake` is locked.
+/// - `body`: a plain variable, safe because each access is ordered by the atomics around it.
+///   The submitter writes it *before* its store to `state` that announces the job, and a worker
+///   reads it only *after* a successful compare-exchange on `state` for that job (that exchange
+///   reads the announcing store, so the write happens-before the read). The submitter clears it
+///   only *after* `pending` reaches 0, and every worker's read precedes its own decrement of
+///   `pending`, so every read happens-before the clearing write. No worker can claim a chunk of a
+///   finished job (`next == chunks` in the job word), and a claim of a later job reads that job's
+///   body: the exchange compares the whole word, generation included.
+/// - No lost wake-up: the submitter stores `state` before it locks `wake` to look at `sleepers`,
+///   and a worker counts itself in `sleepers` and re-reads `state` under the same lock before it
+///   waits, so either the worker sees the new generation or the submitter sees the sleeper.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
 
@@ -17,12 +32,14 @@ final class WorkerPool: @unchecked Sendable {
     private let state = Atomic<UInt64>(0)
     /// Chunks of the current job not yet finished.
     private let pending = Atomic<Int>(0)
-    /// The current job's body; written by the submitting thread before the job word announces it.
+    /// The current job's body: written by the submitter before the job word announces it, read
+    /// by a worker after it claims a chunk, cleared after every chunk is done (see above).
     private nonisolated(unsafe) var body: ((Int) -> Void)?
     /// Held by the thread whose job is running.
     private let busy = Mutex<Bool>(false)
     /// Sleeping workers wait on this for a new generation.
     private let wake = NSCondition()
+    /// Workers asleep on `wake`; only touched with `wake` locked.
     private nonisolated(unsafe) var sleepers = 0
     private let workerCount = Mutex<Int>(0)
 

@@ -12,4 +12,7 @@ public enum RepositoryFiles {
     /// The image fixtures of `Tests/Fixtures/make_image_fixtures.py` (JPEGs with their reference
     /// decodes, and PIL's resizes).
     public static let imageFixtures = root.appendingPathComponent("Tests/CodecsTests/ImageFixtures")
+
+    /// The fuzz targets' seed and regression corpora, one folder per target (`Tests/Fuzz/run.sh`).
+    public static let fuzzCorpora = root.appendingPathComponent("Tests/Fuzz/corpus")
 }
