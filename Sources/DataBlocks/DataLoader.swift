@@ -14,7 +14,8 @@ import Tensors
 ///
 /// Each loader owns a random generator derived from the global one when it is made, so
 /// `seed(_:)` fixes its orders, and a seeded run gives the same batches with or without
-/// prefetching.
+/// prefetching. Passes may be made from several threads at once: each draws its order and
+/// seeds from the generator in turn (under a lock) and is then independent of the others.
 public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     /// The number of items.
     public let itemCount: Int
@@ -25,6 +26,8 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     public var prefetch: Bool
     private let makeBatch: @Sendable ([Int], UInt64) -> Batch
     private let generator: RandomGenerator
+    /// Held while `generator` is drawn from or its state read or set.
+    private let generatorLock = NSLock()
     /// Whether each batch gets a seed of its own from the generator (for random transforms).
     private let seedsBatches: Bool
 
@@ -81,8 +84,8 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     /// The state of the generator that shuffles this loader (`RandomGenerator.state`), saved in
     /// checkpoints so a resumed run sees the same order of items.
     public var randomState: [UInt64] {
-        get { generator.state }
-        set { generator.state = newValue }
+        get { generatorLock.withLock { generator.state } }
+        set { generatorLock.withLock { generator.state = newValue } }
     }
 
     /// This process's share of every pass when training runs in several processes
@@ -102,7 +105,7 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     public var count: Int { dropLast ? shardSize / batchSize : (shardSize + batchSize - 1) / batchSize }
 
     /// The item positions of a new pass, in order: shuffled when the loader shuffles, then this
-    /// process's shard.
+    /// process's shard. The caller holds `generatorLock`.
     private func passOrder() -> [Int] {
         let order = shuffle ? generator.permutation(itemCount) : Array(0..<itemCount)
         guard let (rank, count) = shard, count > 1, !order.isEmpty else { return order }
@@ -116,7 +119,7 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
     /// (every process sees every item).
     public func copy(shuffle: Bool? = nil, dropLast: Bool? = nil) throws -> DataLoader {
         let generator = RandomGenerator(seed: 0)
-        generator.state = self.generator.state
+        generator.state = randomState
         let copy = try DataLoader(
             count: itemCount, batchSize: batchSize, shuffle: shuffle ?? self.shuffle, dropLast: dropLast ?? self.dropLast,
             prefetch: prefetch, generator: generator, seedsBatches: seedsBatches, makeBatch: makeBatch)
@@ -128,14 +131,16 @@ public final class DataLoader<Batch>: Sequence, @unchecked Sendable {
 
     /// The first batch of a new pass (fastai's `one_batch`): shuffled when the loader shuffles.
     public func oneBatch() -> Batch {
-        let order = passOrder()
-        return makeBatch(Array(order.prefix(batchSize)), seedsBatches ? generator.next() : 0)
+        let (order, seed) = generatorLock.withLock { (passOrder(), seedsBatches ? generator.next() : 0) }
+        return makeBatch(Array(order.prefix(batchSize)), seed)
     }
 
     public func makeIterator() -> Iterator {
-        let order = passOrder()
-        let batches = (0..<count).map { b in Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, order.count)]) }
-        let seeds = seedsBatches ? batches.map { _ in generator.next() } : Array(repeating: 0, count: batches.count)
+        let (batches, seeds) = generatorLock.withLock {
+            let order = passOrder()
+            let batches = (0..<count).map { b in Array(order[(b * batchSize)..<Swift.min((b + 1) * batchSize, order.count)]) }
+            return (batches, seedsBatches ? batches.map { _ in generator.next() } : Array(repeating: UInt64(0), count: batches.count))
+        }
         return Iterator(batches: batches, seeds: seeds, makeBatch: makeBatch, prefetch: prefetch)
     }
 

@@ -156,7 +156,7 @@ extension Learner {
         guard let tabular = dls as? TabularDataLoaders else {
             throw LearnerError("predict(row:): these loaders are not TabularDataLoaders")
         }
-        return try tabular.processor.predict(model, row: row)
+        return try exclusively { try tabular.processor.predict(model, row: row) }
     }
 }
 

@@ -18,6 +18,10 @@ extension Learner {
     /// random generators, so `fit(…, resume: file)` can continue it exactly.
     @discardableResult
     public func save(_ name: String, withOptimizer: Bool = true) throws -> URL {
+        try exclusively { try saveHoldingLock(name, withOptimizer: withOptimizer) }
+    }
+
+    private func saveHoldingLock(_ name: String, withOptimizer: Bool) throws -> URL {
         guard processRank == 0 else { return checkpointFile(name) }  // in a distributed fit, rank 0 writes
         var tensors: [String: Tensor] = [:]
         for (key, t) in model.stateDict() { tensors["model." + key] = t }
@@ -45,7 +49,8 @@ extension Learner {
 
     /// `load(_:)` from a checkpoint file anywhere.
     public func load(from file: URL) throws {
-        try load(checkpoint: try SafeTensors.read(file).tensors)
+        let tensors = try SafeTensors.read(file).tensors
+        try exclusively { try load(checkpoint: tensors) }
     }
 
     /// Loads the tensors of a checkpoint file already read (`model.` and `opt.` entries).
@@ -117,6 +122,10 @@ extension Learner {
     public func export(_ file: URL? = nil) throws -> URL {
         let target = file ?? path.appendingPathComponent("export.safetensors")
         guard processRank == 0 else { return target }  // in a distributed fit, rank 0 writes
+        return try exclusively { try exportHoldingLock(to: target) }
+    }
+
+    private func exportHoldingLock(to target: URL) throws -> URL {
         var metadata = ["format": "fastswift-export"]
         if let vocab = dls.vocab, let json = try? JSONSerialization.data(withJSONObject: vocab) {
             metadata["vocab"] = String(decoding: json, as: UTF8.self)

@@ -70,10 +70,12 @@ extension Learner {
         epochs: Int, baseLr: Float = 2e-3, freezeEpochs: Int = 1, lrMult: Float = 100, pctStart: Double = 0.3,
         div: Double = 5, cbs: [Callback] = []
     ) throws {
-        freeze()
-        try fitOneCycle(epochs: freezeEpochs, lrs: learningRates(upTo: baseLr), pctStart: 0.99, cbs: cbs)
-        let half = baseLr / 2
-        unfreeze()
-        try fitOneCycle(epochs: epochs, lrs: learningRates(half / lrMult...half), div: div, pctStart: pctStart, cbs: cbs)
+        try exclusively {
+            freeze()
+            try fitOneCycle(epochs: freezeEpochs, lrs: learningRates(upTo: baseLr), pctStart: 0.99, cbs: cbs)
+            let half = baseLr / 2
+            unfreeze()
+            try fitOneCycle(epochs: epochs, lrs: learningRates(half / lrMult...half), div: div, pctStart: pctStart, cbs: cbs)
+        }
     }
 }

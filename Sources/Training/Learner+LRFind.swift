@@ -23,6 +23,10 @@ extension Learner {
     /// back as they were. Suggests rates by fastai's valley, minimum and steep rules. With
     /// `plot`, writes the loss against the rate as an SVG. Works on frozen and unfrozen models.
     public func lrFind(startLR: Float = 1e-7, endLR: Float = 10, iterations: Int = 100, plot: URL? = nil) throws -> LRFinderResult {
+        try exclusively { try lrFindHoldingLock(startLR: startLR, endLR: endLR, iterations: iterations, plot: plot) }
+    }
+
+    private func lrFindHoldingLock(startLR: Float, endLR: Float, iterations: Int, plot: URL?) throws -> LRFinderResult {
         try checkTrainingBatches()
         let finder = LRFinder(startLR: startLR, endLR: endLR, iterations: iterations)
         let showing = progress.show

@@ -8,6 +8,10 @@ extension Learner {
     /// optimizer, the loss and the callbacks. Printed and returned.
     @discardableResult
     public func summary() -> String {
+        exclusively { summaryHoldingLock() }
+    }
+
+    private func summaryHoldingLock() -> String {
         let (x, _) = dls.train.oneBatch()
         var rows: [(String, [Int], Int, Bool)] = []
         model.eval()

@@ -35,7 +35,15 @@ public struct LearnerError: Error, CustomStringConvertible {
 ///
 ///     let learn = Learner(dls: dls, model: simpleNet, loss: mnistLoss, opt: .sgd, metrics: [batchAccuracy])
 ///     try learn.fit(epochs: 20, lr: 0.01)
+///
+/// A learner does one thing at a time: fitting, validating, predicting, saving, loading and
+/// exporting each hold it, so a call from a second thread while another runs waits until that
+/// one returns (a `predict` during a fit sees the weights the fit ends with, and does not switch
+/// the fit's model to eval mode under it). The thread that holds it may call in again, as a
+/// callback does. Different learners run at once on different threads, each as it would alone.
 public final class Learner {
+    /// Held by the thread running one of the learner's operations (see above); recursive.
+    let operationLock = NSRecursiveLock()
     public let dls: DataLoaders<(Tensor, Tensor)>
     public let model: Module
     /// The loss function (fastai's `loss_func`); a callback may swap in its own for a fit, as
@@ -179,6 +187,10 @@ public final class Learner {
 
     /// `fit` with a learning rate per parameter group (one rate: every group's).
     func fit(epochs: Int, lrs: [Float], cbs: [Callback], resume: URL?, wd: Float?) throws {
+        try exclusively { try fitHoldingLock(epochs: epochs, lrs: lrs, cbs: cbs, resume: resume, wd: wd) }
+    }
+
+    private func fitHoldingLock(epochs: Int, lrs: [Float], cbs: [Callback], resume: URL?, wd: Float?) throws {
         let saved = callbacks
         add(cbs)
         defer { callbacks = saved }
@@ -213,8 +225,10 @@ public final class Learner {
     /// The validation loss and metrics, averaged over the validation set.
     @discardableResult
     public func validate() throws -> [Float] {
-        try validateEpoch()
-        return recorder.lastValidation
+        try exclusively {
+            try validateEpoch()
+            return recorder.lastValidation
+        }
     }
 
     /// Predictions (the model's outputs) and targets for the whole validation set, through the
@@ -232,6 +246,12 @@ public final class Learner {
     /// the progress output) sit it out, so `recorder` and the table stay as they were.
     /// Throws what the loop throws (a batch the model cannot take, a callback's error).
     func gatherPredictions(over items: DataLoader<(Tensor, Tensor)>, withInput: Bool) throws -> (outputs: Tensor, targets: Tensor, inputs: Tensor?) {
+        try exclusively { try gatherPredictionsHoldingLock(over: items, withInput: withInput) }
+    }
+
+    private func gatherPredictionsHoldingLock(
+        over items: DataLoader<(Tensor, Tensor)>, withInput: Bool
+    ) throws -> (outputs: Tensor, targets: Tensor, inputs: Tensor?) {
         let loader = try items.copy(shuffle: false, dropLast: false)
         let gather = GatherPredictions(withInput: withInput)
         let saved = callbacks
@@ -246,9 +266,11 @@ public final class Learner {
     /// The decoded label, class index and class probabilities for one item (`[C, H, W]`, or
     /// whatever the model takes without the batch axis).
     public func predict(_ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
-        model.eval()
-        defer { model.train() }
-        return predictOne(model, vocab: dls.vocab, item)
+        exclusively {
+            model.eval()
+            defer { model.train() }
+            return predictOne(model, vocab: dls.vocab, item)
+        }
     }
 
     // MARK: - The loop

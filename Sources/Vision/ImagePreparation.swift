@@ -186,7 +186,8 @@ extension Learner {
         else { throw LearnerError("predict(files:): this learner does not record how its images are prepared (a visionLearner does)") }
         let images = try files.map { try Image.open($0) }
         guard !images.isEmpty else { return [] }
-        return classify(model, try preparation.inputs(images), vocab: dls.vocab)
+        let inputs = try preparation.inputs(images)
+        return exclusively { classify(model, inputs, vocab: dls.vocab) }
     }
 }
 
