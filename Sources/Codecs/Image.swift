@@ -93,6 +93,24 @@ extension Image {
         throw DataError(source, "not a PNG or JPEG image (unrecognised signature)")
     }
 
+    /// `header(_:source:)` of a file, reading only its first 64 KiB when the header is there (a
+    /// JPEG's frame header can follow a large EXIF block: then the whole file is read). Throws
+    /// naming the file when it cannot be read or is not a PNG or JPEG image.
+    public static func header(ofFile file: URL) throws -> (width: Int, height: Int, channels: Int) {
+        let prefixLength = 1 << 16
+        let start: [UInt8]
+        do {
+            let handle = try FileHandle(forReadingFrom: file)
+            defer { try? handle.close() }
+            start = [UInt8](try handle.read(upToCount: prefixLength) ?? Data())
+        } catch {
+            throw DataError(file.path, "cannot read the file: \(error.localizedDescription)")
+        }
+        if start.count < prefixLength { return try header(start, source: file.path) }
+        if let found = try? header(start, source: file.path) { return found }
+        return try header(fileBytes(file), source: file.path)
+    }
+
     /// The width, height and channel count (1 gray, 3 colour; alpha left out) an image file
     /// declares, read from its header without decoding the pixels.
     public static func header(_ bytes: [UInt8], source: String) throws -> (width: Int, height: Int, channels: Int) {

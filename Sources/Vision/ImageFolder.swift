@@ -130,18 +130,20 @@ extension ImageFolder {
 
     /// Decodes in-memory PNG and JPEG files on every core; throws the first failure, naming its source.
     static func decodeAll(_ files: [(bytes: [UInt8], source: String)]) throws -> [Image] {
-        try decodeAll(files) { $0 }
+        try onEveryCore(files.count) { i in try Image.decode(files[i].bytes, source: files[i].source) }
     }
 
-    /// Decodes in-memory image files on every core and keeps `keep` of each image.
-    static func decodeAll<Kept>(_ files: [(bytes: [UInt8], source: String)], keep: @escaping @Sendable (Image) -> Kept) throws -> [Kept] {
-        guard !files.isEmpty else { return [] }
-        let results = ResultSlots<Kept>(count: files.count)
-        let chunks = min(files.count, Threads.count * 4)
+    /// `work(i)` for every `i` in `0..<count`, on every core (a few runs of consecutive items
+    /// per thread), in order; throws the failure of the lowest item that failed (each run stops
+    /// at its own first failure).
+    static func onEveryCore<Value>(_ count: Int, _ work: @escaping @Sendable (Int) throws -> Value) throws -> [Value] {
+        guard count > 0 else { return [] }
+        let results = ResultSlots<Value>(count: count)
+        let chunks = min(count, Threads.count * 4)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for i in (chunk * files.count / chunks)..<((chunk + 1) * files.count / chunks) {
+            for i in (chunk * count / chunks)..<((chunk + 1) * count / chunks) {
                 do {
-                    results.set(i, .success(keep(try Image.decode(files[i].bytes, source: files[i].source))))
+                    results.set(i, .success(try work(i)))
                 } catch {
                     results.set(i, .failure(error))
                     return

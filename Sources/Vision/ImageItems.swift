@@ -4,38 +4,38 @@ import Dispatch
 import Foundation
 import Tensors
 
-/// The images of a dataset, each decoded once when the loaders are made (so a bad file is an
-/// error before training, naming it) and then kept decoded, or, when all of them decoded would
-/// take more than `DataLimits.imageCacheBytes`, kept as their file bytes and decoded again as
-/// batches are made.
+/// The images of a dataset. Their headers are read when the loaders are made, and each image
+/// is decoded once then (so a bad file is an error before training, naming it); the decoded
+/// images are kept when all of them fit in `DataLimits.imageCacheBytes`, and otherwise each is
+/// read from its file and decoded again as batches are made. Memory stays bounded either way:
+/// files are read one at a time per core, never all at once.
 final class ImageItems: @unchecked Sendable {
+    let files: [URL]
     let sources: [String]
     /// Each image's size and whether it has colour, from its header.
     let sizes: [(width: Int, height: Int)]
     /// The channel count every item is loaded with (1 or 3).
     let channels: Int
     private let decoded: [Image]?
-    private let encoded: [[UInt8]]?
 
-    /// Reads and decodes `files` on every core. `wanted` is the channel count asked for (nil: 3
-    /// if any image has colour, else 1).
+    /// Reads the headers and decodes `files` on every core. `wanted` is the channel count asked
+    /// for (nil: 3 if any image has colour, else 1).
     init(_ files: [URL], wanted: Int?, source: String) throws {
-        let bytes = try files.map { try Image.readFile($0) }
+        self.files = files
         let sources = files.map(\.path)
         self.sources = sources
-        let headers = try zip(bytes, sources).map { try Image.header($0, source: $1) }
+        let headers = try ImageFolder.onEveryCore(files.count) { i in try Image.header(ofFile: files[i]) }
         sizes = headers.map { ($0.width, $0.height) }
         let channels = try Image.channels(forCounts: headers.map(\.channels), wanted: wanted, source: source)
         self.channels = channels
         let total = headers.reduce(0) { $0 + $1.width * $1.height * max($1.channels, channels) }
+        let decodeFile: @Sendable (Int) throws -> Image = { i in try Image.decode(try Image.readFile(files[i]), source: sources[i]) }
         if total <= DataLimits.imageCacheBytes {
-            decoded = try ImageFolder.decodeAll(zip(bytes, sources).map { ($0, $1) })
-            encoded = nil
+            decoded = try ImageFolder.onEveryCore(files.count, decodeFile)
         } else {
-            // Decoded once to find bad files now rather than mid-training; then only the bytes are kept.
-            _ = try ImageFolder.decodeAll(zip(bytes, sources).map { ($0, $1) }) { _ in () }
+            // Decoded once to find bad files now rather than mid-training, and dropped.
+            _ = try ImageFolder.onEveryCore(files.count) { i in _ = try decodeFile(i) }
             decoded = nil
-            encoded = bytes
         }
     }
 
@@ -44,8 +44,8 @@ final class ImageItems: @unchecked Sendable {
     /// Item `i`, decoded.
     func image(_ i: Int) -> Image {
         if let decoded { return decoded[i] }
-        // These bytes decoded when the items were loaded, and decoding is deterministic.
-        return (try? Image.decode(encoded?[i] ?? [], source: sources[i]))
+        // This file decoded when the items were loaded (a blank image if it has since changed).
+        return (try? Image.decode(Image.readFile(files[i]), source: sources[i]))
             ?? Image(width: sizes[i].width, height: sizes[i].height, channels: 1, pixels: [UInt8](repeating: 0, count: sizes[i].width * sizes[i].height))
     }
 

@@ -37,6 +37,40 @@ final class PhotoFolderTests: XCTestCase {
         XCTAssertTrue(x.min().item() >= 0 && x.max().item() <= 1)
     }
 
+    func testPhotosAboveTheCacheLimitAreReadFromTheirFilesWithTheSameBatches() throws {
+        func batches() throws -> [[Float]] {
+            seed(5)  // the loaders' generators come from the global one
+            let dls = try ImageDataLoaders.fromNameFunc(
+                photos, files: try getImageFiles(photos), labelFunc: label, validPct: 0.25, seed: 3,
+                batchSize: 8, itemTransforms: [Resize(32)], batchTransforms: augTransforms())
+            return Array(dls.train.prefix(3)).map(\.0.scalars) + Array(dls.valid.prefix(2)).map(\.0.scalars)
+        }
+        let kept = try batches()
+        let saved = DataLimits.imageCacheBytes
+        DataLimits.imageCacheBytes = 1 << 20  // far below the sample's ~40 MB decoded
+        defer { DataLimits.imageCacheBytes = saved }
+        XCTAssertTrue(try batches() == kept, "decoding from the files gave other batches than the kept images")
+    }
+
+    func testAHeaderBehindALargeEXIFBlockIsFoundInTheWholeFile() throws {
+        // A JPEG whose APP1 segment (EXIF) is 65,533 bytes puts the frame header past the
+        // first 64 KiB `header(ofFile:)` reads first.
+        let jpeg = try Image.readFile(photos.appendingPathComponent("cat_008.jpg"))
+        let app1: [UInt8] = [0xFF, 0xE1, 0xFF, 0xFF] + Array("Exif\0\0".utf8) + [UInt8](repeating: 0, count: 65_527)
+        let padded = Array(jpeg[0..<2]) + app1 + Array(jpeg[2...])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-exif-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("padded.jpg")
+        try Data(padded).write(to: file)
+        let expected = try Image.header(jpeg, source: "cat_008.jpg")
+        let found = try Image.header(ofFile: file)
+        XCTAssertTrue(found == expected, "\(found) != \(expected)")
+        XCTAssertThrowsError(try Image.header(ofFile: folder.appendingPathComponent("missing.jpg"))) { error in
+            XCTAssertTrue("\(error)".contains("missing.jpg: cannot read the file"), "\(error)")
+        }
+    }
+
     func testFromNameReAndTheRegexLabeller() throws {
         let files = try getImageFiles(photos)
         let dls = try ImageDataLoaders.fromNameRe(
