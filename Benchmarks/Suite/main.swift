@@ -18,6 +18,10 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
         "serve", "fastswift serve on the bundled photo model: requests/s and p50/p99 ms at 1, 8 and 64 clients, batching on and off (--url: another server)",
         runServeSuite
     ),
+    (
+        "photo-memory", "memory at scale: peak RSS building loaders over FASTSWIFT_PHOTO_DIR (20,000 photos of 2-12 MP) with Resize(224), then a pass",
+        runPhotoMemorySuite
+    ),
     ("distributed", "ResNet-18 training images/s: 1 process x 2 threads against 2 MPI ranks x 1 thread; allreduce share", runDistributedSuite),
 ]
 

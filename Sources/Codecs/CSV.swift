@@ -42,7 +42,7 @@ public enum PixelCSV {
 public enum CSVTable {
     /// The rows of a CSV file; throws naming the file when it cannot be read or is not UTF-8.
     public static func read(_ file: URL) throws -> [[String]] {
-        let bytes = try Image.fileBytes(file)
+        let bytes = try readFileBytes(file)
         guard let text = String(bytes: bytes, encoding: .utf8) else { throw DataError(file.path, "the CSV file is not UTF-8 text") }
         return try parse(text, source: file.path)
     }

@@ -108,7 +108,7 @@ extension Image {
         }
         if start.count < prefixLength { return try header(start, source: file.path) }
         if let found = try? header(start, source: file.path) { return found }
-        return try header(fileBytes(file), source: file.path)
+        return try header(readFileBytes(file), source: file.path)
     }
 
     /// The width, height and channel count (1 gray, 3 colour; alpha left out) an image file
@@ -121,14 +121,7 @@ extension Image {
 
     /// Reads a PNG or JPEG file (the seeds' `Image.open(path)`); throws naming the file when it cannot.
     public static func open(_ file: URL) throws -> Image {
-        try decode(fileBytes(file), source: file.path)
-    }
-
-    /// A file's bytes; a `DataError` naming it when it cannot be read.
-    static func fileBytes(_ file: URL) throws -> [UInt8] {
-        do { return try [UInt8](Data(contentsOf: file)) } catch {
-            throw DataError(file.path, "cannot read the file: \(error.localizedDescription)")
-        }
+        try decode(readFileBytes(file), source: file.path)
     }
 }
 

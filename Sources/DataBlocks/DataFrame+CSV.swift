@@ -17,10 +17,7 @@ extension DataFrame {
     /// `skipInitialSpace` drops the spaces after each comma (fastai's `from_csv` default).
     /// Throws naming the file and the row for a row with more or fewer fields than the header.
     public static func readCSV(_ file: URL, missing: Set<String> = missingMarkers, skipInitialSpace: Bool = true) throws -> DataFrame {
-        let bytes: [UInt8]
-        do { bytes = try [UInt8](Data(contentsOf: file)) } catch {
-            throw DataError(file.path, "cannot read the file: \(error.localizedDescription)")
-        }
+        let bytes = try readFileBytes(file)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw DataError(file.path, "the CSV file is not UTF-8 text") }
         return try parseCSV(text, source: file.path, missing: missing, skipInitialSpace: skipInitialSpace)
     }

@@ -74,7 +74,7 @@ public func untarData(_ archive: DatasetArchive, cache: URL = DataCache.root, do
             throw DataError(archive.url.absoluteString, "could not download (\(error.localizedDescription)); \(manual)")
         }
     }
-    let bytes = try [UInt8](Data(contentsOf: archiveFile))
+    let bytes = try readFileBytes(archiveFile)
     if let expected = archive.sha256 {
         let actual = SHA256.hex(bytes)
         guard actual == expected else {

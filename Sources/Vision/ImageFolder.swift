@@ -71,7 +71,7 @@ public enum ImageFolder {
 extension ImageFolder {
     /// Reads and decodes PNG and JPEG files on every core; throws the first failure, naming its file.
     public static func decodeAll(_ urls: [URL]) throws -> [Image] {
-        try decodeAll(urls.map { (try Image.readFile($0), $0.path) })
+        try decodeAll(urls.map { (try readFileBytes($0), $0.path) })
     }
 }
 
@@ -98,7 +98,7 @@ extension ImageFolder {
     /// as `mnist_png.tgz`), decoded straight from the `.tgz` (or `.tar`) on every core, without
     /// unpacking it to disk. Classes are shared by all splits (the sorted union of label folders).
     public static func loadArchive(_ file: URL, channels: Int? = nil) throws -> [String: Split] {
-        let bytes = try [UInt8](Data(contentsOf: file))
+        let bytes = try readFileBytes(file)
         let tar = bytes.starts(with: [0x1F, 0x8B]) ? try GZip.decompress(bytes, source: file.path) : bytes
         var members: [(split: String, label: String, path: String, contents: ArraySlice<UInt8>)] = []
         for entry in try Tar.entries(tar, source: file.path)

@@ -29,7 +29,7 @@ final class ImageItems: @unchecked Sendable {
         let channels = try Image.channels(forCounts: headers.map(\.channels), wanted: wanted, source: source)
         self.channels = channels
         let total = headers.reduce(0) { $0 + $1.width * $1.height * max($1.channels, channels) }
-        let decodeFile: @Sendable (Int) throws -> Image = { i in try Image.decode(try Image.readFile(files[i]), source: sources[i]) }
+        let decodeFile: @Sendable (Int) throws -> Image = { i in try Image.decode(try readFileBytes(files[i]), source: sources[i]) }
         if total <= DataLimits.imageCacheBytes {
             decoded = try ImageFolder.onEveryCore(files.count, decodeFile)
         } else {
@@ -45,7 +45,7 @@ final class ImageItems: @unchecked Sendable {
     func image(_ i: Int) -> Image {
         if let decoded { return decoded[i] }
         // This file decoded when the items were loaded (a blank image if it has since changed).
-        return (try? Image.decode(Image.readFile(files[i]), source: sources[i]))
+        return (try? Image.decode(readFileBytes(files[i]), source: sources[i]))
             ?? Image(width: sizes[i].width, height: sizes[i].height, channels: 1, pixels: [UInt8](repeating: 0, count: sizes[i].width * sizes[i].height))
     }
 

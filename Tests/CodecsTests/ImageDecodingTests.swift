@@ -30,7 +30,7 @@ final class JPEGTests: XCTestCase {
     }
 
     func testHeaderReadsTheSizeWithoutDecoding() throws {
-        let bytes = try Image.readFile(Self.folder.appendingPathComponent("orientation_6.jpg"))
+        let bytes = try readFileBytes(Self.folder.appendingPathComponent("orientation_6.jpg"))
         let header = try Image.header(bytes, source: "orientation_6.jpg")
         let image = try Image.decode(bytes, source: "orientation_6.jpg")
         XCTAssertTrue(header.width == image.width && header.height == image.height && header.channels == 3)
@@ -68,7 +68,7 @@ final class PNGKindTests: XCTestCase {
             let decoded = try Image.open(JPEGTests.folder.appendingPathComponent(name + ".png"))
             let expected = try Image.open(JPEGTests.folder.appendingPathComponent(name + ".expected.png"))
             XCTAssertTrue(decoded == expected, "\(name)")
-            let bytes = try Image.readFile(JPEGTests.folder.appendingPathComponent(name + ".png"))
+            let bytes = try readFileBytes(JPEGTests.folder.appendingPathComponent(name + ".png"))
             let header = try Image.header(bytes, source: name)
             XCTAssertTrue(header.width == decoded.width && header.height == decoded.height, "\(name)")
         }
@@ -79,7 +79,7 @@ final class PNGKindTests: XCTestCase {
 final class HostileJPEGTests: XCTestCase {
     /// The fixture's bytes with the frame header's size replaced.
     func withSize(_ name: String, width: Int, height: Int) throws -> [UInt8] {
-        var bytes = try Image.readFile(JPEGTests.folder.appendingPathComponent(name))
+        var bytes = try readFileBytes(JPEGTests.folder.appendingPathComponent(name))
         guard let sof = bytes.indices.dropLast().first(where: { bytes[$0] == 0xFF && (bytes[$0 + 1] == 0xC0 || bytes[$0 + 1] == 0xC2) }) else {
             XCTFail("no SOF in \(name)")
             return bytes
@@ -107,7 +107,7 @@ final class HostileJPEGTests: XCTestCase {
 
     func testTruncatedFilesSayTheyAreTruncated() throws {
         for name in ["baseline_420.jpg", "progressive_420.jpg", "restart_progressive.jpg"] {
-            let bytes = try Image.readFile(JPEGTests.folder.appendingPathComponent(name))
+            let bytes = try readFileBytes(JPEGTests.folder.appendingPathComponent(name))
             do {
                 _ = try JPEG.decode(Array(bytes.prefix(bytes.count * 2 / 3)), source: name)
                 XCTFail("\(name) cut to two thirds decoded")
@@ -121,7 +121,7 @@ final class HostileJPEGTests: XCTestCase {
         let g = RandomGenerator(seed: 7)
         var thrown = 0, decoded = 0
         for name in ["baseline_420.jpg", "progressive_420.jpg", "restart_progressive.jpg", "gray_progressive.jpg", "sampling_411.jpg"] {
-            let original = try Image.readFile(JPEGTests.folder.appendingPathComponent(name))
+            let original = try readFileBytes(JPEGTests.folder.appendingPathComponent(name))
             for round in 0..<800 {
                 var data = original
                 switch round % 4 {

@@ -19,7 +19,7 @@ final class PhotoFolderTests: XCTestCase {
         XCTAssertTrue(extensions == ["jpg", "jpeg", "png"])
         let sizes = Set(
             try files.map { url -> [Int] in
-                let h = try Image.header(Image.readFile(url), source: url.path)
+                let h = try Image.header(readFileBytes(url), source: url.path)
                 return [h.width, h.height]
             })
         XCTAssertTrue(sizes.count > 20, "many different sizes")
@@ -55,7 +55,7 @@ final class PhotoFolderTests: XCTestCase {
     func testAHeaderBehindALargeEXIFBlockIsFoundInTheWholeFile() throws {
         // A JPEG whose APP1 segment (EXIF) is 65,533 bytes puts the frame header past the
         // first 64 KiB `header(ofFile:)` reads first.
-        let jpeg = try Image.readFile(photos.appendingPathComponent("cat_008.jpg"))
+        let jpeg = try readFileBytes(photos.appendingPathComponent("cat_008.jpg"))
         let app1: [UInt8] = [0xFF, 0xE1, 0xFF, 0xFF] + Array("Exif\0\0".utf8) + [UInt8](repeating: 0, count: 65_527)
         let padded = Array(jpeg[0..<2]) + app1 + Array(jpeg[2...])
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-exif-\(UUID().uuidString)")

@@ -55,10 +55,7 @@ public enum SafeTensors {
     /// `num_batches_tracked` counters (in PyTorch state dicts) are checked and left out.
     public static func read(_ file: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         let source = file.path
-        let data: [UInt8]
-        do { data = try [UInt8](Data(contentsOf: file)) } catch {
-            throw DataError(source, "cannot read the file: \(error.localizedDescription)")
-        }
+        let data = try readFileBytes(file)
         guard data.count >= 8 else { throw DataError(source, "truncated safetensors file: no header length") }
         let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[$1]) << (8 * UInt64($1)) }
         guard length <= UInt64(data.count - 8) else {
