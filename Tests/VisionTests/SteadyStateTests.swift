@@ -36,6 +36,11 @@ final class SteadyStateTests: XCTestCase {
         learn.progress.show = false
         try learn.fit(epochs: 1, lr: 1e-3)  // 1,000 steps: buffers and caches reach their size
         guard let before = residentBytes() else { throw XCTSkip("no /proc/self/statm on this system") }
+        if ProcessInfo.processInfo.environment["FASTSWIFT_SANITIZER"] == "address" {
+            // ASan keeps freed memory in quarantine (256 MB) before reusing it: resident memory
+            // grows by design there, and this pass's subject is memory errors, not growth.
+            throw XCTSkip("resident memory is not comparable under the address sanitizer (freed memory is quarantined)")
+        }
         try learn.fit(epochs: 9, lr: 1e-3)  // 9,000 more
         let after = residentBytes()!
         XCTAssertEqual(learn.iteration, 9_000)
