@@ -136,7 +136,7 @@ let package = Package(
         // Fuzzing: the targets (replayed over their corpora by FuzzTests) and libFuzzer's driver.
         .target(name: "FuzzTargets", dependencies: ["FastSwift"], path: "Tests/Fuzz/Targets"),
         .executableTarget(name: "Fuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Main"),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "Codecs", "TestSupport"]),
 
         .executableTarget(
             name: "Benchmarks", dependencies: ["FastSwift", "Serving"], path: "Benchmarks/Suite",

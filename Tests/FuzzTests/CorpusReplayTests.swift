@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import FuzzTargets
 import TestSupport
@@ -8,6 +9,10 @@ import XCTest
 /// Under `.ci/sanitize`'s address sanitizer this is the fuzzers' replay with memory checking.
 final class CorpusReplayTests: XCTestCase {
     func testEveryTargetHasACorpusAndReplaysIt() throws {
+        // The fuzzers' lower limits, for this test only: the other tests in this process check
+        // the defaults.
+        let saved = (DataLimits.decompressedBytes, DataLimits.pixels)
+        defer { (DataLimits.decompressedBytes, DataLimits.pixels) = saved }
         FuzzTarget.setUp()
         for target in FuzzTarget.allCases {
             let folder = RepositoryFiles.fuzzCorpora.appendingPathComponent(target.rawValue)
