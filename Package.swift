@@ -75,6 +75,7 @@ let package = Package(
         .executable(name: "linear-regression", targets: ["LinearRegression"]),
         .executable(name: "tabular", targets: ["TabularRecipe"]),
         .executable(name: "collab", targets: ["CollabRecipe"]),
+        .executable(name: "multilabel", targets: ["MultiLabel"]),
         .executable(name: "fuzz", targets: ["Fuzz"]),
     ],
     targets: [
@@ -85,11 +86,12 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Tensors", "Autograd"]),
         .target(name: "Optimizers", dependencies: ["Tensors", "Autograd"]),
         .target(name: "Codecs", dependencies: ["Tensors"], swiftSettings: kernelSettings),
-        .target(name: "DataBlocks", dependencies: ["Tensors", "Codecs"]),
+        .target(name: "DataBlocks", dependencies: ["Tensors", "Autograd", "Layers", "Codecs"]),
         .target(name: "Training", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "DataBlocks"]),
         .target(
             name: "Vision", dependencies: ["Tensors", "Autograd", "Layers", "Codecs", "DataBlocks", "Training"],
-            resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample")], swiftSettings: kernelSettings),
+            resources: [.copy("Resources/mnist_sample"), .copy("Resources/photos_sample"), .copy("Resources/digit_scenes")],
+            swiftSettings: kernelSettings),
         .target(
             name: "Tabular", dependencies: ["Tensors", "Autograd", "Layers", "DataBlocks", "Training"],
             resources: [.copy("Resources/tabular_sample")]),
@@ -112,7 +114,7 @@ let package = Package(
             name: "LayersTests", dependencies: ["Layers", "Optimizers", "Autograd", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Tensors", "TestSupport"], resources: [.copy("ImageFixtures")]),
-        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "Codecs", "Tensors", "TestSupport"]),
+        .testTarget(name: "DataBlocksTests", dependencies: ["DataBlocks", "Layers", "Codecs", "Tensors", "TestSupport"]),
         .testTarget(
             name: "TrainingTests", dependencies: ["Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],
             resources: [.copy("Fixtures")]),
@@ -154,6 +156,7 @@ let package = Package(
         .executableTarget(name: "LinearRegression", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/linear-regression"),
         .executableTarget(name: "TabularRecipe", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/tabular"),
         .executableTarget(name: "CollabRecipe", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/collab"),
+        .executableTarget(name: "MultiLabel", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/multilabel"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,9 +23,3 @@ public struct Categories: Equatable, Sendable {
 
     public static func == (a: Categories, b: Categories) -> Bool { a.vocab == b.vocab }
 }
-
-/// Single-label categories; the vocab is the sorted set of labels unless given.
-public struct CategoryBlock {
-    public let vocab: [String]?
-    public init(vocab: [String]? = nil) { self.vocab = vocab }
-}

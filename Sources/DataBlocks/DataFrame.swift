@@ -190,3 +190,20 @@ public struct DataFrame: CustomStringConvertible, Sendable {
 
     public var description: String { head() + "\n[\(rowCount) rows x \(columnNames.count) columns]" }
 }
+
+extension DataFrame {
+    /// One row of a table, the item of a `DataBlock` built over a `DataFrame` (what fastai's
+    /// `getX`/`getY` get from `df.iloc[i]`). It holds the table (shared, not copied).
+    public struct Row: Sendable {
+        public let frame: DataFrame
+        /// The row's position in the table.
+        public let index: Int
+
+        /// The cell in the column named `name` as text (pandas' printing), nil when missing or
+        /// when there is no such column.
+        public subscript(_ name: String) -> String? { frame[name]?.text(index) }
+    }
+
+    /// Every row, in order.
+    public var rowItems: [Row] { (0..<rowCount).map { Row(frame: self, index: $0) } }
+}

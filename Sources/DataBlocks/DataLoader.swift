@@ -1,6 +1,7 @@
 import Codecs
 import Dispatch
 import Foundation
+import Layers
 import Tensors
 
 /// Serves a dataset in batches, as PyTorch's `DataLoader`: optionally shuffled (a new order
@@ -266,13 +267,32 @@ open class DataLoaders<Batch> {
     public let vocab: [String]?
     /// The batch transforms the loaders apply (their `decode` undoes them for display).
     public let batchTransforms: [BatchTransform]
+    /// What the targets are (a `DataBlock`'s target block), when known: how they read as text
+    /// and the loss they train with.
+    public let targetBlock: (any TargetBlock)?
 
-    /// Loaders from a training and a validation loader; `vocab` names the target classes.
-    public init(_ train: DataLoader<Batch>, _ valid: DataLoader<Batch>, vocab: [String]? = nil, batchTransforms: [BatchTransform] = []) {
+    /// Loaders from a training and a validation loader; `vocab` names the target classes and
+    /// `targetBlock` says what the targets are.
+    public init(
+        _ train: DataLoader<Batch>, _ valid: DataLoader<Batch>, vocab: [String]? = nil, batchTransforms: [BatchTransform] = [],
+        targetBlock: (any TargetBlock)? = nil
+    ) {
         self.train = train
         self.valid = valid
         self.vocab = vocab
         self.batchTransforms = batchTransforms
+        self.targetBlock = targetBlock
+    }
+
+    /// The loss the targets train with (fastai's `dls.loss_func`): the target block's, nil
+    /// when the loaders do not know what their targets are.
+    public var lossFunction: (any BaseLoss)? { targetBlock?.loss }
+
+    /// One item's target (a row of a batch's targets, or of decoded predictions) as text: the
+    /// target block's description, else the vocab's name of a class index.
+    public func describeTarget(_ target: Tensor) -> String {
+        if let targetBlock { return targetBlock.describe(target, vocab: vocab) }
+        return target.count == 1 ? className(Int(target.scalars[0]), vocab) : "\(target.scalars)"
     }
 
     /// Inputs `[N, C, H, W]` with the batch transforms undone, last first (fastai's `decode`):
@@ -304,6 +324,6 @@ extension DataLoaders where Batch == (Tensor, Tensor) {
         }
         return DataLoaders(
             try wrap(train, training: true), try wrap(valid, training: false), vocab: vocab,
-            batchTransforms: batchTransforms + transforms)
+            batchTransforms: batchTransforms + transforms, targetBlock: targetBlock)
     }
 }

@@ -48,22 +48,85 @@ private final class NSRegularExpressionBox: @unchecked Sendable {
     init(_ regex: NSRegularExpression) { self.regex = regex }
 }
 
-/// Reads one column of a CSV row, with an optional prefix and suffix (fastai's `ColReader`).
-public struct ColReader: Sendable {
-    public let column: Int
+/// Reads one column of a table's row, by position or by name, with an optional prefix and
+/// suffix, or split into several labels at `labelDelimiter` (fastai's `ColReader`):
+///
+///     getX: ColReader("fname", prefix: path.appendingPathComponent("train").path + "/"),
+///     getY: ColReader("labels", labelDelimiter: " ")
+public struct ColReader: Sendable, CustomStringConvertible {
+    /// Which column: its position in the row, or its name in a `DataFrame`.
+    public enum Key: Sendable, Equatable {
+        case index(Int)
+        case name(String)
+    }
+    public let key: Key
     public let prefix: String, suffix: String
+    /// The text between labels when a cell holds several (fastai's `label_delim`); then the
+    /// prefix and suffix are not used.
+    public let labelDelimiter: String?
 
-    public init(_ column: Int, prefix: String = "", suffix: String = "") {
-        self.column = column
-        self.prefix = prefix
-        self.suffix = suffix
+    /// The column at position `column`.
+    public init(_ column: Int, prefix: String = "", suffix: String = "", labelDelimiter: String? = nil) {
+        self.init(key: .index(column), prefix: prefix, suffix: suffix, labelDelimiter: labelDelimiter)
     }
 
-    /// The column's value of `row`; throws naming the line when the row is too short.
+    /// The column named `name`.
+    public init(_ name: String, prefix: String = "", suffix: String = "", labelDelimiter: String? = nil) {
+        self.init(key: .name(name), prefix: prefix, suffix: suffix, labelDelimiter: labelDelimiter)
+    }
+
+    private init(key: Key, prefix: String, suffix: String, labelDelimiter: String?) {
+        self.key = key
+        self.prefix = prefix
+        self.suffix = suffix
+        self.labelDelimiter = labelDelimiter
+    }
+
+    /// `ColReader("fname")` or `ColReader(0)`.
+    public var description: String {
+        switch key {
+        case .index(let i): return "ColReader(\(i))"
+        case .name(let name): return "ColReader(\"\(name)\")"
+        }
+    }
+
+    /// The column's value of a CSV `row` (read by position), with the prefix and suffix; throws
+    /// naming the line when the row is too short or the reader names its column.
     public func callAsFunction(_ row: [String], line: Int, source: String) throws -> String {
+        guard case .index(let column) = key else {
+            throw DataError(source, "\(self) reads a DataFrame's column by name; a CSV row is read by position")
+        }
         guard column >= 0, column < row.count else {
             throw DataError(source, "line \(line) has \(row.count) column(s); column \(column) was asked for")
         }
         return prefix + row[column] + suffix
+    }
+
+    /// The cell of `row` as text (nil when missing); throws naming the row when the table has
+    /// no such column.
+    public func text(_ row: DataFrame.Row) throws -> String? {
+        let column: Column
+        switch key {
+        case .name(let name): column = try row.frame.column(name)
+        case .index(let i):
+            guard i >= 0, i < row.frame.columnNames.count else {
+                throw DataError("row \(row.index)", "column \(i) was asked for; the table has \(row.frame.columnNames.count)")
+            }
+            column = try row.frame.column(row.frame.columnNames[i])
+        }
+        return column.text(row.index)
+    }
+
+    /// The cell of `row` with the prefix and suffix (fastai's `ColReader` without a delimiter);
+    /// throws naming the row when the cell is missing.
+    public func callAsFunction(_ row: DataFrame.Row) throws -> String {
+        guard let text = try text(row) else { throw DataError("row \(row.index)", "the cell \(self) reads is missing") }
+        return prefix + text + suffix
+    }
+
+    /// The labels in the cell of `row`, split at `labelDelimiter` (none for a missing or empty
+    /// cell; the whole cell when there is no delimiter).
+    public func labels(_ row: DataFrame.Row) throws -> [String] {
+        try MultiCategoryBlock().label(fromText: try text(row), delimiter: labelDelimiter, source: "row \(row.index)")
     }
 }

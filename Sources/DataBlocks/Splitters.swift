@@ -104,3 +104,36 @@ public struct IndexSplitter: Splitter {
         return (train, valid.sorted())
     }
 }
+
+/// Splits a table's rows by a column that says which are for validation (fastai's
+/// `ColSplitter('is_valid')`): true/false, 1/0 or "true"/"false"; a missing value is training.
+public struct ColSplitter: Splitter {
+    public let column: String
+    public init(_ column: String = "is_valid") { self.column = column }
+    public func split<Item>(_ items: [Item]) throws -> (train: [Int], valid: [Int]) {
+        guard let rows = items as? [DataFrame.Row] else {
+            throw DataError("ColSplitter", "ColSplitter splits a DataFrame's rows, but the items are \(Item.self)s")
+        }
+        guard let first = rows.first else { return ([], []) }
+        let values = try first.frame.column(column)
+        var train: [Int] = [], valid: [Int] = []
+        for (position, row) in rows.enumerated() {
+            let isValid: Bool
+            if let number = values.number(row.index) {
+                isValid = number != 0
+            } else if let text = values.text(row.index)?.lowercased() {
+                guard text == "true" || text == "false" else {
+                    throw DataError("ColSplitter", "row \(row.index): column '\(column)' holds '\(text)', not true/false or 1/0")
+                }
+                isValid = text == "true"
+            } else {
+                isValid = false
+            }
+            if isValid { valid.append(position) } else { train.append(position) }
+        }
+        guard !train.isEmpty, !valid.isEmpty else {
+            throw DataError("ColSplitter", "column '\(column)' puts all \(rows.count) rows in the \(train.isEmpty ? "validation" : "training") split")
+        }
+        return (train, valid)
+    }
+}

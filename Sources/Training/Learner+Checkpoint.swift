@@ -131,6 +131,7 @@ extension Learner {
             metadata["vocab"] = String(decoding: json, as: UTF8.self)
         }
         for (key, value) in exportMetadata where metadata[key] == nil { metadata[key] = value }
+        for (key, value) in OutputDecodingRecord.metadata(outputDecoding) { metadata[key] = value }
         try SafeTensors.write(model.stateDict(), metadata: metadata, to: target)
         return target
     }
@@ -143,24 +144,66 @@ public final class InferenceLearner {
     /// The export's metadata: what an application needs to prepare new items (a table's procs).
     public let metadata: [String: String]
 
+    /// How the outputs become predictions and decoded targets, as the exported learner's
+    /// `outputDecoding` (recorded in the export; nil for an export that does not say).
+    public let outputDecoding: (any BaseLoss)?
+
     init(model: Module, vocab: [String]?, metadata: [String: String] = [:]) {
         self.model = model
         self.vocab = vocab
         self.metadata = metadata
+        outputDecoding = OutputDecodingRecord.decoding(metadata)
         model.eval()
     }
 
-    /// The decoded label, class index and class probabilities for one item (`[C, H, W]`).
+    /// The decoded target as text, the most likely class's index and the predictions
+    /// (probabilities) for one item (`[C, H, W]`), as the exported learner's `predict`.
     public func predict(_ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
-        predictOne(model, vocab: vocab, item)
+        predictOne(model, item, decoding: outputDecoding) { OutputDecodingRecord.describe($0, decoding: outputDecoding, vocab: vocab) }
+    }
+}
+
+/// How an export records its learner's `outputDecoding`, so the loaded model decodes as the
+/// learner did: the loss's name (`output_decoding`) and its threshold or axis.
+enum OutputDecodingRecord {
+    static func metadata(_ decoding: (any BaseLoss)?) -> [String: String] {
+        switch decoding {
+        case let ce as CrossEntropyLossFlat: return ["output_decoding": "CrossEntropyLossFlat", "output_axis": String(ce.axis)]
+        case let bce as BCEWithLogitsLossFlat: return ["output_decoding": "BCEWithLogitsLossFlat", "output_threshold": String(bce.threshold)]
+        case is MSELossFlat: return ["output_decoding": "MSELossFlat"]
+        case is L1LossFlat: return ["output_decoding": "L1LossFlat"]
+        default: return [:]
+        }
+    }
+
+    static func decoding(_ metadata: [String: String]) -> (any BaseLoss)? {
+        switch metadata["output_decoding"] {
+        case "CrossEntropyLossFlat": return CrossEntropyLossFlat(axis: metadata["output_axis"].flatMap { Int($0) } ?? -1)
+        case "BCEWithLogitsLossFlat": return BCEWithLogitsLossFlat(threshold: metadata["output_threshold"].flatMap { Float($0) } ?? 0.5)
+        case "MSELossFlat": return MSELossFlat()
+        case "L1LossFlat": return L1LossFlat()
+        default: return nil
+        }
+    }
+
+    /// A decoded target as text, by the kind of target the decoding implies.
+    static func describe(_ decoded: Tensor, decoding: (any BaseLoss)?, vocab: [String]?) -> String {
+        switch decoding {
+        case is BCEWithLogitsLossFlat: return MultiCategoryBlock().describe(decoded, vocab: vocab)
+        case is MSELossFlat, is L1LossFlat: return RegressionBlock().describe(decoded, vocab: vocab)
+        default: return CategoryBlock().describe(decoded, vocab: vocab)
+        }
     }
 }
 
 /// `model`'s class probabilities for one item, the most likely class and its label.
-func predictOne(_ model: Module, vocab: [String]?, _ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
-    let probabilities = noGrad { model(item.unsqueeze(0)) }.softmax(dim: -1).squeeze(0)
-    let index = Int(probabilities.argmax().item())
-    return (vocab.map { index < $0.count ? $0[index] : "\(index)" } ?? "\(index)", index, probabilities)
+func predictOne(
+    _ model: Module, _ item: Tensor, decoding: (any BaseLoss)?, describe: (Tensor) -> String
+) -> (label: String, index: Int, probabilities: Tensor) {
+    let output = noGrad { model(item.unsqueeze(0)) }
+    let probabilities = (decoding?.activation(output) ?? output.softmax(dim: -1)).squeeze(0)
+    let decoded = decoding?.decodes(probabilities) ?? probabilities.argmax()
+    return (describe(decoded), Int(probabilities.argmax().item()), probabilities)
 }
 
 /// What an export file holds: its weights, its metadata (`Learner.exportMetadata` and more) and

@@ -5,12 +5,12 @@ import Tensors
 
 /// Everything `getPreds` can return for a dataset (fastai's `get_preds` tuple).
 public struct Predictions {
-    /// `[N, classes]` probabilities (softmax of the model's outputs; the outputs themselves
-    /// when they are not rows of class scores).
+    /// The predictions: the model's outputs through the learner's `outputDecoding` activation
+    /// (`[N, classes]` probabilities for classes, softmax or sigmoid; the values for regression).
     public let probabilities: Tensor
-    /// `[N]` targets.
+    /// The targets: `[N]` classes, `[N, classes]` one-hot label sets, `[N, k]` values.
     public let targets: Tensor
-    /// `[N]` predicted class indices, with `withDecoded`.
+    /// The predictions decoded into the targets' form, with `withDecoded`: `[N]` classes, `[N, classes]` 0/1 label sets, values.
     public let decoded: Tensor?
     /// `[N]` each item's loss, with `withLoss`.
     public let losses: Tensor?
@@ -31,13 +31,15 @@ extension Learner {
         let loader = dl ?? (training ? dls.train : dls.valid)
         let (raw, y, inputs) = try gatherPredictions(over: loader, withInput: withInput)
         let isScores = raw.rank == 2 && raw.shape[1] > 1
-        let probabilities = isScores ? noGrad { raw.softmax(dim: -1) } : raw
+        let decoding = outputDecoding
+        let probabilities = noGrad { decoding?.activation(raw) ?? (isScores ? raw.softmax(dim: -1) : raw) }
         var losses: Tensor?
         if withLoss {
             losses = Tensor(noGrad { (0..<raw.shape[0]).map { i in lossFunction(raw[i..<(i + 1)], y[i..<(i + 1)]).item() } })
         }
         return Predictions(
-            probabilities: probabilities, targets: y, decoded: withDecoded && isScores ? raw.argmax(dim: -1) : nil,
+            probabilities: probabilities, targets: y,
+            decoded: !withDecoded ? nil : decoding.map { $0.decodes(probabilities) } ?? (isScores ? raw.argmax(dim: -1) : nil),
             losses: losses, inputs: inputs)
     }
 }

@@ -49,6 +49,11 @@ public final class Learner {
     /// The loss function (fastai's `loss_func`); a callback may swap in its own for a fit, as
     /// `MixUp` does.
     public var lossFunction: LossFunction
+    /// How the model's outputs become predictions and decoded targets (`getPreds`, `predict`,
+    /// `showResults`; fastai's `loss_func.activation` and `decodes`): the `BaseLoss` the learner
+    /// was given, or else its loaders' target block's. Nil when neither is known: outputs that
+    /// are rows of class scores are then softmaxed and decoded to their most likely class.
+    public var outputDecoding: (any BaseLoss)?
     public let optimizerFactory: OptimizerFactory
     public let metrics: [Metric]
     /// The callbacks, in the order they run (by `order`, then as given).
@@ -125,6 +130,7 @@ public final class Learner {
         self.dls = dls
         self.model = model
         lossFunction = loss
+        outputDecoding = dls.lossFunction
         optimizerFactory = opt
         self.metrics = metrics
         self.wd = wd
@@ -134,6 +140,29 @@ public final class Learner {
         progress = ProgressCallback()
         callbacks = []
         add(cbs + [recorder, progress])
+    }
+
+    /// A learner trained with a `BaseLoss` (`BCEWithLogitsLossFlat(threshold: 0.2)`,
+    /// `MSELossFlat()`), or with none: then the loss the loaders' target block names
+    /// (fastai's `Learner(dls, model)` taking `dls.loss_func`), cross-entropy for classes,
+    /// binary cross-entropy for sets of labels, mean squared error for values. The loss also
+    /// gives the activation and decoding of the outputs (`outputDecoding`). Throws when no loss
+    /// is given and the loaders do not name one. The other parameters are
+    /// `init(dls:model:loss:opt:metrics:cbs:wd:wdBNBias:trainBN:)`'s.
+    public convenience init(
+        dls: DataLoaders<(Tensor, Tensor)>, model: Module, loss: (any BaseLoss)? = nil,
+        opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = [],
+        wd: Float? = nil, wdBNBias: Bool = true, trainBN: Bool = true
+    ) throws {
+        guard let chosen = loss ?? dls.lossFunction else {
+            throw LearnerError(
+                "Learner: no loss function: pass one (loss: CrossEntropyLossFlat(), MSELossFlat(), or a function), "
+                    + "or build the loaders with a DataBlock, whose target block names its loss")
+        }
+        self.init(
+            dls: dls, model: model, loss: { chosen($0, $1) }, opt: opt, metrics: metrics, cbs: cbs, wd: wd, wdBNBias: wdBNBias,
+            trainBN: trainBN)
+        outputDecoding = chosen
     }
 
     /// Makes the optimizer for the model's parameter groups (fastai's `create_opt`): batch
@@ -263,13 +292,14 @@ public final class Learner {
         return (joined(gather.outputs), joined(gather.targets), withInput && !gather.inputs.isEmpty ? joined(gather.inputs) : nil)
     }
 
-    /// The decoded label, class index and class probabilities for one item (`[C, H, W]`, or
-    /// whatever the model takes without the batch axis).
+    /// The decoded target as text (the class; the classes over the threshold, joined by ";"; the
+    /// values), the most likely class's index and the predictions (probabilities) for one item
+    /// (`[C, H, W]`, or whatever the model takes without the batch axis).
     public func predict(_ item: Tensor) -> (label: String, index: Int, probabilities: Tensor) {
         exclusively {
             model.eval()
             defer { model.train() }
-            return predictOne(model, vocab: dls.vocab, item)
+            return predictOne(model, item, decoding: outputDecoding, describe: dls.describeTarget)
         }
     }
 

@@ -149,3 +149,39 @@ public var expRMSPE: Metric {
         return (terms.reduce(0) { $0 + $1 * $1 } / Double(terms.count)).squareRoot()
     }
 }
+
+/// The share of labels predicted right, over every item and every class, for outputs and
+/// one-hot targets of the same size (fastai's `accuracy_multi`): a label is predicted where
+/// the output (through a sigmoid when `sigmoid`) exceeds `threshold`.
+public func accuracyMulti(threshold: Float = 0.5, sigmoid: Bool = true) -> Metric {
+    Metric("accuracy_multi") { outputs, targets in
+        guard outputs.count == targets.count, outputs.count > 0 else { return .nan }
+        let p = sigmoid ? outputs.sigmoid() : outputs
+        return ((p .> threshold) .== (targets.reshape(p.shape) .> 0.5)).mean().item()
+    }
+}
+
+/// Macro-averaged F1 over the labels of a multi-label classifier (fastai's `F1ScoreMulti`,
+/// scikit-learn's `f1_score(average='macro')` on label indicators): each class's
+/// `2·tp / (2·tp + fp + fn)` over the whole validation set (0 for a class neither predicted
+/// nor present), averaged over the classes. Outputs `[N, classes]` (logits, through a sigmoid
+/// when `sigmoid`) against one-hot targets.
+public func f1ScoreMulti(threshold: Float = 0.5, sigmoid: Bool = true) -> Metric {
+    Metric(
+        "f1_score",
+        accumulating: { outputs, targets in
+            guard outputs.rank == 2, outputs.count == targets.count, outputs.count > 0 else { return .nan }
+            let (n, c) = (outputs.shape[0], outputs.shape[1])
+            let p = (sigmoid ? outputs.sigmoid() : outputs).scalars, y = targets.scalars
+            var scores = 0.0
+            for k in 0..<c {
+                var tp = 0, fp = 0, fn = 0
+                for i in 0..<n {
+                    let predicted = p[i * c + k] > threshold, actual = y[i * c + k] > 0.5
+                    if predicted && actual { tp += 1 } else if predicted { fp += 1 } else if actual { fn += 1 }
+                }
+                if tp + fp + fn > 0 { scores += 2 * Double(tp) / Double(2 * tp + fp + fn) }
+            }
+            return Float(scores / Double(c))
+        })
+}

@@ -27,3 +27,18 @@ extension BundledData {
         return url
     }
 }
+
+extension BundledData {
+    /// A small multi-label sample in fastai's PASCAL style: 1,000 scenes of 56×56 grayscale (800
+    /// for training, 200 for validation), each a 2×2 grid of cells holding one to three MNIST
+    /// digits, listed in `labels.csv` (`fname,labels,is_valid`; labels the digit classes shown,
+    /// sorted, separated by a space) with the PNGs in `images/`. Made from the `mnist` sample's
+    /// real pixels (training scenes from its training digits, validation scenes from its testing
+    /// digits) by `Benchmarks/make_digit_scenes.py`; MNIST by LeCun, Cortes and Burges, CC BY-SA 3.0.
+    public static var digitScenes: URL {
+        guard let url = Bundle.module.url(forResource: "digit_scenes", withExtension: nil) else {
+            fatalError("BundledData.digitScenes: the resource folder digit_scenes is missing from FastSwift's bundle")
+        }
+        return url
+    }
+}

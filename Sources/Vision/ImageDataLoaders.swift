@@ -63,11 +63,13 @@ public enum ImageDataLoaders {
 
     /// Images listed in a CSV file of file names and labels (fastai's `from_csv` / `from_df`):
     /// file `row[fnCol]` (with `suffix`) under `path/folder`, label `row[labelCol]`. With a
-    /// `validCol` (a column of true/false or 1/0) that column picks the validation rows;
+    /// `labelDelimiter` the label cell holds several labels (`"dog person"` with `" "`): the
+    /// targets are label sets (`MultiCategoryBlock`), trained with `BCEWithLogitsLossFlat`.
+    /// With a `validCol` (a column of true/false or 1/0) that column picks the validation rows;
     /// otherwise a random `validPct` with `seed`. The first row is a header when `header`.
     public static func fromCSV(
         _ path: URL, csvFile: String = "labels.csv", header: Bool = true, folder: String? = nil,
-        suffix: String = "", fnCol: Int = 0, labelCol: Int = 1, validCol: Int? = nil,
+        suffix: String = "", fnCol: Int = 0, labelCol: Int = 1, labelDelimiter: String? = nil, validCol: Int? = nil,
         validPct: Double = 0.2, seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
         itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []
     ) throws
@@ -94,6 +96,13 @@ public enum ImageDataLoaders {
             }
         }
         let splitter: Splitter = validCol != nil ? IndexSplitter(validIndices: validRows) : RandomSplitter(validPct: validPct, seed: seed)
+        if let labelDelimiter {
+            let block = DataBlock(
+                blocks: (ImageBlock(channels: channels), MultiCategoryBlock()), getItems: { _ in items }, splitter: splitter,
+                getY: { url in try MultiCategoryBlock().label(fromText: labels[url], delimiter: labelDelimiter, source: url.path) },
+                itemTransforms: itemTransforms, batchTransforms: batchTransforms)
+            return try block.dataLoaders(path, batchSize: batchSize)
+        }
         let block = DataBlock(
             blocks: (ImageBlock(channels: channels), CategoryBlock()), getItems: { _ in items }, splitter: splitter,
             getY: { url in labels[url] ?? "" }, itemTransforms: itemTransforms, batchTransforms: batchTransforms)

@@ -15,10 +15,10 @@ public final class ImageLoaders: DataLoaders<(Tensor, Tensor)> {
     /// Loaders with the item transforms they applied.
     public init(
         _ train: DataLoader<(Tensor, Tensor)>, _ valid: DataLoader<(Tensor, Tensor)>, vocab: [String]?, batchTransforms: [BatchTransform],
-        itemTransforms: [ItemTransform]
+        itemTransforms: [ItemTransform], targetBlock: (any TargetBlock)? = nil
     ) {
         self.itemTransforms = itemTransforms
-        super.init(train, valid, vocab: vocab, batchTransforms: batchTransforms)
+        super.init(train, valid, vocab: vocab, batchTransforms: batchTransforms, targetBlock: targetBlock)
     }
 }
 
@@ -121,33 +121,53 @@ public struct ImagePreparation: Codable, Equatable, Sendable {
     }
 }
 
-/// What a classifier predicts for one image: the most likely class, its index, and the classes
-/// with their probabilities, most likely first.
+/// What a model predicts for one image: the decoded target as text, the most likely class and
+/// its index, the predicted set of labels, and every output with its probability.
+/// - One class per image: `label` is the most likely class and `labels` is `[label]`.
+/// - Several labels (`BCEWithLogitsLossFlat`): `labels` are the classes over the threshold, in
+///   vocab order, and `label` is them joined by ";" (empty when none is).
+/// - Values (`MSELossFlat`, `L1LossFlat`): `label` lists them; `labels` is empty and
+///   `probabilities` holds the values by output index, in order.
 public struct ImagePrediction: Sendable, Equatable {
     public let label: String
     public let index: Int
-    /// `(label, probability)` for every class, most likely first.
+    /// The predicted labels (see above).
+    public let labels: [String]
+    /// `(label, probability)` for every class, most likely first (for values: each output, in order).
     public let probabilities: [(label: String, probability: Float)]
 
     public static func == (a: ImagePrediction, b: ImagePrediction) -> Bool {
-        a.label == b.label && a.index == b.index && a.probabilities.map(\.label) == b.probabilities.map(\.label)
+        a.label == b.label && a.index == b.index && a.labels == b.labels && a.probabilities.map(\.label) == b.probabilities.map(\.label)
             && a.probabilities.map(\.probability) == b.probabilities.map(\.probability)
     }
 }
 
 /// The predictions of `model` (in eval mode, without gradients: its inference plan) for the
-/// prepared `inputs`, one per row, with `vocab`'s labels.
-func classify(_ model: Module, _ inputs: Tensor, vocab: [String]?) -> [ImagePrediction] {
+/// prepared `inputs`, one per row, with `vocab`'s labels, decoded by `decoding` (softmax and
+/// the most likely class when nil).
+func classify(_ model: Module, _ inputs: Tensor, vocab: [String]?, decoding: (any BaseLoss)?) -> [ImagePrediction] {
     let wasTraining = model.isTraining
     model.eval()
     defer { if wasTraining { model.train() } }
-    let probabilities = noGrad { model(inputs) }.softmax(dim: -1)
-    let classes = probabilities.shape[1], values = probabilities.scalars
-    func label(_ i: Int) -> String { vocab.map { i < $0.count ? $0[i] : "\(i)" } ?? "\(i)" }
+    let outputs = noGrad { model(inputs) }
+    let probabilities = decoding?.activation(outputs) ?? outputs.softmax(dim: -1)
+    let classes = probabilities.count / max(probabilities.shape[0], 1), values = probabilities.scalars
+    func label(_ i: Int) -> String { className(i, vocab) }
     return (0..<probabilities.shape[0]).map { row in
         let p = Array(values[(row * classes)..<((row + 1) * classes)])
         let order = p.indices.sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
-        return ImagePrediction(label: label(order[0]), index: order[0], probabilities: order.map { (label($0), p[$0]) })
+        switch decoding {
+        case let multi as BCEWithLogitsLossFlat:
+            let labels = p.indices.filter { p[$0] > multi.threshold }.map(label)
+            return ImagePrediction(
+                label: labels.joined(separator: ";"), index: order[0], labels: labels, probabilities: order.map { (label($0), p[$0]) })
+        case is MSELossFlat, is L1LossFlat:
+            return ImagePrediction(
+                label: RegressionBlock().describe(Tensor(p), vocab: nil), index: order[0], labels: [],
+                probabilities: p.indices.map { ("\($0)", p[$0]) })
+        default:
+            return ImagePrediction(label: label(order[0]), index: order[0], labels: [label(order[0])], probabilities: order.map { (label($0), p[$0]) })
+        }
     }
 }
 
@@ -158,7 +178,7 @@ extension InferenceLearner {
     }
 
     /// The predictions for inputs already prepared (`imagePreparation.inputs(_:)`), one per row.
-    public func predictions(for inputs: Tensor) -> [ImagePrediction] { classify(model, inputs, vocab: vocab) }
+    public func predictions(for inputs: Tensor) -> [ImagePrediction] { classify(model, inputs, vocab: vocab, decoding: outputDecoding) }
 
     /// The class of each image (decoded `Image`s), prepared as the export's validation images
     /// were, in one batch through the model (fastai's `learn.predict` for several items).
@@ -167,7 +187,7 @@ extension InferenceLearner {
             throw LearnerError("this export does not say how its images were prepared (not a visionLearner export, or one with a custom item transform)")
         }
         guard !images.isEmpty else { return [] }
-        return classify(model, try preparation.inputs(images), vocab: vocab)
+        return classify(model, try preparation.inputs(images), vocab: vocab, decoding: outputDecoding)
     }
 
     /// The class of each image file (PNG or JPEG), as `predict(images:)`; throws naming a file
@@ -187,7 +207,7 @@ extension Learner {
         let images = try files.map { try Image.open($0) }
         guard !images.isEmpty else { return [] }
         let inputs = try preparation.inputs(images)
-        return exclusively { classify(model, inputs, vocab: dls.vocab) }
+        return exclusively { classify(model, inputs, vocab: dls.vocab, decoding: outputDecoding) }
     }
 }
 

@@ -32,22 +32,20 @@ extension Learner {
         return (plain.probabilities * Float(1 - beta) + augmented * Float(beta), plain.targets)
     }
 
-    /// Writes a PNG grid of validation images with their actual and predicted labels (green when
-    /// right, red when wrong), fastai's `show_results`. Returns the grid.
+    /// Writes a PNG grid of validation images with their actual and predicted targets (classes,
+    /// label sets joined by ";", values; green when right, red when wrong), fastai's
+    /// `show_results`. Returns the grid.
     @discardableResult
     public func showResults(to file: URL, count: Int = 9, columns: Int = 3, scale: Int = 2) throws -> Image {
         let preds = try getPreds(withDecoded: true, withInput: true)
-        guard let inputs = preds.inputs, inputs.rank == 4, let decoded = preds.decoded else {
-            throw LearnerError("showResults needs image inputs [N, C, H, W] and class scores")
+        guard let inputs = preds.inputs, inputs.rank == 4, let decoded = preds.decoded, decoded.shape.first == inputs.shape[0] else {
+            throw LearnerError("showResults needs image inputs [N, C, H, W] and outputs that decode to targets")
         }
         let n = min(count, inputs.shape[0])
-        let actual = preds.targets.indices(), predicted = decoded.indices()
         let captions = (0..<n).map { k in
-            [
-                (
-                    text: "\(dls.label(actual[k]))/\(dls.label(predicted[k]))",
-                    colour: actual[k] == predicted[k] ? (UInt8(0), UInt8(128), UInt8(0)) : (UInt8(200), UInt8(0), UInt8(0))
-                )
+            let actual = dls.describeTarget(preds.targets[k]), predicted = dls.describeTarget(decoded[k])
+            return [
+                (text: "\(actual)/\(predicted)", colour: actual == predicted ? (UInt8(0), UInt8(128), UInt8(0)) : (UInt8(200), UInt8(0), UInt8(0)))
             ]
         }
         let grid = Image.grid(dls.decode(inputs[0..<n]), captions: captions, columns: columns, scale: scale)
@@ -71,8 +69,17 @@ public final class ClassificationInterpretation {
     public let vocab: [String]
 
     /// Predicts the validation set once (probabilities, decoded classes, losses, inputs);
-    /// throws what `getPreds` throws.
+    /// throws what `getPreds` throws, and for a learner whose items are not of one class each
+    /// (a multi-label classifier, a regression): a confusion matrix needs one class per item.
     public init(_ learn: Learner) throws {
+        if learn.outputDecoding is BCEWithLogitsLossFlat || learn.dls.targetBlock is MultiCategoryBlock {
+            throw LearnerError(
+                "ClassificationInterpretation is for one class per item; this learner predicts sets of labels "
+                    + "(MultiCategoryBlock): use getPreds with accuracyMulti or f1ScoreMulti, and showResults")
+        }
+        if learn.outputDecoding is MSELossFlat || learn.outputDecoding is L1LossFlat || learn.dls.targetBlock is RegressionBlock {
+            throw LearnerError("ClassificationInterpretation is for one class per item; this learner predicts values (a regression)")
+        }
         self.learn = learn
         predictions = try learn.getPreds(withDecoded: true, withLoss: true, withInput: true)
         let classes = predictions.probabilities.rank == 2 ? predictions.probabilities.shape[1] : 0

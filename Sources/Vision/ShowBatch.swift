@@ -96,7 +96,8 @@ extension Image {
 
 extension DataLoaders where Batch == (Tensor, Tensor) {
     /// Writes a PNG grid of the first training batch's images (augmented, with normalisation
-    /// undone) with their labels (fastai's `show_batch`), through a temporary file and a
+    /// undone) with their targets (the class, the labels joined by ";", the values; fastai's
+    /// `show_batch`), through a temporary file and a
     /// rename. Returns the grid.
     @discardableResult
     public func showBatch(to file: URL, count: Int = 16, columns: Int = 4, scale: Int = 2) throws -> Image {
@@ -106,8 +107,7 @@ extension DataLoaders where Batch == (Tensor, Tensor) {
             throw DataError(file.path, "showBatch needs image batches [N, 1 or 3, H, W], got \(x.shape)")
         }
         let n = Swift.min(count, x.shape[0])
-        let labels = y.indices()
-        let captions = (0..<n).map { k in [(text: label(labels[k]), colour: (UInt8(0), UInt8(0), UInt8(0)))] }
+        let captions = (0..<n).map { k in [(text: describeTarget(y[k]), colour: (UInt8(0), UInt8(0), UInt8(0)))] }
         let grid = Image.grid(x[0..<n], captions: captions, columns: columns, scale: scale)
         try grid.writePNG(to: file)
         return grid

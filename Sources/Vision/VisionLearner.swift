@@ -23,13 +23,14 @@ public enum Architecture: Sendable, CaseIterable {
 
     /// The full model `visionLearner` builds: the body, then fastai's head. (The network is made
     /// whole, classifier included, so that a seed gives the same initial weights as it always has.)
-    func model(inChannels: Int, classes: Int) -> Sequential {
-        Self.withHead(network(inChannels: inChannels).body, features: features, classes: classes)
+    func model(inChannels: Int, classes: Int, yRange: ClosedRange<Float>? = nil) -> Sequential {
+        Self.withHead(network(inChannels: inChannels).body, features: features, classes: classes, yRange: yRange)
     }
 
-    /// A body and fastai's head for it, the head's linear layers initialised Kaiming-normal.
-    static func withHead(_ body: Sequential, features: Int, classes: Int) -> Sequential {
-        let head = createHead(features, classes)
+    /// A body and fastai's head for it, the head's linear layers initialised Kaiming-normal,
+    /// and `SigmoidRange` after it for a `yRange`.
+    static func withHead(_ body: Sequential, features: Int, classes: Int, yRange: ClosedRange<Float>? = nil) -> Sequential {
+        let head = createHead(features, classes, yRange: yRange)
         Init.kaimingNormal(in: head) { $0.rank == 2 }
         return Sequential(body, head)
     }
@@ -138,11 +139,7 @@ public func visionLearner(
     }
     let body = try arch.pretrainedNetwork(from: pretrained, inChannels: channels).body
     let model = Architecture.withHead(body, features: arch.features, classes: classes)
-    let normalises = dls.batchTransforms.contains { $0 is Normalize }
-    var data = normalize && channels == 3 && !normalises ? try dls.adding([Normalize.fromStats(imagenetStats)]) : dls
-    if let images = dls as? ImageLoaders, !(data is ImageLoaders) {
-        data = ImageLoaders(data.train, data.valid, vocab: data.vocab, batchTransforms: data.batchTransforms, itemTransforms: images.itemTransforms)
-    }
+    let data = try normalizedForPretrained(dls, channels: channels, normalize: normalize)
     let learn = Learner(dls: data, model: model, loss: loss, opt: opt, metrics: metrics, cbs: cbs)
     learn.exportMetadata = exportMetadata(arch, channels).merging(imagePreparationMetadata(data)) { $1 }
     learn.splitter = resnetSplit
@@ -150,12 +147,66 @@ public func visionLearner(
     return learn
 }
 
+/// fastai's `vision_learner(dls, arch, loss_func=None, y_range=None, n_out=None)` for any
+/// target: one class (`CategoryBlock`), a set of classes (`MultiCategoryBlock`), or values
+/// (`RegressionBlock`, points). The model is the architecture's body and fastai's head with
+/// `nOut` outputs (by default the vocab's size, or the values per target), then
+/// `SigmoidRange(yRange)` when given (fastai's `y_range`); the loss is `loss`, or the loaders'
+/// target block's (`BCEWithLogitsLossFlat` for label sets, `MSELossFlat` for values), which also
+/// decodes predictions. With `pretrained`, the body has torchvision's ImageNet weights (see
+/// `visionLearner(_:arch:pretrained:normalize:loss:opt:metrics:cbs:)`) and starts frozen.
+/// Throws when the number of outputs cannot be told or no loss is known.
+public func visionLearner(
+    _ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, loss: (any BaseLoss)? = nil, pretrained: URL? = nil, normalize: Bool = true,
+    yRange: ClosedRange<Float>? = nil, nOut: Int? = nil, opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []
+) throws -> Learner {
+    let (x, y) = dls.oneBatch()
+    let channels = x.shape[1]
+    guard let outputs = nOut ?? dls.vocab?.count ?? (y.rank == 2 ? y.shape[1] : nil), outputs > 0 else {
+        throw LearnerError("visionLearner: cannot tell how many outputs the model needs (the loaders have no vocab and targets \(y.shape)); pass nOut:")
+    }
+    guard let chosen = loss ?? dls.lossFunction else {
+        throw LearnerError("visionLearner: no loss function: pass loss: (CrossEntropyLossFlat(), BCEWithLogitsLossFlat(), MSELossFlat())")
+    }
+    var data = dls
+    let model: Sequential
+    if let pretrained {
+        let body = try arch.pretrainedNetwork(from: pretrained, inChannels: channels).body
+        model = Architecture.withHead(body, features: arch.features, classes: outputs, yRange: yRange)
+        data = try normalizedForPretrained(dls, channels: channels, normalize: normalize)
+    } else {
+        model = arch.model(inChannels: channels, classes: outputs, yRange: yRange)
+    }
+    let learn = try Learner(dls: data, model: model, loss: chosen, opt: opt, metrics: metrics, cbs: cbs)
+    learn.exportMetadata = exportMetadata(arch, channels, outputs: outputs, yRange: yRange).merging(imagePreparationMetadata(data)) { $1 }
+    learn.splitter = resnetSplit
+    if pretrained != nil { learn.freeze() }
+    return learn
+}
+
+/// `dls` with ImageNet normalisation added for a pretrained body (when `normalize`, the images
+/// are RGB and the loaders do not normalise already), still `ImageLoaders` when they were.
+func normalizedForPretrained(_ dls: DataLoaders<(Tensor, Tensor)>, channels: Int, normalize: Bool) throws -> DataLoaders<(Tensor, Tensor)> {
+    let normalises = dls.batchTransforms.contains { $0 is Normalize }
+    var data = normalize && channels == 3 && !normalises ? try dls.adding([Normalize.fromStats(imagenetStats)]) : dls
+    if let images = dls as? ImageLoaders, !(data is ImageLoaders) {
+        data = ImageLoaders(
+            data.train, data.valid, vocab: data.vocab, batchTransforms: data.batchTransforms, itemTransforms: images.itemTransforms,
+            targetBlock: data.targetBlock)
+    }
+    return data
+}
+
 import Autograd
 import Foundation
 
-/// What a vision learner's export records to rebuild its model.
-func exportMetadata(_ arch: Architecture, _ channels: Int) -> [String: String] {
-    ["application": "vision", "arch": arch.name, "in_channels": String(channels)]
+/// What a vision learner's export records to rebuild its model: the architecture, the input
+/// channels, and (when they are not the vocab's classes) the outputs and the `yRange`.
+func exportMetadata(_ arch: Architecture, _ channels: Int, outputs: Int? = nil, yRange: ClosedRange<Float>? = nil) -> [String: String] {
+    var metadata = ["application": "vision", "arch": arch.name, "in_channels": String(channels)]
+    if let outputs { metadata["n_out"] = String(outputs) }
+    if let yRange { metadata["y_range"] = "\(yRange.lowerBound),\(yRange.upperBound)" }
+    return metadata
 }
 
 /// The model a `visionLearner` export describes (nil when the export is not a vision learner's),
@@ -172,26 +223,50 @@ public func visionModel(for export: ExportContents) throws -> Module? {
     guard let text = channels, let inChannels = Int(text), inChannels > 0 else {
         throw LearnerError("\(file.path): the export's in_channels is \(channels.map { "'\($0)'" } ?? "missing"); it must be a positive whole number")
     }
-    guard let vocab = export.vocab, !vocab.isEmpty else {
-        throw LearnerError(
-            "\(file.path): the export has \(export.vocab == nil ? "no readable vocab" : "an empty vocab"); a visionLearner export lists its classes")
+    // The outputs: `n_out` when the export records it (values, label sets), else one per class.
+    let outputs: Int
+    if let text = metadata["n_out"] {
+        guard let n = Int(text), n > 0, n <= 1 << 20 else {
+            throw LearnerError("\(file.path): the export's n_out is '\(text)'; it must be a positive whole number")
+        }
+        outputs = n
+    } else {
+        guard let vocab = export.vocab, !vocab.isEmpty else {
+            throw LearnerError(
+                "\(file.path): the export has \(export.vocab == nil ? "no readable vocab" : "an empty vocab"); a visionLearner export lists its classes")
+        }
+        outputs = vocab.count
+    }
+    var yRange: ClosedRange<Float>?
+    if let text = metadata["y_range"] {
+        let bounds = text.split(separator: ",").compactMap { Float($0) }
+        guard bounds.count == 2, bounds[0].isFinite, bounds[1].isFinite, bounds[0] <= bounds[1] else {
+            throw LearnerError("\(file.path): the export's y_range is '\(text)'; it must be two numbers, low,high")
+        }
+        yRange = bounds[0]...bounds[1]
     }
     let shapes = Set(export.tensors.values.map(\.shape))
     guard shapes.contains([64, inChannels, 7, 7]) else {
         throw LearnerError("\(file.path): the export says in_channels \(inChannels), but holds no stem weight of shape [64, \(inChannels), 7, 7]")
     }
-    guard shapes.contains([vocab.count, 512]) else {
-        throw LearnerError("\(file.path): the export's vocab has \(vocab.count) classes, but it holds no head weight of shape [\(vocab.count), 512]")
+    guard shapes.contains([outputs, 512]) else {
+        let declared = metadata["n_out"] == nil ? "vocab has \(outputs) classes" : "n_out is \(outputs)"
+        throw LearnerError("\(file.path): the export's \(declared), but it holds no head weight of shape [\(outputs), 512]")
     }
-    return arch.model(inChannels: inChannels, classes: vocab.count)
+    return arch.model(inChannels: inChannels, classes: outputs, yRange: yRange)
 }
 
 /// fastai's `create_head`: concat pooling, flatten, then two blocks of batch norm, dropout and
 /// a bias-free linear layer (`nf·2 → 512 → classes`, dropout 0.25 then 0.5, ReLU between).
-/// `features` is the body's channel count (512 for ResNet-18).
-public func createHead(_ features: Int, _ classes: Int, hidden: Int = 512, dropout: (Float, Float) = (0.25, 0.5)) -> Sequential {
-    Sequential(
+/// `features` is the body's channel count (512 for ResNet-18); with `yRange`, a `SigmoidRange`
+/// follows (fastai's `y_range`).
+public func createHead(
+    _ features: Int, _ classes: Int, hidden: Int = 512, dropout: (Float, Float) = (0.25, 0.5), yRange: ClosedRange<Float>? = nil
+) -> Sequential {
+    let layers: [Module] = [
         AdaptiveConcatPool2d((1, 1)), Flatten(),
         BatchNorm1d(features * 2), Dropout(p: dropout.0), Linear(features * 2, hidden, bias: false), ReLU(),
-        BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false))
+        BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false),
+    ]
+    return Sequential(layers + (yRange.map { [SigmoidRange($0.lowerBound, $0.upperBound)] } ?? []))
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Makes FastSwift's bundled multi-label sample, `Sources/Vision/Resources/digit_scenes`, from the
+bundled MNIST sample's real pixels (MNIST: LeCun, Cortes, Burges; CC BY-SA 3.0).
+
+Each scene is a 56x56 grayscale PNG: a 2x2 grid of 28x28 cells, one to three of them holding an
+MNIST digit shifted by up to 4 pixels (digits are drawn with `max`, so nothing is lost where two
+margins meet). Its labels are the set of digit classes it shows, as fastai's PASCAL table lists
+them: `labels.csv` with columns `fname,labels,is_valid`, labels sorted and separated by a space.
+Training scenes use the sample's `training` digits, validation scenes its `testing` digits, each
+digit at most once. The same seed gives the same files.
+
+    ../ref-venv/bin/python Benchmarks/make_digit_scenes.py
+"""
+import csv
+import os
+import random
+
+import numpy as np
+from PIL import Image
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+MNIST = os.path.join(ROOT, "Sources", "Vision", "Resources", "mnist_sample")
+OUT = os.path.join(ROOT, "Sources", "Vision", "Resources", "digit_scenes")
+SIZE, CELL, SHIFT = 56, 28, 4
+COUNTS = {"training": 1400, "testing": 400}
+
+
+def digits(split):
+    """Every digit of a split as (class, 28x28 uint8 array), in a fixed order."""
+    found = []
+    for label in sorted(os.listdir(os.path.join(MNIST, split))):
+        folder = os.path.join(MNIST, split, label)
+        for name in sorted(os.listdir(folder), key=lambda n: int(n.split(".")[0])):
+            found.append((label, np.array(Image.open(os.path.join(folder, name)).convert("L"))))
+    return found
+
+
+def main():
+    rng = random.Random(2026)
+    os.makedirs(os.path.join(OUT, "images"), exist_ok=True)
+    rows = []
+    for split, count in COUNTS.items():
+        pool = digits(split)
+        rng.shuffle(pool)
+        for i in range(count):
+            scene = np.zeros((SIZE, SIZE), dtype=np.uint8)
+            labels = set()
+            for cell in rng.sample(range(4), rng.randint(1, 3)):
+                label, pixels = pool.pop()
+                top = (cell // 2) * CELL + rng.randint(-SHIFT, SHIFT)
+                left = (cell % 2) * CELL + rng.randint(-SHIFT, SHIFT)
+                # The digit's window, clipped to the canvas.
+                y0, x0 = max(top, 0), max(left, 0)
+                y1, x1 = min(top + CELL, SIZE), min(left + CELL, SIZE)
+                part = pixels[(y0 - top):(y1 - top), (x0 - left):(x1 - left)]
+                scene[y0:y1, x0:x1] = np.maximum(scene[y0:y1, x0:x1], part)
+                labels.add(label)
+            name = f"{'train' if split == 'training' else 'valid'}_{i:04d}.png"
+            Image.fromarray(scene, mode="L").save(os.path.join(OUT, "images", name), optimize=True)
+            rows.append((name, " ".join(sorted(labels)), "True" if split == "testing" else "False"))
+    with open(os.path.join(OUT, "labels.csv"), "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["fname", "labels", "is_valid"])
+        writer.writerows(rows)
+    print(f"{len(rows)} scenes in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
