@@ -76,6 +76,8 @@ let package = Package(
         .executable(name: "tabular", targets: ["TabularRecipe"]),
         .executable(name: "collab", targets: ["CollabRecipe"]),
         .executable(name: "multilabel", targets: ["MultiLabel"]),
+        .executable(name: "keypoints", targets: ["KeyPoints"]),
+        .executable(name: "segmentation", targets: ["Segmentation"]),
         .executable(name: "fuzz", targets: ["Fuzz"]),
     ],
     targets: [
@@ -157,6 +159,8 @@ let package = Package(
         .executableTarget(name: "TabularRecipe", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/tabular"),
         .executableTarget(name: "CollabRecipe", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/collab"),
         .executableTarget(name: "MultiLabel", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/multilabel"),
+        .executableTarget(name: "KeyPoints", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/keypoints"),
+        .executableTarget(name: "Segmentation", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/segmentation"),
     ],
     swiftLanguageModes: [.v6]
 )

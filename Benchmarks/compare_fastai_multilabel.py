@@ -11,10 +11,10 @@ same threads (chapter 6's multi-label recipe; `pretrained=False`, as FastSwift t
 
 or, with `--arch small` (the recipe's default), the same four convolutions and global max pool in
 a plain `Learner(dls, model, loss_func=BCEWithLogitsLossFlat())`. Prints fastai's table, the fit
-time and the whole script's time. Time the two whole commands in turn with farm-bench:
+time and the whole script's time. Time the two whole commands in turn, several times each:
 
-    farm-bench --vs '../ref-venv/bin/python Benchmarks/compare_fastai_multilabel.py --arch resnet18 --epochs 2' \\
-        -- .build/release/multilabel --arch resnet18 --epochs 2
+    /usr/bin/time -v .build/release/multilabel --arch resnet18 --epochs 2
+    /usr/bin/time -v ../ref-venv/bin/python Benchmarks/compare_fastai_multilabel.py --arch resnet18 --epochs 2
 """
 import argparse
 import os

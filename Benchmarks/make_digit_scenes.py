@@ -5,7 +5,11 @@ bundled MNIST sample's real pixels (MNIST: LeCun, Cortes, Burges; CC BY-SA 3.0).
 Each scene is a 56x56 grayscale PNG: a 2x2 grid of 28x28 cells, one to three of them holding an
 MNIST digit shifted by up to 4 pixels (digits are drawn with `max`, so nothing is lost where two
 margins meet). Its labels are the set of digit classes it shows, as fastai's PASCAL table lists
-them: `labels.csv` with columns `fname,labels,is_valid`, labels sorted and separated by a space.
+them: `labels.csv` with columns `fname,labels,centres,is_valid`, labels sorted and separated by a
+space, `centres` the centre of each digit (the mean of its ink's positions, weighted by the ink,
+in pixels from the top-left corner: `x y`, one pair per digit in the order of the sorted labels).
+`masks/` holds one PNG per scene, the same name: code 0 for the background and `1 + digit` for
+every pixel a digit's ink (value 128 or more) covers, the brighter digit where two meet.
 Training scenes use the sample's `training` digits, validation scenes its `testing` digits, each
 digit at most once. The same seed gives the same files.
 
@@ -38,13 +42,16 @@ def digits(split):
 def main():
     rng = random.Random(2026)
     os.makedirs(os.path.join(OUT, "images"), exist_ok=True)
+    os.makedirs(os.path.join(OUT, "masks"), exist_ok=True)
     rows = []
     for split, count in COUNTS.items():
         pool = digits(split)
         rng.shuffle(pool)
         for i in range(count):
             scene = np.zeros((SIZE, SIZE), dtype=np.uint8)
+            mask = np.zeros((SIZE, SIZE), dtype=np.uint8)
             labels = set()
+            centres = []
             for cell in rng.sample(range(4), rng.randint(1, 3)):
                 label, pixels = pool.pop()
                 top = (cell // 2) * CELL + rng.randint(-SHIFT, SHIFT)
@@ -53,14 +60,24 @@ def main():
                 y0, x0 = max(top, 0), max(left, 0)
                 y1, x1 = min(top + CELL, SIZE), min(left + CELL, SIZE)
                 part = pixels[(y0 - top):(y1 - top), (x0 - left):(x1 - left)]
+                ink = part >= 128
+                brighter = part > scene[y0:y1, x0:x1]
+                mask[y0:y1, x0:x1][ink & brighter] = 1 + int(label)
                 scene[y0:y1, x0:x1] = np.maximum(scene[y0:y1, x0:x1], part)
                 labels.add(label)
+                weights = part.astype(np.float64)
+                ys, xs = np.mgrid[y0:y1, x0:x1]
+                centres.append((label, (xs + 0.5).ravel() @ weights.ravel() / weights.sum(),
+                                (ys + 0.5).ravel() @ weights.ravel() / weights.sum()))
             name = f"{'train' if split == 'training' else 'valid'}_{i:04d}.png"
             Image.fromarray(scene, mode="L").save(os.path.join(OUT, "images", name), optimize=True)
-            rows.append((name, " ".join(sorted(labels)), "True" if split == "testing" else "False"))
+            Image.fromarray(mask, mode="L").save(os.path.join(OUT, "masks", name), optimize=True)
+            centres.sort(key=lambda c: c[0])
+            rows.append((name, " ".join(sorted(labels)), " ".join(f"{x:.2f} {y:.2f}" for _, x, y in centres),
+                         "True" if split == "testing" else "False"))
     with open(os.path.join(OUT, "labels.csv"), "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["fname", "labels", "is_valid"])
+        writer.writerow(["fname", "labels", "centres", "is_valid"])
         writer.writerows(rows)
     print(f"{len(rows)} scenes in {OUT}")
 

@@ -15,6 +15,11 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
     ("layers", "every convolution shape of ResNet-18 on 1x28x28 at batch 64: forward and forward+backward GFLOPS", runResNetLayersSuite),
     ("resnet18", "ResNet-18 on 1x28x28, 10 classes: training and inference images/s at batch 64 and 256", runResNet18Suite),
     (
+        "tasks",
+        "the other vision tasks on 1x56x56: a ResNet-18 U-Net (11 codes, batch 16) and a multi-label ResNet-18 (10 labels, batch 32), training and inference images/s",
+        runTasksSuite
+    ),
+    (
         "serve", "fastswift serve on the bundled photo model: requests/s and p50/p99 ms at 1, 8 and 64 clients, batching on and off (--url: another server)",
         runServeSuite
     ),

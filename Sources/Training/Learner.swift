@@ -439,6 +439,13 @@ public final class Learner {
         if output.rank == 2, y.rank == 1, output.shape[1] > 1 {
             // Class scores: every target of the batch must be a class index the output can score.
             try checkClassTargets(output, y, batch: "the first validation batch")
+        } else if output.rank >= 3, output.rank == targets.rank + 1, [output.shape[0]] + output.shape[2...] == targets.shape {
+            // Class scores per pixel `[N, C, H, W]` against masks `[N, H, W]` of codes `0..<C`.
+            let classes = output.shape[1]
+            if let bad = y.scalars.first(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+                throw LearnerError(
+                    "the first validation batch: a mask holds \(bad), but the model outputs \(classes) scores per pixel (codes must be 0...\(classes - 1))")
+            }
         } else if output.count != targets.count {
             throw LearnerError("the model's output \(output.shape) and the targets \(yShape) do not fit the loss: they differ in size")
         }

@@ -165,7 +165,8 @@ public func accuracyMulti(threshold: Float = 0.5, sigmoid: Bool = true) -> Metri
 /// scikit-learn's `f1_score(average='macro')` on label indicators): each class's
 /// `2·tp / (2·tp + fp + fn)` over the whole validation set (0 for a class neither predicted
 /// nor present), averaged over the classes. Outputs `[N, classes]` (logits, through a sigmoid
-/// when `sigmoid`) against one-hot targets.
+/// when `sigmoid`) against one-hot targets; a label is predicted where the probability reaches
+/// `threshold` (fastai's `>=` here, where `accuracy_multi` takes `>`).
 public func f1ScoreMulti(threshold: Float = 0.5, sigmoid: Bool = true) -> Metric {
     Metric(
         "f1_score",
@@ -177,11 +178,63 @@ public func f1ScoreMulti(threshold: Float = 0.5, sigmoid: Bool = true) -> Metric
             for k in 0..<c {
                 var tp = 0, fp = 0, fn = 0
                 for i in 0..<n {
-                    let predicted = p[i * c + k] > threshold, actual = y[i * c + k] > 0.5
+                    let predicted = p[i * c + k] >= threshold, actual = y[i * c + k] > 0.5
                     if predicted && actual { tp += 1 } else if predicted { fp += 1 } else if actual { fn += 1 }
                 }
                 if tp + fp + fn > 0 { scores += 2 * Double(tp) / Double(2 * tp + fp + fn) }
             }
             return Float(scores / Double(c))
+        })
+}
+
+/// The share of pixels right among those whose target is not the background (fastai's
+/// `foreground_acc`): scores `[N, codes, H, W]` against masks `[N, H, W]`, the predicted code
+/// being the most likely on `axis`.
+public func foregroundAccuracy(background: Int = 0, axis: Int = 1) -> Metric {
+    Metric("foreground_acc") { outputs, targets in
+        let predicted = outputs.argmax(dim: axis).scalars, actual = targets.scalars
+        guard predicted.count == actual.count else { return .nan }
+        var right = 0, counted = 0
+        for (p, a) in zip(predicted, actual) where Int(a) != background {
+            counted += 1
+            if p == a { right += 1 }
+        }
+        return counted == 0 ? .nan : Float(right) / Float(counted)
+    }
+}
+
+/// The overlap counts of fastai's binary segmentation metrics over the whole validation set:
+/// with `p` the predicted code (the most likely on `axis`) and `t` the target code, the sums of
+/// `p·t` (the intersection) and of `p + t`.
+private func overlap(_ outputs: Tensor, _ targets: Tensor, axis: Int) -> (intersection: Double, sum: Double)? {
+    let predicted = outputs.argmax(dim: axis).scalars, actual = targets.scalars
+    guard predicted.count == actual.count else { return nil }
+    var intersection = 0.0, sum = 0.0
+    for (p, t) in zip(predicted, actual) {
+        intersection += Double(p * t)
+        sum += Double(p + t)
+    }
+    return (intersection, sum)
+}
+
+/// The Dice coefficient of a binary segmentation (fastai's `Dice`): `2·|P ∩ T| / (|P| + |T|)`
+/// over the whole validation set, for scores `[N, 2, H, W]` against masks of 0 and 1.
+public func dice(axis: Int = 1) -> Metric {
+    Metric(
+        "dice",
+        accumulating: { outputs, targets in
+            guard let (intersection, sum) = overlap(outputs, targets, axis: axis), sum > 0 else { return .nan }
+            return Float(2 * intersection / sum)
+        })
+}
+
+/// The Jaccard coefficient (intersection over union) of a binary segmentation (fastai's
+/// `JaccardCoeff`): `|P ∩ T| / |P ∪ T|` over the whole validation set.
+public func jaccardCoeff(axis: Int = 1) -> Metric {
+    Metric(
+        "jaccard_coeff",
+        accumulating: { outputs, targets in
+            guard let (intersection, sum) = overlap(outputs, targets, axis: axis), sum - intersection > 0 else { return .nan }
+            return Float(intersection / (sum - intersection))
         })
 }

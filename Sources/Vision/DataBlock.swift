@@ -167,6 +167,16 @@ extension DataBlock {
         let labels = try items.map(getY)
         let target = blocks.1
         let vocab = target.makeVocab(trainIndex.map { labels[$0] })
+        if target is PointBlock || target is MaskBlock {
+            let images = try ImageItems(files, wanted: blocks.0.channels, source: source)
+            for transform in batchTransforms { try transform.check(channels: images.channels) }
+            let size = try images.commonSize(after: itemTransforms)
+            guard let moving = try MovingTargets(labels, block: target, files: files, sizes: images.sizes) else {
+                throw DataError(source, "\(Target.self)'s labels are not of the type it takes")
+            }
+            return try movingLoaders(
+                images: images, files: files, split: (trainIndex, validIndex), targets: moving, vocab: vocab, size: size, batchSize: batchSize)
+        }
         func targets(_ positions: [Int]) throws -> Tensor {
             try target.encode(positions.map { labels[$0] }, vocab: vocab, sources: positions.map { files[$0].path })
         }

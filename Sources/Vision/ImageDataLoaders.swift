@@ -109,3 +109,22 @@ public enum ImageDataLoaders {
         return try block.dataLoaders(path, batchSize: batchSize)
     }
 }
+
+/// fastai's `SegmentationDataLoaders`: images and their masks in one call.
+public enum SegmentationDataLoaders {
+    /// The image `files`, each with the mask file `labelFunc` names (chapter 1's CamVid:
+    /// `labelFunc: { path/"labels"/"\($0.deletingPathExtension().lastPathComponent)_P.png" }`),
+    /// its pixels the codes of `codes`; a random `validPct` held out with `seed`. The item
+    /// and batch transforms move the masks with their images (nearest neighbour).
+    public static func fromLabelFunc(
+        _ path: URL, files: [URL], labelFunc: @escaping (URL) throws -> URL, codes: [String], validPct: Double = 0.2,
+        seed: UInt64? = nil, batchSize: Int = 64, channels: Int? = nil,
+        itemTransforms: [ItemTransform] = [], batchTransforms: [BatchTransform] = []
+    ) throws -> DataLoaders<(Tensor, Tensor)> {
+        let block = DataBlock(
+            blocks: (ImageBlock(channels: channels), MaskBlock(codes: codes)), getItems: { _ in files },
+            splitter: RandomSplitter(validPct: validPct, seed: seed), getY: labelFunc, itemTransforms: itemTransforms,
+            batchTransforms: batchTransforms)
+        return try block.dataLoaders(path, batchSize: batchSize)
+    }
+}

@@ -69,18 +69,39 @@ final class ImageItems: @unchecked Sendable {
 
     /// Items `indices` through `transforms` as `[n, C, H, W]` byte planes, items spread over the
     /// cores. With a `seed`, each item draws its random choices from its own generator (the
-    /// training split); without, transforms are deterministic (the validation split).
-    func planes(_ indices: [Int], transforms: [ItemTransform], size: (width: Int, height: Int), seed: UInt64?) -> [UInt8] {
+    /// training split); without, transforms are deterministic (the validation split). With
+    /// `steps`, every transform must be a `GeometricItemTransform` (the caller checks), and
+    /// `steps(row, sourceSize, geometry)` is told each item's steps, in order, so its targets
+    /// can follow (called on the worker threads, once per row).
+    func planes(
+        _ indices: [Int], transforms: [ItemTransform], size: (width: Int, height: Int), seed: UInt64?,
+        steps: (@Sendable (Int, SIMD2<Int>, [ItemGeometry]) -> Void)? = nil
+    ) -> [UInt8] {
         let c = channels, itemSize = c * size.width * size.height
         var bytes = [UInt8](repeating: 0, count: indices.count * itemSize)
         bytes.withUnsafeMutableBufferPointer { out in
             let base = UnsafeSendable(out.baseAddress!)
             let work: @Sendable (Int) -> Void = { row in
                 var image = self.image(indices[row])
+                let source = SIMD2(image.width, image.height)
                 let random = seed.map { RandomGenerator(seed: $0 &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15) }
-                for transform in transforms { image = transform.apply(image, random: random) }
+                var geometry: [ItemGeometry] = []
+                for transform in transforms {
+                    if steps != nil, let geometric = transform as? GeometricItemTransform {
+                        let step = geometric.geometry(width: image.width, height: image.height, random: random)
+                        image = step.apply(to: image)
+                        geometry.append(step)
+                    } else {
+                        image = transform.apply(image, random: random)
+                    }
+                }
                 // A custom transform that does not give the size it declares is resized to it.
-                if image.width != size.width || image.height != size.height { image = image.resized(width: size.width, height: size.height) }
+                if image.width != size.width || image.height != size.height {
+                    let squish = ItemGeometry(left: 0, top: 0, width: image.width, height: image.height, outWidth: size.width, outHeight: size.height)
+                    image = squish.apply(to: image)
+                    geometry.append(squish)
+                }
+                steps?(row, source, geometry)
                 let planes = image.planes(channels: c).bytes
                 planes.withUnsafeBufferPointer { (base.pointer + row * itemSize).update(from: $0.baseAddress!, count: itemSize) }
             }

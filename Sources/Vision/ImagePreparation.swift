@@ -128,6 +128,11 @@ public struct ImagePreparation: Codable, Equatable, Sendable {
 ///   vocab order, and `label` is them joined by ";" (empty when none is).
 /// - Values (`MSELossFlat`, `L1LossFlat`): `label` lists them; `labels` is empty and
 ///   `probabilities` holds the values by output index, in order.
+/// - Points (`PointBlock`): `points` in pixels of the prepared image (after the item
+///   transforms), `label` lists them.
+/// - A mask (`MaskBlock`): `mask` holds the code of every pixel `[H, W]`; `labels` are the codes
+///   present, `probabilities` each code's share of the pixels, most first, and `index` the code
+///   of the most pixels.
 public struct ImagePrediction: Sendable, Equatable {
     public let label: String
     public let index: Int
@@ -135,27 +140,66 @@ public struct ImagePrediction: Sendable, Equatable {
     public let labels: [String]
     /// `(label, probability)` for every class, most likely first (for values: each output, in order).
     public let probabilities: [(label: String, probability: Float)]
+    /// For a key-point model: the points `(x, y)` in pixels.
+    public var points: [SIMD2<Float>] = []
+    /// For a segmentation model: the code of every pixel, `[H, W]`.
+    public var mask: Tensor? = nil
 
     public static func == (a: ImagePrediction, b: ImagePrediction) -> Bool {
         a.label == b.label && a.index == b.index && a.labels == b.labels && a.probabilities.map(\.label) == b.probabilities.map(\.label)
-            && a.probabilities.map(\.probability) == b.probabilities.map(\.probability)
+            && a.probabilities.map(\.probability) == b.probabilities.map(\.probability) && a.points == b.points
+            && a.mask?.shape == b.mask?.shape && a.mask?.scalars == b.mask?.scalars
+    }
+}
+
+/// The export metadata entry that says what a vision model's targets are, when they are points
+/// or masks (whose predictions `classify` decodes into pixels).
+func targetMetadata(_ block: (any TargetBlock)?) -> [String: String] {
+    switch block {
+    case is PointBlock: return ["target": "points"]
+    case is MaskBlock: return ["target": "mask"]
+    default: return [:]
     }
 }
 
 /// The predictions of `model` (in eval mode, without gradients: its inference plan) for the
 /// prepared `inputs`, one per row, with `vocab`'s labels, decoded by `decoding` (softmax and
-/// the most likely class when nil).
-func classify(_ model: Module, _ inputs: Tensor, vocab: [String]?, decoding: (any BaseLoss)?) -> [ImagePrediction] {
+/// the most likely class when nil) as targets of the kind `target` names (`"points"`, `"mask"`).
+func classify(_ model: Module, _ inputs: Tensor, vocab: [String]?, decoding: (any BaseLoss)?, target: String? = nil) -> [ImagePrediction] {
     let wasTraining = model.isTraining
     model.eval()
     defer { if wasTraining { model.train() } }
     let outputs = noGrad { model(inputs) }
     let probabilities = decoding?.activation(outputs) ?? outputs.softmax(dim: -1)
-    let classes = probabilities.count / max(probabilities.shape[0], 1), values = probabilities.scalars
     func label(_ i: Int) -> String { className(i, vocab) }
+    if target == "mask" || probabilities.rank == 4 {
+        let masks = probabilities.argmax(dim: 1)
+        return (0..<masks.shape[0]).map { row in
+            let mask = masks[row]
+            var counts: [Int: Int] = [:]
+            for code in mask.scalars { counts[Int(code), default: 0] += 1 }
+            let order = counts.keys.sorted { (counts[$0]!, $1) > (counts[$1]!, $0) }
+            let share = order.map { (label($0), Float(counts[$0]!) / Float(mask.count)) }
+            var prediction = ImagePrediction(
+                label: counts.keys.sorted().map(label).joined(separator: ";"), index: order.first ?? 0, labels: counts.keys.sorted().map(label),
+                probabilities: share)
+            prediction.mask = mask
+            return prediction
+        }
+    }
+    let classes = probabilities.count / max(probabilities.shape[0], 1), values = probabilities.scalars
     return (0..<probabilities.shape[0]).map { row in
         let p = Array(values[(row * classes)..<((row + 1) * classes)])
         let order = p.indices.sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
+        if target == "points" {
+            let (h, w) = (Float(inputs.shape[2]), Float(inputs.shape[3]))
+            let points = stride(from: 0, to: p.count - 1, by: 2).map { SIMD2((p[$0] + 1) / 2 * w, (p[$0 + 1] + 1) / 2 * h) }
+            var prediction = ImagePrediction(
+                label: points.map { String(format: "(%.1f, %.1f)", $0.x, $0.y) }.joined(separator: " "), index: order[0], labels: [],
+                probabilities: p.indices.map { ("\($0)", p[$0]) })
+            prediction.points = points
+            return prediction
+        }
         switch decoding {
         case let multi as BCEWithLogitsLossFlat:
             let labels = p.indices.filter { p[$0] > multi.threshold }.map(label)
@@ -178,7 +222,9 @@ extension InferenceLearner {
     }
 
     /// The predictions for inputs already prepared (`imagePreparation.inputs(_:)`), one per row.
-    public func predictions(for inputs: Tensor) -> [ImagePrediction] { classify(model, inputs, vocab: vocab, decoding: outputDecoding) }
+    public func predictions(for inputs: Tensor) -> [ImagePrediction] {
+        classify(model, inputs, vocab: vocab, decoding: outputDecoding, target: metadata["target"])
+    }
 
     /// The class of each image (decoded `Image`s), prepared as the export's validation images
     /// were, in one batch through the model (fastai's `learn.predict` for several items).
@@ -187,7 +233,7 @@ extension InferenceLearner {
             throw LearnerError("this export does not say how its images were prepared (not a visionLearner export, or one with a custom item transform)")
         }
         guard !images.isEmpty else { return [] }
-        return classify(model, try preparation.inputs(images), vocab: vocab, decoding: outputDecoding)
+        return classify(model, try preparation.inputs(images), vocab: vocab, decoding: outputDecoding, target: metadata["target"])
     }
 
     /// The class of each image file (PNG or JPEG), as `predict(images:)`; throws naming a file
@@ -207,7 +253,7 @@ extension Learner {
         let images = try files.map { try Image.open($0) }
         guard !images.isEmpty else { return [] }
         let inputs = try preparation.inputs(images)
-        return exclusively { classify(model, inputs, vocab: dls.vocab, decoding: outputDecoding) }
+        return exclusively { classify(model, inputs, vocab: dls.vocab, decoding: outputDecoding, target: exportMetadata["target"]) }
     }
 }
 

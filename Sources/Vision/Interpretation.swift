@@ -33,8 +33,8 @@ extension Learner {
     }
 
     /// Writes a PNG grid of validation images with their actual and predicted targets (classes,
-    /// label sets joined by ";", values; green when right, red when wrong), fastai's
-    /// `show_results`. Returns the grid.
+    /// label sets joined by ";", values; green when right, red when wrong; points and masks drawn
+    /// on each image twice, the actual then the predicted), fastai's `show_results`. Returns the grid.
     @discardableResult
     public func showResults(to file: URL, count: Int = 9, columns: Int = 3, scale: Int = 2) throws -> Image {
         let preds = try getPreds(withDecoded: true, withInput: true)
@@ -42,6 +42,19 @@ extension Learner {
             throw LearnerError("showResults needs image inputs [N, C, H, W] and outputs that decode to targets")
         }
         let n = min(count, inputs.shape[0])
+        if dls.targetBlock is PointBlock || dls.targetBlock is MaskBlock {
+            // Each item twice, side by side: its target drawn on, then the prediction.
+            let images = dls.decode(inputs[0..<n])
+            let pictures = (0..<n).flatMap { k in
+                [dls.annotated(images[k], target: preds.targets[k]), dls.annotated(images[k], target: decoded[k])]
+            }
+            let captions = (0..<n).flatMap { _ in
+                [[(text: "actual", colour: (UInt8(0), UInt8(0), UInt8(0)))], [(text: "predicted", colour: (UInt8(0), UInt8(0), UInt8(0)))]]
+            }
+            let grid = Image.grid(Tensor.stack(pictures), captions: captions, columns: 2 * columns, scale: scale)
+            try grid.writePNG(to: file)
+            return grid
+        }
         let captions = (0..<n).map { k in
             let actual = dls.describeTarget(preds.targets[k]), predicted = dls.describeTarget(decoded[k])
             return [

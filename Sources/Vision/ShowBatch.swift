@@ -107,10 +107,45 @@ extension DataLoaders where Batch == (Tensor, Tensor) {
             throw DataError(file.path, "showBatch needs image batches [N, 1 or 3, H, W], got \(x.shape)")
         }
         let n = Swift.min(count, x.shape[0])
-        let captions = (0..<n).map { k in [(text: describeTarget(y[k]), colour: (UInt8(0), UInt8(0), UInt8(0)))] }
-        let grid = Image.grid(x[0..<n], captions: captions, columns: columns, scale: scale)
+        let grid: Image
+        if targetBlock is PointBlock || targetBlock is MaskBlock {
+            // Points and masks are drawn on the pictures, as fastai shows them.
+            let pictures = Tensor.stack((0..<n).map { annotated(x[$0], target: y[$0]) })
+            grid = Image.grid(pictures, captions: [], columns: columns, scale: scale)
+        } else {
+            let captions = (0..<n).map { k in [(text: describeTarget(y[k]), colour: (UInt8(0), UInt8(0), UInt8(0)))] }
+            grid = Image.grid(x[0..<n], captions: captions, columns: columns, scale: scale)
+        }
         try grid.writePNG(to: file)
         return grid
+    }
+
+    /// One image `[C, H, W]` (0...1) as RGB `[3, H, W]` with its target drawn on: points
+    /// (`[K, 2]`, scaled to -1...1) as red crosses, a mask (`[H, W]` codes) as a colour per code
+    /// over the image (code 0, the background, left clear). Other targets leave it as it is.
+    public func annotated(_ image: Tensor, target: Tensor) -> Tensor {
+        let (h, w) = (image.shape[1], image.shape[2])
+        var rgb = image.shape[0] == 3 ? image.scalars : Array(repeating: image.scalars, count: 3).flatMap { $0 }
+        let plane = h * w
+        if targetBlock is PointBlock {
+            let v = target.scalars
+            for j in stride(from: 0, to: v.count - 1, by: 2) {
+                let px = Int(((v[j] + 1) / 2 * Float(w)).rounded(.down)), py = Int(((v[j + 1] + 1) / 2 * Float(h)).rounded(.down))
+                for (dx, dy) in [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)] where (0..<w).contains(px + dx) && (0..<h).contains(py + dy) {
+                    let i = (py + dy) * w + px + dx
+                    (rgb[i], rgb[plane + i], rgb[2 * plane + i]) = (1, 0, 0)
+                }
+            }
+        } else if targetBlock is MaskBlock, target.count == plane {
+            let palette: [(Float, Float, Float)] = [(1, 0, 0), (0, 0.8, 0), (0, 0.4, 1), (1, 0.8, 0), (1, 0, 1), (0, 1, 1), (1, 0.5, 0), (0.5, 0, 1)]
+            for (i, code) in target.scalars.enumerated() where code > 0 {
+                let colour = palette[(Int(code) - 1) % palette.count]
+                rgb[i] = (rgb[i] + colour.0) / 2
+                rgb[plane + i] = (rgb[plane + i] + colour.1) / 2
+                rgb[2 * plane + i] = (rgb[2 * plane + i] + colour.2) / 2
+            }
+        }
+        return Tensor(shape: [3, h, w], scalars: rgb)
     }
 
     /// The vocab's name for class `index` (its number when there is no vocab or it is outside).

@@ -162,7 +162,11 @@ public func visionLearner(
 ) throws -> Learner {
     let (x, y) = dls.oneBatch()
     let channels = x.shape[1]
-    guard let outputs = nOut ?? dls.vocab?.count ?? (y.rank == 2 ? y.shape[1] : nil), outputs > 0 else {
+    if dls.targetBlock is MaskBlock {
+        throw LearnerError("visionLearner: the targets are masks, which need an output per pixel: use unetLearner")
+    }
+    // Classes: one output each; values and points: one per number of a target.
+    guard let outputs = nOut ?? dls.vocab?.count ?? (y.rank >= 2 ? y.count / max(y.shape[0], 1) : nil), outputs > 0 else {
         throw LearnerError("visionLearner: cannot tell how many outputs the model needs (the loaders have no vocab and targets \(y.shape)); pass nOut:")
     }
     guard let chosen = loss ?? dls.lossFunction else {
@@ -179,6 +183,7 @@ public func visionLearner(
     }
     let learn = try Learner(dls: data, model: model, loss: chosen, opt: opt, metrics: metrics, cbs: cbs)
     learn.exportMetadata = exportMetadata(arch, channels, outputs: outputs, yRange: yRange).merging(imagePreparationMetadata(data)) { $1 }
+        .merging(targetMetadata(dls.targetBlock)) { $1 }
     learn.splitter = resnetSplit
     if pretrained != nil { learn.freeze() }
     return learn
@@ -249,6 +254,22 @@ public func visionModel(for export: ExportContents) throws -> Module? {
     guard shapes.contains([64, inChannels, 7, 7]) else {
         throw LearnerError("\(file.path): the export says in_channels \(inChannels), but holds no stem weight of shape [64, \(inChannels), 7, 7]")
     }
+    if metadata["model"] == "unet" {
+        let size = (metadata["image_size"] ?? "").split(separator: ",").compactMap { Int($0) }
+        guard size.count == 2, size.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }) else {
+            throw LearnerError("\(file.path): the U-Net export's image_size is '\(metadata["image_size"] ?? "")'; it must be height,width")
+        }
+        guard shapes.contains(where: { $0.count == 4 && $0[0] == outputs && $0[2] == 1 && $0[3] == 1 }) else {
+            throw LearnerError("\(file.path): the U-Net export has \(outputs) outputs, but it holds no 1x1 head convolution of \(outputs) outputs")
+        }
+        do {
+            return try DynamicUnet(
+                encoder: arch.network(inChannels: inChannels).body, inChannels: inChannels, outChannels: outputs, size: (size[0], size[1]),
+                yRange: yRange)
+        } catch {
+            throw LearnerError("\(file.path): the U-Net export's image_size \(size[0])x\(size[1]) does not fit its \(name) body: \(error)")
+        }
+    }
     guard shapes.contains([outputs, 512]) else {
         let declared = metadata["n_out"] == nil ? "vocab has \(outputs) classes" : "n_out is \(outputs)"
         throw LearnerError("\(file.path): the export's \(declared), but it holds no head weight of shape [\(outputs), 512]")
@@ -269,4 +290,45 @@ public func createHead(
         BatchNorm1d(hidden), Dropout(p: dropout.1), Linear(hidden, classes, bias: false),
     ]
     return Sequential(layers + (yRange.map { [SigmoidRange($0.lowerBound, $0.upperBound)] } ?? []))
+}
+
+/// fastai's `unet_learner`: a `DynamicUnet` over the architecture's body (torchvision's ImageNet
+/// weights with `pretrained`, then frozen as `visionLearner` does), laid out for the loaders'
+/// image size, with `nOut` scores per pixel (by default one per code of the `MaskBlock`) and
+/// `SigmoidRange(yRange)` when given; the loss is `loss`, or the target block's
+/// (`CrossEntropyLossFlat(axis: 1)` for masks). Parameter groups as fastai's: the body's stem
+/// and first two stages, its last two stages, and the decoder. Throws when the number of
+/// outputs or the loss cannot be told, or the body cannot take the images.
+public func unetLearner(
+    _ dls: DataLoaders<(Tensor, Tensor)>, arch: Architecture, loss: (any BaseLoss)? = nil, pretrained: URL? = nil, normalize: Bool = true,
+    nOut: Int? = nil, yRange: ClosedRange<Float>? = nil, opt: OptimizerFactory = .adam, metrics: [Metric] = [], cbs: [Callback] = []
+) throws -> Learner {
+    let x = dls.oneBatch().0
+    guard x.rank == 4 else { throw LearnerError("unetLearner: the inputs must be image batches [N, C, H, W], got \(x.shape)") }
+    let channels = x.shape[1]
+    guard let outputs = nOut ?? dls.vocab?.count, outputs > 0 else {
+        throw LearnerError("unetLearner: cannot tell how many scores per pixel the model needs (the loaders have no codes); pass nOut:")
+    }
+    guard let chosen = loss ?? dls.lossFunction else {
+        throw LearnerError("unetLearner: no loss function: pass loss: (CrossEntropyLossFlat(axis: 1) for masks)")
+    }
+    let body = try pretrained.map { try arch.pretrainedNetwork(from: $0, inChannels: channels).body } ?? arch.network(inChannels: channels).body
+    let model: DynamicUnet
+    do {
+        model = try DynamicUnet(encoder: body, inChannels: channels, outChannels: outputs, size: (x.shape[2], x.shape[3]), yRange: yRange)
+    } catch let error as LayerShapeError {
+        throw LearnerError("unetLearner: the \(arch.name) body cannot take images of \(x.shape[2])x\(x.shape[3]): \(error)")
+    }
+    let data = pretrained == nil ? dls : try normalizedForPretrained(dls, channels: channels, normalize: normalize)
+    let learn = try Learner(dls: data, model: model, loss: chosen, opt: opt, metrics: metrics, cbs: cbs)
+    learn.exportMetadata = exportMetadata(arch, channels, outputs: outputs, yRange: yRange).merging([
+        "model": "unet", "image_size": "\(x.shape[2]),\(x.shape[3])",
+    ]) { $1 }.merging(imagePreparationMetadata(data)) { $1 }.merging(targetMetadata(dls.targetBlock)) { $1 }
+    learn.splitter = { model in
+        guard let unet = model as? DynamicUnet, unet.encoder.layers.count == 8 else { return [[model]] }
+        let decoder = unet.children.map(\.module).filter { $0 !== unet.encoder }
+        return [Array(unet.encoder.layers[0..<6]), Array(unet.encoder.layers[6...]), decoder]
+    }
+    if pretrained != nil { learn.freeze() }
+    return learn
 }

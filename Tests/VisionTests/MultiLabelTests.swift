@@ -35,7 +35,7 @@ final class MultiLabelTests: TemporaryFolderTestCase {
         XCTAssertTrue(x[0].scalars == image.scalars, "the first validation input is valid_0000.png")
 
         // ImageDataLoaders.fromCSV with a delimiter gives the same label sets.
-        let csv = try ImageDataLoaders.fromCSV(path, folder: "images", labelDelimiter: " ", validCol: 2, batchSize: 16)
+        let csv = try ImageDataLoaders.fromCSV(path, folder: "images", labelDelimiter: " ", validCol: 3, batchSize: 16)
         XCTAssertEqual(csv.vocab, dls.vocab)
         XCTAssertTrue(csv.valid.oneBatch().1.scalars == y.scalars)
         XCTAssertTrue(scenesBlock().summary(table).contains("inputs [4, 1, 56, 56], targets [4, 10]"))

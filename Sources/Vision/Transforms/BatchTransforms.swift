@@ -163,9 +163,54 @@ public struct AffineAugment: BatchTransform {
         return Self.resample(batch, maps: maps, padMode: padMode)
     }
 
+    /// The images resampled as `apply` does, with the same maps moving their points (exactly,
+    /// through the inverse map, as fastai's `TensorPoint`) or their masks (nearest neighbour, as
+    /// fastai's `TensorMask`).
+    public func apply(_ batch: Tensor, targets: Tensor, geometry: TargetGeometry, random: RandomGenerator?) -> (Tensor, Tensor) {
+        guard let random, batch.rank == 4 else { return (batch, targets) }
+        let (n, h, w) = (batch.shape[0], batch.shape[2], batch.shape[3])
+        let maps = (0..<n).map { _ in drawMap(random, width: w, height: h) }
+        let images = Self.resample(batch, maps: maps, padMode: padMode)
+        switch geometry {
+        case .none: return (images, targets)
+        case .points: return (images, Self.movePoints(targets, maps: maps))
+        case .mask:
+            guard targets.rank == 3 else { return (images, targets) }
+            return (images, Self.resample(targets.unsqueeze(1), maps: maps, padMode: padMode, nearest: true).squeeze(1))
+        }
+    }
+
+    /// Points `[N, K, 2]` (scaled to -1...1) moved to where `maps[i]` takes image `i`'s pixels:
+    /// each map sends output coordinates to input ones, so a point goes through its inverse
+    /// (the warp's, then the affine part's).
+    public static func movePoints(_ points: Tensor, maps: [CoordinateMap]) -> Tensor {
+        guard points.rank == 3, points.shape[2] == 2, points.shape[0] == maps.count else { return points }
+        let k = points.shape[1]
+        var values = points.scalars
+        for (i, map) in maps.enumerated() {
+            let a = map.affine
+            let det = a[0] * a[4] - a[1] * a[3]
+            guard abs(det) > 1e-12 else { continue }
+            let inverseWarp = map.warp.flatMap(invert3x3)
+            for j in 0..<k {
+                let o = (i * k + j) * 2
+                var (u, v) = (Double(values[o]), Double(values[o + 1]))
+                if let hw = inverseWarp {
+                    let z = hw[6] * u + hw[7] * v + hw[8]
+                    if abs(z) > 1e-12 { (u, v) = ((hw[0] * u + hw[1] * v + hw[2]) / z, (hw[3] * u + hw[4] * v + hw[5]) / z) }
+                }
+                let (du, dv) = (u - a[2], v - a[5])
+                values[o] = Float((a[4] * du - a[1] * dv) / det)
+                values[o + 1] = Float((-a[3] * du + a[0] * dv) / det)
+            }
+        }
+        return Tensor(shape: points.shape, scalars: values)
+    }
+
     /// Resamples each image `i` of `[N, C, H, W]` at `maps[i]` of its output coordinates
-    /// (bilinear, `align_corners=True`, the pad mode outside), images spread over the cores.
-    public static func resample(_ batch: Tensor, maps: [CoordinateMap], padMode: PadMode) -> Tensor {
+    /// (bilinear, or the nearest pixel for masks; `align_corners=True`, the pad mode outside),
+    /// images spread over the cores.
+    public static func resample(_ batch: Tensor, maps: [CoordinateMap], padMode: PadMode, nearest: Bool = false) -> Tensor {
         let (n, c, h, w) = (batch.shape[0], batch.shape[1], batch.shape[2], batch.shape[3])
         var out = Tensor.zeros(batch.shape)
         let plane = h * w
@@ -192,6 +237,13 @@ public struct AffineAugment: BatchTransform {
                             case .zeros: inside = ix > -1 && iy > -1 && ix < Double(w) && iy < Double(h)
                             }
                             guard inside, ix.isFinite, iy.isFinite else { continue }
+                            if nearest {
+                                // PyTorch's `nearest`: the pixel the coordinate rounds to, half to even.
+                                let nx = Int(ix.rounded(.toNearestOrEven)), ny = Int(iy.rounded(.toNearestOrEven))
+                                guard nx >= 0, nx < w, ny >= 0, ny < h else { continue }
+                                for k in 0..<c { dst.pointer[(i * c + k) * plane + y * w + x] = src.pointer[(i * c + k) * plane + ny * w + nx] }
+                                continue
+                            }
                             let x0 = Int(ix.rounded(.down)), y0 = Int(iy.rounded(.down))
                             let fx = Float(ix - Double(x0)), fy = Float(iy - Double(y0))
                             // The four neighbours; one past the last row or column has no weight.
@@ -225,6 +277,19 @@ public struct AffineAugment: BatchTransform {
         let extra = a - flips * span
         return flips.truncatingRemainder(dividingBy: 2) == 0 ? extra : span - extra
     }
+}
+
+/// The inverse of a row-major 3×3 matrix (its adjugate over its determinant), nil when singular.
+func invert3x3(_ m: [Double]) -> [Double]? {
+    guard m.count == 9 else { return nil }
+    let c00 = m[4] * m[8] - m[5] * m[7], c01 = m[5] * m[6] - m[3] * m[8], c02 = m[3] * m[7] - m[4] * m[6]
+    let det = m[0] * c00 + m[1] * c01 + m[2] * c02
+    guard abs(det) > 1e-12 else { return nil }
+    return [
+        c00, m[2] * m[7] - m[1] * m[8], m[1] * m[5] - m[2] * m[4],
+        c01, m[0] * m[8] - m[2] * m[6], m[2] * m[3] - m[0] * m[5],
+        c02, m[1] * m[6] - m[0] * m[7], m[0] * m[4] - m[1] * m[3],
+    ].map { $0 / det }
 }
 
 /// The 3×3 homography taking each point of `from` to the matching point of `onto` (four

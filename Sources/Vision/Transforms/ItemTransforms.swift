@@ -30,7 +30,7 @@ public enum ResizeMethod: Sendable {
 
 /// Resizes every image to `height × width` (fastai's `Resize`): by default a random crop of the
 /// target's shape in training and the centre crop in validation, then PIL's bilinear resampling.
-public struct Resize: ItemTransform {
+public struct Resize: GeometricItemTransform {
     public let width: Int, height: Int
     public let method: ResizeMethod
     public let padMode: PadMode
@@ -51,22 +51,25 @@ public struct Resize: ItemTransform {
     public func outputSize(width: Int, height: Int) -> (width: Int, height: Int) { (self.width, self.height) }
 
     public func apply(_ image: Image, random: RandomGenerator?) -> Image {
-        let (w, h) = (image.width, image.height)
-        guard method != .squish else { return image.resized(width: width, height: height) }
+        geometry(width: image.width, height: image.height, random: random).apply(to: image)
+    }
+
+    public func geometry(width w: Int, height h: Int, random: RandomGenerator?) -> ItemGeometry {
+        guard method != .squish else { return ItemGeometry(left: 0, top: 0, width: w, height: h, outWidth: width, outHeight: height) }
         // The window of the target's shape: inside the image for crop, around it for pad.
         let (rw, rh) = (Double(w) / Double(width), Double(h) / Double(height))
         let m = method == .crop ? min(rw, rh) : max(rw, rh)
         let (cw, ch) = (max(Int(m * Double(width)), 1), max(Int(m * Double(height)), 1))
         let (px, py) = random.map { (Double($0.nextUniform()), Double($0.nextUniform())) } ?? (0.5, 0.5)
         let left = Int(px * Double(w - cw)), top = Int(py * Double(h - ch))
-        return image.cropPad(left: left, top: top, width: cw, height: ch, padMode: padMode).resized(width: width, height: height)
+        return ItemGeometry(left: left, top: top, width: cw, height: ch, outWidth: width, outHeight: height, padMode: padMode)
     }
 }
 
 /// A random window of `minScale...1` of the image's area and an aspect ratio in `ratio`, resized
 /// to `height × width` (fastai's `RandomResizedCrop`); in validation, the whole image squished
 /// to a size `valExtra` larger and its centre cropped.
-public struct RandomResizedCrop: ItemTransform {
+public struct RandomResizedCrop: GeometricItemTransform {
     public let width: Int, height: Int
     public let minScale: Double
     public let ratio: (Double, Double)
@@ -87,11 +90,18 @@ public struct RandomResizedCrop: ItemTransform {
     public func outputSize(width: Int, height: Int) -> (width: Int, height: Int) { (self.width, self.height) }
 
     public func apply(_ image: Image, random: RandomGenerator?) -> Image {
-        let (w, h) = (image.width, image.height)
+        geometry(width: image.width, height: image.height, random: random).apply(to: image)
+    }
+
+    public func geometry(width w: Int, height h: Int, random: RandomGenerator?) -> ItemGeometry {
+        func window(_ left: Int, _ top: Int, _ cw: Int, _ ch: Int) -> ItemGeometry {
+            ItemGeometry(left: left, top: top, width: cw, height: ch, outWidth: width, outHeight: height)
+        }
         guard let random else {
             let extra = Int((Double(max(width, height)) * valExtra / 8).rounded(.up)) * 8
-            let big = image.resized(width: width + extra, height: height + extra)
-            return big.cropPad(left: extra / 2, top: extra / 2, width: width, height: height)
+            return ItemGeometry(
+                left: extra / 2, top: extra / 2, width: width, height: height, outWidth: width, outHeight: height,
+                resizedFirst: SIMD2(width + extra, height + extra))
         }
         for _ in 0..<10 {
             let area = (minScale + (1 - minScale) * Double(random.nextUniform())) * Double(w * h)
@@ -100,20 +110,21 @@ public struct RandomResizedCrop: ItemTransform {
             let nw = Int((area * aspect).squareRoot().rounded()), nh = Int((area / aspect).squareRoot().rounded())
             if nw >= 1, nh >= 1, nw <= w, nh <= h {
                 let left = random.nextInt(below: w - nw + 1), top = random.nextInt(below: h - nh + 1)
-                return image.cropPad(left: left, top: top, width: nw, height: nh).resized(width: width, height: height)
+                return window(left, top, nw, nh)
             }
         }
         // No window fitted: the centre one of the nearest allowed ratio.
         let shape = Double(w) / Double(h)
         let (cw, ch) = shape < ratio.0 ? (w, max(Int(Double(w) / ratio.0), 1)) : shape > ratio.1 ? (max(Int(Double(h) * ratio.1), 1), h) : (w, h)
-        return image.cropPad(left: (w - cw) / 2, top: (h - ch) / 2, width: cw, height: ch).resized(width: width, height: height)
+        return window((w - cw) / 2, (h - ch) / 2, cw, ch)
     }
 }
 
 /// Names the conversion to a `[C, H, W]` tensor in 0...1, which every image item gets after its
 /// item transforms; listing it (as fastai code does) changes nothing.
-public struct ToTensor: ItemTransform {
+public struct ToTensor: GeometricItemTransform {
     public init() {}
     public func apply(_ image: Image, random: RandomGenerator?) -> Image { image }
     public func outputSize(width: Int, height: Int) -> (width: Int, height: Int) { (width, height) }
+    public func geometry(width: Int, height: Int, random: RandomGenerator?) -> ItemGeometry { .identity(width: width, height: height) }
 }
