@@ -753,3 +753,32 @@ struct AlignedBuffer: @unchecked Sendable {
 
     func free() { BufferCache.release(UnsafeMutableRawPointer(pointer), bytes: count * MemoryLayout<Float>.stride) }
 }
+
+// `plusProduct` lives here, in the micro-kernels' file, so that a build optimised file by file
+// (`swift test`) inlines it into them too (see PortableBuild.swift). One extension per concrete
+// vector type, not one on `SIMD where Scalar == Float`: the generic one is not specialised in
+// `-enable-testing` builds and then goes lane by lane.
+extension SIMD16 where Scalar == Float {
+    /// `self + a·b`: a fused multiply-add in a native build, a multiply then an add in a
+    /// portable one.
+    @inline(__always)
+    func plusProduct(_ a: Self, _ b: Self) -> Self {
+        #if FASTSWIFT_PORTABLE
+        self + a * b
+        #else
+        addingProduct(a, b)
+        #endif
+    }
+}
+
+extension SIMD8 where Scalar == Float {
+    /// `self + a·b`, as `SIMD16.plusProduct`.
+    @inline(__always)
+    func plusProduct(_ a: Self, _ b: Self) -> Self {
+        #if FASTSWIFT_PORTABLE
+        self + a * b
+        #else
+        addingProduct(a, b)
+        #endif
+    }
+}

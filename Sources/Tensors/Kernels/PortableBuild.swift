@@ -9,32 +9,10 @@
 
 import Foundation
 
-// One extension per concrete vector type, not one on `SIMD where Scalar == Float`: the
-// generic one is not specialised in `-enable-testing` builds and then goes lane by lane.
-extension SIMD16 where Scalar == Float {
-    /// `self + a·b`: a fused multiply-add in a native build, a multiply then an add in a
-    /// portable one.
-    @inline(__always)
-    func plusProduct(_ a: Self, _ b: Self) -> Self {
-        #if FASTSWIFT_PORTABLE
-        self + a * b
-        #else
-        addingProduct(a, b)
-        #endif
-    }
-}
-
-extension SIMD8 where Scalar == Float {
-    /// `self + a·b`, as `SIMD16.plusProduct`.
-    @inline(__always)
-    func plusProduct(_ a: Self, _ b: Self) -> Self {
-        #if FASTSWIFT_PORTABLE
-        self + a * b
-        #else
-        addingProduct(a, b)
-        #endif
-    }
-}
+// `plusProduct`, the one function that differs, is defined in GEMM.swift beside the micro-kernels
+// that spend most of the time in it: a debug build (`swift test`) optimises file by file, and
+// `@inline(__always)` cannot reach across files (a call per FMA ran the GEMM at a fifth of its
+// speed there).
 
 /// Whether this build's kernels use the CPU's vector instructions, and the one-time notice
 /// when they do not.
