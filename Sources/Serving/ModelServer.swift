@@ -98,12 +98,17 @@ public final class ModelServer: @unchecked Sendable {
         } catch {
             return .error(422, "\(error)")
         }
-        return .json(
-            200,
-            [
-                "label": prediction.label, "index": prediction.index,
-                "probabilities": prediction.probabilities.map { ["label": $0.label, "probability": Double($0.probability)] },
-            ])
+        var answer: [String: Any] = [
+            "label": prediction.label, "index": prediction.index, "labels": prediction.labels,
+            "probabilities": prediction.probabilities.map { ["label": $0.label, "probability": Double($0.probability)] },
+        ]
+        // A key-point model's points in pixels, a segmentation model's mask as rows of codes.
+        if !prediction.points.isEmpty { answer["points"] = prediction.points.map { [Double($0.x), Double($0.y)] } }
+        if let mask = prediction.mask, mask.rank == 2 {
+            let codes = mask.scalars.map { Int($0) }, width = mask.shape[1]
+            answer["mask"] = (0..<mask.shape[0]).map { Array(codes[($0 * width)..<(($0 + 1) * width)]) }
+        }
+        return .json(200, answer)
     }
 }
 

@@ -113,6 +113,41 @@ final class ServingTests: TemporaryFolderTestCase {
         }
     }
 
+    func testTheServerAnswersLabelSetsAndMasksAsTheirLearners() throws {
+        seed(8)
+        let path = BundledData.digitScenes
+        let table = try DataFrame.readCSV(path.appendingPathComponent("labels.csv"))
+        let scenes = DataBlock(
+            blocks: (ImageBlock(), MultiCategoryBlock()), splitter: ColSplitter("is_valid"),
+            getX: ColReader("fname", prefix: path.appendingPathComponent("images").path + "/"), getY: ColReader("labels", labelDelimiter: " "))
+        let multi = try visionLearner(try scenes.dataLoaders(table.rows(Array(0..<40) + Array(1400..<1410)), batchSize: 8), arch: .resnet18)
+        let files = (0..<3).map { path.appendingPathComponent(String(format: "images/valid_%04d.png", $0)) }
+        let masks = try SegmentationDataLoaders.fromLabelFunc(
+            path, files: Array(try getImageFiles(path.appendingPathComponent("images")).prefix(24)),
+            labelFunc: { path.appendingPathComponent("masks").appendingPathComponent($0.lastPathComponent) },
+            codes: ["background"] + (0...9).map(String.init), seed: 1, batchSize: 4)
+        let unet = try unetLearner(masks, arch: .resnet18)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for learn in [multi, unet] {
+            learn.path = folder
+            let export = try learn.export(folder.appendingPathComponent("model.safetensors"))
+            let expected = try learn.predict(files: files)
+            let server = try ModelServer(try Tool.load(export.path), source: export.path)
+            let port = try server.start(port: 0, limits: ServerLimits())
+            defer { server.stop() }
+            for (file, prediction) in zip(files, expected) {
+                let json = RawHTTP.call(port: port, "POST", "/predict", body: [UInt8](try Data(contentsOf: file)), contentType: "image/png").json
+                XCTAssertEqual(json["labels"] as? [String], prediction.labels)
+                XCTAssertEqual(json["label"] as? String, prediction.label)
+                if let mask = prediction.mask {
+                    let rows = try XCTUnwrap(json["mask"] as? [[Int]])
+                    XCTAssertEqual(rows.count, 56)
+                    XCTAssertEqual(rows.flatMap { $0 }.map(Float.init), mask.scalars, "the served mask is the learner's")
+                }
+            }
+        }
+    }
+
     func testTheServerAnswersAsTheLearnerUnderLoadAndRefusesHostileRequests() throws {
         let (learn, export, photos) = try photoModel()
         let expected = try learn.predict(files: photos)
