@@ -14,7 +14,10 @@ Training scenes use the sample's `training` digits, validation scenes its `testi
 digit at most once. The same seed gives the same files.
 
     ../ref-venv/bin/python Benchmarks/make_digit_scenes.py
+    # a larger set, from the full MNIST folders, for comparisons outside the repository:
+    ../ref-venv/bin/python Benchmarks/make_digit_scenes.py --mnist /tmp/mnist/mnist_png --out /tmp/scenes --train 4000 --valid 1000
 """
+import argparse
 import csv
 import os
 import random
@@ -29,23 +32,30 @@ SIZE, CELL, SHIFT = 56, 28, 4
 COUNTS = {"training": 1400, "testing": 400}
 
 
-def digits(split):
+def digits(mnist, split):
     """Every digit of a split as (class, 28x28 uint8 array), in a fixed order."""
     found = []
-    for label in sorted(os.listdir(os.path.join(MNIST, split))):
-        folder = os.path.join(MNIST, split, label)
+    for label in sorted(os.listdir(os.path.join(mnist, split))):
+        folder = os.path.join(mnist, split, label)
         for name in sorted(os.listdir(folder), key=lambda n: int(n.split(".")[0])):
             found.append((label, np.array(Image.open(os.path.join(folder, name)).convert("L"))))
     return found
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mnist", default=MNIST, help="a folder of MNIST PNGs in fastai's layout (training/, testing/)")
+    parser.add_argument("--out", default=OUT)
+    parser.add_argument("--train", type=int, default=COUNTS["training"])
+    parser.add_argument("--valid", type=int, default=COUNTS["testing"])
+    args = parser.parse_args()
+    out = args.out
     rng = random.Random(2026)
-    os.makedirs(os.path.join(OUT, "images"), exist_ok=True)
-    os.makedirs(os.path.join(OUT, "masks"), exist_ok=True)
+    os.makedirs(os.path.join(out, "images"), exist_ok=True)
+    os.makedirs(os.path.join(out, "masks"), exist_ok=True)
     rows = []
-    for split, count in COUNTS.items():
-        pool = digits(split)
+    for split, count in {"training": args.train, "testing": args.valid}.items():
+        pool = digits(args.mnist, split)
         rng.shuffle(pool)
         for i in range(count):
             scene = np.zeros((SIZE, SIZE), dtype=np.uint8)
@@ -70,16 +80,16 @@ def main():
                 centres.append((label, (xs + 0.5).ravel() @ weights.ravel() / weights.sum(),
                                 (ys + 0.5).ravel() @ weights.ravel() / weights.sum()))
             name = f"{'train' if split == 'training' else 'valid'}_{i:04d}.png"
-            Image.fromarray(scene, mode="L").save(os.path.join(OUT, "images", name), optimize=True)
-            Image.fromarray(mask, mode="L").save(os.path.join(OUT, "masks", name), optimize=True)
+            Image.fromarray(scene, mode="L").save(os.path.join(out, "images", name), optimize=True)
+            Image.fromarray(mask, mode="L").save(os.path.join(out, "masks", name), optimize=True)
             centres.sort(key=lambda c: c[0])
             rows.append((name, " ".join(sorted(labels)), " ".join(f"{x:.2f} {y:.2f}" for _, x, y in centres),
                          "True" if split == "testing" else "False"))
-    with open(os.path.join(OUT, "labels.csv"), "w", newline="") as f:
+    with open(os.path.join(out, "labels.csv"), "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["fname", "labels", "centres", "is_valid"])
         writer.writerows(rows)
-    print(f"{len(rows)} scenes in {OUT}")
+    print(f"{len(rows)} scenes in {out}")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ import Foundation
 import RecipeKit
 
 let args = Arguments(
-    valued: ["epochs", "lr", "bs", "seed", "show", "results"],
+    valued: ["data", "epochs", "lr", "bs", "seed", "show", "results"],
     usage: """
-        usage: keypoints [--epochs N] [--lr X] [--bs N] [--seed N] [--show FILE] [--results FILE]
+        usage: keypoints [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--show FILE] [--results FILE]
+          --data DIR     a folder laid out as the bundled digit scenes (Benchmarks/make_digit_scenes.py --out DIR)
           --show FILE    write a PNG of one augmented training batch with its points drawn
           --results FILE write a PNG of validation scenes, each with its actual and predicted point
         """)
@@ -21,7 +22,7 @@ let args = Arguments(
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
     let start = Date()
-    let path = BundledData.digitScenes
+    let path = args.string("data").map { URL(fileURLWithPath: $0) } ?? BundledData.digitScenes
     let table = try DataFrame.readCSV(path.appendingPathComponent("labels.csv"))
     // The scenes with one digit, whose `centres` cell is one `x y` pair.
     let single = table.rows(table.rowItems.indices.filter { table.rowItems[$0]["centres"]?.split(separator: " ").count == 2 })

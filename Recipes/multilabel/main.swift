@@ -14,9 +14,10 @@ import Foundation
 import RecipeKit
 
 let args = Arguments(
-    valued: ["arch", "epochs", "lr", "bs", "seed", "threshold", "show", "results", "export"],
+    valued: ["data", "arch", "epochs", "lr", "bs", "seed", "threshold", "show", "results", "export"],
     usage: """
-        usage: multilabel [--arch small|resnet18] [--epochs N] [--lr X] [--bs N] [--seed N] [--threshold P] [--show FILE] [--results FILE] [--export FILE]
+        usage: multilabel [--data DIR] [--arch small|resnet18] [--epochs N] [--lr X] [--bs N] [--seed N] [--threshold P] [--show FILE] [--results FILE] [--export FILE]
+          --data DIR     a folder laid out as the bundled digit scenes (Benchmarks/make_digit_scenes.py --out DIR)
           --arch A       small (default: four convolutions and a global max pool) or resnet18 (visionLearner)
           --threshold P  the probability over which a label is predicted (default 0.5)
           --show FILE    write a PNG of one training batch with its label sets
@@ -27,7 +28,7 @@ let args = Arguments(
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
     let start = Date()
-    let path = BundledData.digitScenes
+    let path = args.string("data").map { URL(fileURLWithPath: $0) } ?? BundledData.digitScenes
     let threshold = args.float("threshold", default: 0.5)
 
     // fastai: df = pd.read_csv(path/'labels.csv')

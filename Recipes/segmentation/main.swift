@@ -9,9 +9,10 @@ import Foundation
 import RecipeKit
 
 let args = Arguments(
-    valued: ["epochs", "lr", "bs", "seed", "count", "show", "results"],
+    valued: ["data", "epochs", "lr", "bs", "seed", "count", "show", "results"],
     usage: """
-        usage: segmentation [--epochs N] [--lr X] [--bs N] [--seed N] [--count N] [--show FILE] [--results FILE]
+        usage: segmentation [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--count N] [--show FILE] [--results FILE]
+          --data DIR     a folder laid out as the bundled digit scenes (Benchmarks/make_digit_scenes.py --out DIR)
           --count N      use the first N scenes (default 600; 1800 is all of them)
           --show FILE    write a PNG of one training batch with its masks coloured in
           --results FILE write a PNG of validation scenes, each with its actual and predicted mask
@@ -20,7 +21,7 @@ let args = Arguments(
 runRecipe {
     seed(UInt64(args.int("seed", default: 42)))
     let start = Date()
-    let path = BundledData.digitScenes
+    let path = args.string("data").map { URL(fileURLWithPath: $0) } ?? BundledData.digitScenes
     let codes = ["background"] + (0...9).map(String.init)
     let files = Array(try getImageFiles(path.appendingPathComponent("images")).prefix(args.int("count", default: 600)))
 
