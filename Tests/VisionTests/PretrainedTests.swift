@@ -120,4 +120,29 @@ final class PretrainedTests: XCTestCase {
             ["AdaptiveConcatPool2d", "Flatten", "BatchNorm1d", "Dropout", "Linear", "ReLU", "BatchNorm1d", "Dropout", "Linear"])
         XCTAssertEqual(head(Tensor.randn([4, 512, 1, 1])).shape, [4, 10])
     }
+
+    func testUnetLearnerStartsFromPretrainedWeightsFrozen() throws {
+        seed(6)
+        let file = try stateDictFile("resnet18")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let path = BundledData.digitScenes
+        let dls = try SegmentationDataLoaders.fromLabelFunc(
+            path, files: Array(try getImageFiles(path.appendingPathComponent("images")).prefix(24)),
+            labelFunc: { path.appendingPathComponent("masks").appendingPathComponent($0.lastPathComponent) },
+            codes: ["background"] + (0...9).map(String.init), seed: 1, batchSize: 4)
+        let learn = try unetLearner(dls, arch: .resnet18, pretrained: file)
+        learn.progress.show = false
+        let unet = try XCTUnwrap(learn.model as? DynamicUnet)
+        let (tensors, _) = try SafeTensors.read(file)
+        // The body is torchvision's, its stem summed over RGB for the one-channel scenes.
+        let layer1 = try XCTUnwrap(unet.encoder.namedParameters.first { $0.name == "4.0.conv1.weight" }).tensor
+        XCTAssertTrue(layer1.scalars == tensors["layer1.0.conv1.weight"]?.scalars)
+        let stem = try XCTUnwrap(unet.encoder.namedParameters.first { $0.name == "0.weight" }).tensor
+        XCTAssertTrue(stem.scalars == Architecture.adaptStem(try XCTUnwrap(tensors["conv1.weight"]), to: 1).scalars)
+        // Frozen as fastai's: one epoch moves the decoder, not the body's convolutions.
+        let head = try XCTUnwrap(unet.head.layers.first as? Conv2d).weight.scalars
+        try learn.fit(epochs: 1, lr: 1e-3)
+        XCTAssertTrue(unet.encoder.namedParameters.first { $0.name == "4.0.conv1.weight" }?.tensor.scalars == layer1.scalars)
+        XCTAssertFalse(try XCTUnwrap(unet.head.layers.first as? Conv2d).weight.scalars == head)
+    }
 }
