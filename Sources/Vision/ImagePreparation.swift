@@ -178,8 +178,9 @@ func classify(_ model: Module, _ inputs: Tensor, vocab: [String]?, decoding: (an
             let mask = masks[row]
             var counts: [Int: Int] = [:]
             for code in mask.scalars { counts[Int(code), default: 0] += 1 }
-            let order = counts.keys.sorted { (counts[$0]!, $1) > (counts[$1]!, $0) }
-            let share = order.map { (label($0), Float(counts[$0]!) / Float(mask.count)) }
+            let ranked = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            let order = ranked.map(\.key)
+            let share = ranked.map { (label($0.key), Float($0.value) / Float(mask.count)) }
             var prediction = ImagePrediction(
                 label: counts.keys.sorted().map(label).joined(separator: ";"), index: order.first ?? 0, labels: counts.keys.sorted().map(label),
                 probabilities: share)
