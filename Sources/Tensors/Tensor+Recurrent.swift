@@ -1,35 +1,44 @@
 // One LSTM layer over a whole sequence, forward and backward, as a few large matrix products and
 // one fused element-wise pass per time step (PyTorch's `nn.LSTM` gate order: input, forget, cell,
-// output). The input-to-hidden products of every step are one GEMM before the loop; each step
-// adds its hidden-to-hidden product into its rows of that result; the backward pass runs the
-// steps in reverse for the gate gradients only, then makes the weight and input gradients as
-// three GEMMs over the whole sequence.
+// output).
+//
+// Inside, every sequence quantity is feature-major, `[features, T·B]` with column `t·B + b`, so a
+// step's state is a contiguous block of columns and its gates are a product with the weight as
+// the left operand: the hidden-to-hidden weight is packed for the micro-kernel once per sequence
+// (not once per step, which cost as much as the product itself at AWD-LSTM's sizes), and the
+// input-to-hidden products of all steps are one GEMM before the loop. The backward pass runs the
+// steps in reverse for the gate gradients only, with the transposed weight packed once, then makes
+// the input and weight gradients as GEMMs over the whole sequence.
 
-/// What `Tensor.lstmForward` keeps for `Tensor.lstmBackward`: the activated gates, the cell
-/// states, the outputs, the initial state and the input, all batch-first.
+/// What `Tensor.lstmForward` keeps for `Tensor.lstmBackward` (feature-major, see above).
 public struct LSTMTrace: Sendable {
-    /// `[B, T, I]`.
-    public let input: Tensor
-    /// `[B, T, 4H]`: sigmoid(i), sigmoid(f), tanh(g), sigmoid(o) of every step.
-    public let gates: Tensor
-    /// `[B, T, H]`: the cell state after every step.
-    public let cells: Tensor
-    /// `[B, T, H]`: the hidden state after every step (the layer's output).
+    /// The batch, the steps, the input features and the hidden size.
+    public let batch: Int, steps: Int, inputSize: Int, hidden: Int
+    /// The layer's output, `[B, T, H]`.
     public let output: Tensor
-    /// `[B, H]`: the state before the first step.
-    public let h0: Tensor, c0: Tensor
+    /// `[I, T·B]`: the input.
+    let inputT: Tensor
+    /// `[4H, T·B]`: sigmoid(i), sigmoid(f), tanh(g), sigmoid(o) of every step.
+    let gates: Tensor
+    /// `[H, T·B]`: the cell and hidden states after every step.
+    let cells: Tensor, hiddens: Tensor
+    /// `[H, B]`: the state before the first step.
+    let h0T: Tensor, c0T: Tensor
 
     /// The hidden and cell states after the last step: `[B, H]` each.
     public var finalState: (h: Tensor, c: Tensor) {
-        let (b, t, h) = (output.shape[0], output.shape[1], output.shape[2])
-        guard t > 0 else { return (h0, c0) }
-        let hT = Tensor(uninitializedShape: [b, h]), cT = Tensor(uninitializedShape: [b, h])
-        for row in 0..<b {
-            (hT.pointer + row * h).update(from: output.pointer + (row * t + t - 1) * h, count: h)
-            (cT.pointer + row * h).update(from: cells.pointer + (row * t + t - 1) * h, count: h)
+        let n = steps * batch
+        guard steps > 0 else {
+            return (Kernels.transposed(h0T, rows: hidden, columns: batch), Kernels.transposed(c0T, rows: hidden, columns: batch))
         }
-        hT.storage.version &+= 1
-        cT.storage.version &+= 1
+        let hT = Tensor(uninitializedShape: [batch, hidden]), cT = Tensor(uninitializedShape: [batch, hidden])
+        let last = (steps - 1) * batch
+        for j in 0..<hidden {
+            for b in 0..<batch {
+                hT.pointer[b * hidden + j] = hiddens.pointer[j * n + last + b]
+                cT.pointer[b * hidden + j] = cells.pointer[j * n + last + b]
+            }
+        }
         return (hT, cT)
     }
 }
@@ -64,29 +73,33 @@ extension Tensor {
             weightHH.shape == [4 * h, h] && weightIH.shape == [4 * h, i] && bias.shape == [4 * h],
             "lstmForward: weights \(weightIH.shape), \(weightHH.shape) and bias \(bias.shape) do not fit input \(input.shape)")
         precondition(h0.shape == [b, h] && c0.shape == [b, h], "lstmForward: state \(h0.shape), \(c0.shape) is not [\(b), \(h)]")
-        let gates = Tensor(uninitializedShape: [b, t, 4 * h])
-        let cells = Tensor(uninitializedShape: [b, t, h])
-        let output = Tensor(uninitializedShape: [b, t, h])
-        if b > 0 && t > 0 {
-            let g = gates.pointer, cs = cells.pointer, y = output.pointer
-            // Every step's input-to-hidden product at once: [B*T, 4H].
+        let n = t * b
+        let inputT = Kernels.sequenceToFeatureMajor(input)
+        let gates = Tensor(uninitializedShape: [4 * h, n])
+        let cells = Tensor(uninitializedShape: [h, n]), hiddens = Tensor(uninitializedShape: [h, n])
+        let h0T = Kernels.transposed(h0, rows: b, columns: h), c0T = Kernels.transposed(c0, rows: b, columns: h)
+        if n > 0 {
+            // Every step's input-to-hidden product at once: [4H, T·B].
             Kernels.sgemm(
-                transA: false, transB: true, m: b * t, n: 4 * h, k: i, a: input.pointer, lda: i, b: weightIH.pointer, ldb: i, c: g, ldc: 4 * h)
+                transA: false, transB: false, m: 4 * h, n: n, k: i, a: weightIH.pointer, lda: i, b: inputT.pointer, ldb: n,
+                c: gates.pointer, ldc: n)
+            let packedHH = Kernels.PackedPanels(weightHH.pointer, lda: h, rows: 4 * h, depth: h)
+            let recurrent = Tensor(uninitializedShape: [4 * h, b])
             for step in 0..<t {
-                let gStep = g + step * 4 * h
-                let hPrev = step == 0 ? UnsafePointer(h0.pointer) : UnsafePointer(y + (step - 1) * h)
-                let cPrev = step == 0 ? UnsafePointer(c0.pointer) : UnsafePointer(cs + (step - 1) * h)
-                let prevStride = step == 0 ? h : t * h
-                Kernels.sgemm(
-                    transA: false, transB: true, m: b, n: 4 * h, k: h, a: hPrev, lda: prevStride, b: weightHH.pointer, ldb: h,
-                    beta: 1, c: gStep, ldc: t * 4 * h)
+                let column = step * b
+                let hPrev = step == 0 ? h0T.pointer : hiddens.pointer + column - b
+                let cPrev = step == 0 ? c0T.pointer : cells.pointer + column - b
+                let prevStride = step == 0 ? b : n
+                Kernels.sgemm(packed: packedHH, n: b, b: hPrev, ldb: prevStride, c: recurrent.pointer, ldc: b)
                 Kernels.lstmCells(
-                    gates: gStep, gateStride: t * 4 * h, bias: bias.pointer, cPrev: cPrev, prevStride: prevStride,
-                    c: cs + step * h, h: y + step * h, stride: t * h, rows: b, hidden: h)
+                    gates: gates.pointer + column, recurrent: recurrent.pointer, bias: bias.pointer, cPrev: cPrev, prevStride: prevStride,
+                    cells: cells.pointer + column, hiddens: hiddens.pointer + column, stride: n, batch: b, hidden: h)
             }
         }
-        for tensor in [gates, cells, output] { tensor.storage.version &+= 1 }
-        return LSTMTrace(input: input, gates: gates, cells: cells, output: output, h0: h0, c0: c0)
+        let output = Kernels.featureMajorToSequence(hiddens, batch: b, steps: t)
+        return LSTMTrace(
+            batch: b, steps: t, inputSize: i, hidden: h, output: output, inputT: inputT, gates: gates, cells: cells, hiddens: hiddens,
+            h0T: h0T, c0T: c0T)
     }
 
     /// The gradients of an LSTM layer's input, weights and bias given the gradient of its
@@ -95,155 +108,217 @@ extension Tensor {
     public static func lstmBackward(
         _ trace: LSTMTrace, outputGradient dy: Tensor, weightIH: Tensor, weightHH: Tensor
     ) -> LSTMGradients {
-        let (b, t, i) = (trace.input.shape[0], trace.input.shape[1], trace.input.shape[2])
-        let h = weightHH.shape[1]
+        let (b, t, i, h) = (trace.batch, trace.steps, trace.inputSize, trace.hidden)
         precondition(dy.shape == [b, t, h], "lstmBackward: output gradient \(dy.shape) is not [\(b), \(t), \(h)]")
-        let dGates = Tensor(uninitializedShape: [b, t, 4 * h])
-        let dInput = Tensor(uninitializedShape: [b, t, i])
+        let n = t * b
+        let dGates = Tensor(uninitializedShape: [4 * h, n])
+        let dInputT = Tensor(uninitializedShape: [i, n])
         let dWIH = Tensor(uninitializedShape: [4 * h, i]), dWHH = Tensor(uninitializedShape: [4 * h, h])
         let dBias = Tensor.zeros([4 * h])
-        if b > 0 && t > 0 {
-            let dg = dGates.pointer
-            // The gradient reaching the hidden state through the next step, and the cell's.
-            let dh = UnsafeMutablePointer<Float>.allocate(capacity: b * h)
-            let dc = UnsafeMutablePointer<Float>.allocate(capacity: b * h)
-            defer { dh.deallocate(); dc.deallocate() }
-            dc.initialize(repeating: 0, count: b * h)
+        if n > 0 {
+            let dyT = Kernels.sequenceToFeatureMajor(dy)
+            let packedHHT = Kernels.PackedPanels(weightHH.pointer, lda: h, rows: h, depth: 4 * h, transposed: true)
+            // The gradient reaching the hidden state through the next step, and the cell's: [H, B].
+            let dh = Tensor.zeros([h, b]), dc = Tensor.zeros([h, b])
             for step in stride(from: t - 1, through: 0, by: -1) {
+                let column = step * b
                 if step < t - 1 {
-                    Kernels.sgemm(
-                        transA: false, transB: false, m: b, n: h, k: 4 * h, a: dg + (step + 1) * 4 * h, lda: t * 4 * h,
-                        b: weightHH.pointer, ldb: h, c: dh, ldc: h)
-                } else {
-                    dh.update(repeating: 0, count: b * h)
+                    Kernels.sgemm(packed: packedHHT, n: b, b: dGates.pointer + column + b, ldb: n, c: dh.pointer, ldc: b)
                 }
-                let cPrev = step == 0 ? UnsafePointer(trace.c0.pointer) : UnsafePointer(trace.cells.pointer + (step - 1) * h)
+                let cPrev = step == 0 ? trace.c0T.pointer : trace.cells.pointer + column - b
                 Kernels.lstmCellsBackward(
-                    gates: trace.gates.pointer + step * 4 * h, gateStride: t * 4 * h, dGates: dg + step * 4 * h,
-                    c: trace.cells.pointer + step * h, cPrev: cPrev, prevStride: step == 0 ? h : t * h, stride: t * h,
-                    dy: dy.pointer + step * h, dh: dh, dc: dc, rows: b, hidden: h)
-            }
-            // The hidden state each step started from, [B*T, H]: h0, then the outputs shifted by one.
-            let hPrev = UnsafeMutablePointer<Float>.allocate(capacity: b * t * h)
-            defer { hPrev.deallocate() }
-            for row in 0..<b {
-                (hPrev + row * t * h).update(from: trace.h0.pointer + row * h, count: h)
-                if t > 1 { (hPrev + (row * t + 1) * h).update(from: trace.output.pointer + row * t * h, count: (t - 1) * h) }
+                    gates: trace.gates.pointer + column, dGates: dGates.pointer + column, cells: trace.cells.pointer + column,
+                    cPrev: cPrev, prevStride: step == 0 ? b : n, dy: dyT.pointer + column, stride: n, dh: dh.pointer, dc: dc.pointer,
+                    batch: b, hidden: h)
             }
             Kernels.sgemm(
-                transA: false, transB: false, m: b * t, n: i, k: 4 * h, a: dg, lda: 4 * h, b: weightIH.pointer, ldb: i,
-                c: dInput.pointer, ldc: i)
+                transA: true, transB: false, m: i, n: n, k: 4 * h, a: weightIH.pointer, lda: i, b: dGates.pointer, ldb: n,
+                c: dInputT.pointer, ldc: n)
             Kernels.sgemm(
-                transA: true, transB: false, m: 4 * h, n: i, k: b * t, a: dg, lda: 4 * h, b: trace.input.pointer, ldb: i,
+                transA: false, transB: true, m: 4 * h, n: i, k: n, a: dGates.pointer, lda: n, b: trace.inputT.pointer, ldb: n,
                 c: dWIH.pointer, ldc: i)
+            // Step t's gates met the hidden state of step t-1, and the first step's met h0.
             Kernels.sgemm(
-                transA: true, transB: false, m: 4 * h, n: h, k: b * t, a: dg, lda: 4 * h, b: hPrev, ldb: h, c: dWHH.pointer, ldc: h)
-            Kernels.columnSums(dg, rows: b * t, columns: 4 * h, into: dBias.pointer)
+                transA: false, transB: true, m: 4 * h, n: h, k: n - b, a: dGates.pointer + b, lda: n, b: trace.hiddens.pointer, ldb: n,
+                c: dWHH.pointer, ldc: h)
+            Kernels.sgemm(
+                transA: false, transB: true, m: 4 * h, n: h, k: b, a: dGates.pointer, lda: n, b: trace.h0T.pointer, ldb: b,
+                beta: 1, c: dWHH.pointer, ldc: h)
+            for j in 0..<4 * h { dBias.pointer[j] = Kernels.rowSum(dGates.pointer + j * n, n) }
         } else {
-            dInput.pointer.update(repeating: 0, count: dInput.count)
+            dInputT.pointer.update(repeating: 0, count: dInputT.count)
             dWIH.pointer.update(repeating: 0, count: dWIH.count)
             dWHH.pointer.update(repeating: 0, count: dWHH.count)
         }
-        for tensor in [dGates, dInput, dWIH, dWHH, dBias] { tensor.storage.version &+= 1 }
+        let dInput = Kernels.featureMajorToSequence(dInputT, batch: b, steps: t)
         return LSTMGradients(input: dInput, weightIH: dWIH, weightHH: dWHH, bias: dBias)
     }
 }
 
+extension SIMD16 where Scalar == Float {
+    /// The logistic function 1 / (1 + e^-x) (`sigmoid`, named for its use beside `fastTanh`).
+    @inline(__always)
+    func fastSigmoid() -> Vec { 1 / (1 + (-self).exp()) }
+
+    /// tanh(x) as 2·sigmoid(2x) - 1: one exponential (absolute error under 1e-7, which is all an
+    /// LSTM's cell needs; `tanh` keeps small arguments' relative accuracy at twice the cost).
+    @inline(__always)
+    func fastTanh() -> Vec { 2 * (self + self).fastSigmoid() - 1 }
+}
+
 extension Kernels {
-    /// One step's cell update for `rows` batch rows: the pre-activations in `gates` (plus
-    /// `bias`) become the activated gates in place, and the new cell and hidden states are
-    /// written to `c` and `h`. Rows are `gateStride`, `prevStride` and `stride` floats apart.
+    /// `[B, T, F]` as `[F, T·B]` (column `t·B + b`).
+    static func sequenceToFeatureMajor(_ x: Tensor) -> Tensor {
+        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2])
+        let out = Tensor(uninitializedShape: [f, t * b])
+        transposeSequence(x.pointer, out.pointer, batch: b, steps: t, features: f, toFeatureMajor: true)
+        return out
+    }
+
+    /// `[F, T·B]` (column `t·B + b`) as `[B, T, F]`.
+    static func featureMajorToSequence(_ x: Tensor, batch b: Int, steps t: Int) -> Tensor {
+        let f = x.shape[0]
+        let out = Tensor(uninitializedShape: [b, t, f])
+        transposeSequence(x.pointer, out.pointer, batch: b, steps: t, features: f, toFeatureMajor: false)
+        return out
+    }
+
+    /// Copies between `[B·T, F]` (row `b·T + t`) and `[F, T·B]` (column `t·B + b`) in tiles of
+    /// 16 rows by 16 features, so both sides are read and written a cache line at a time; the
+    /// features are split over the threads.
+    private static func transposeSequence(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch b: Int, steps t: Int, features f: Int, toFeatureMajor: Bool
+    ) {
+        let n = t * b
+        let s = UncheckedSendable((src, dst))
+        let parts = min(Threads.count, max(1, n * f / elementwiseParallelThreshold), (f + 15) / 16)
+        parallelFor(chunks: parts) { part in
+            let (src, dst) = s.value
+            let features = splitRange(f, parts: parts, part: part, granule: 16)
+            var f0 = features.lowerBound
+            while f0 < features.upperBound {
+                let f1 = min(f0 + 16, features.upperBound)
+                var r0 = 0
+                while r0 < n {
+                    let r1 = min(r0 + 16, n)
+                    for row in r0..<r1 {
+                        // Row `b·T + t` of the sequence is column `t·B + b` of the feature-major matrix.
+                        let column = (row % t) * b + row / t
+                        if toFeatureMajor {
+                            for fi in f0..<f1 { dst[fi * n + column] = src[row * f + fi] }
+                        } else {
+                            for fi in f0..<f1 { dst[row * f + fi] = src[fi * n + column] }
+                        }
+                    }
+                    r0 = r1
+                }
+                f0 = f1
+            }
+        }
+    }
+
+    /// A `rows × columns` matrix transposed.
+    static func transposed(_ x: Tensor, rows: Int, columns: Int) -> Tensor {
+        let out = Tensor(uninitializedShape: [columns, rows])
+        for r in 0..<rows { for c in 0..<columns { out.pointer[c * rows + r] = x.pointer[r * columns + c] } }
+        return out
+    }
+
+    /// The sum of `count` contiguous floats.
+    static func rowSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc = Vec()
+        var j = 0
+        while j + 16 <= count {
+            acc += load(p, j)
+            j += 16
+        }
+        var total = acc.sum()
+        while j < count {
+            total += p[j]
+            j += 1
+        }
+        return total
+    }
+
+    /// One step's cell update. For each hidden unit `j` (rows `j`, `H+j`, `2H+j`, `3H+j` of
+    /// `gates`, row stride `stride`), over the `batch` columns: the input part of the
+    /// pre-activations in `gates` plus `recurrent` (`[4H, batch]`) plus `bias` become the
+    /// activated gates in place, and the new cell and hidden states are written.
     static func lstmCells(
-        gates: UnsafeMutablePointer<Float>, gateStride: Int, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
-        prevStride: Int, c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, stride: Int, rows: Int, hidden: Int
+        gates: UnsafeMutablePointer<Float>, recurrent: UnsafePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+        prevStride: Int, cells: UnsafeMutablePointer<Float>, hiddens: UnsafeMutablePointer<Float>, stride: Int, batch: Int, hidden: Int
     ) {
-        let s = UncheckedSendable((gates, bias, cPrev, c, h))
-        let parts = min(Threads.count, max(1, rows * hidden * 8 / elementwiseParallelThreshold), rows)
+        let s = UncheckedSendable((gates, recurrent, bias, cPrev, cells, hiddens))
+        let parts = min(Threads.count, max(1, batch * hidden * 8 / elementwiseParallelThreshold), hidden)
         parallelFor(chunks: parts) { part in
-            let (gates, bias, cPrev, c, h) = s.value
-            for r in splitRange(rows, parts: parts, part: part) {
-                let g = gates + r * gateStride, cp = cPrev + r * prevStride, cr = c + r * stride, hr = h + r * stride
-                @inline(__always) func cell(_ j: Int, _ lanes: Int) {
-                    let full = lanes == 16
-                    @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, j) : loadPartial(p + j, lanes) }
-                    let gi = (get(g) + get(bias)).sigmoid()
-                    let gf = (get(g + hidden) + get(bias + hidden)).sigmoid()
-                    let gg = (get(g + 2 * hidden) + get(bias + 2 * hidden)).tanh()
-                    let go = (get(g + 3 * hidden) + get(bias + 3 * hidden)).sigmoid()
-                    let cNew = gf * get(cp) + gi * gg
-                    let hNew = go * cNew.tanh()
-                    if full {
-                        store(gi, g, j); store(gf, g + hidden, j); store(gg, g + 2 * hidden, j); store(go, g + 3 * hidden, j)
-                        store(cNew, cr, j); store(hNew, hr, j)
-                    } else {
-                        storePartial(gi, g + j, lanes); storePartial(gf, g + hidden + j, lanes)
-                        storePartial(gg, g + 2 * hidden + j, lanes); storePartial(go, g + 3 * hidden + j, lanes)
-                        storePartial(cNew, cr + j, lanes); storePartial(hNew, hr + j, lanes)
+            let (gates, recurrent, bias, cPrev, cells, hiddens) = s.value
+            for j in splitRange(hidden, parts: parts, part: part) {
+                let gi = gates + j * stride, gf = gates + (hidden + j) * stride
+                let gg = gates + (2 * hidden + j) * stride, go = gates + (3 * hidden + j) * stride
+                let ri = recurrent + j * batch, rf = recurrent + (hidden + j) * batch
+                let rg = recurrent + (2 * hidden + j) * batch, ro = recurrent + (3 * hidden + j) * batch
+                let bi = Vec(repeating: bias[j]), bf = Vec(repeating: bias[hidden + j])
+                let bg = Vec(repeating: bias[2 * hidden + j]), bo = Vec(repeating: bias[3 * hidden + j])
+                let cp = cPrev + j * prevStride, c = cells + j * stride, h = hiddens + j * stride
+                @inline(__always) func lanes(_ k: Int, _ count: Int) {
+                    let full = count == 16
+                    @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, k) : loadPartial(p + k, count) }
+                    @inline(__always) func put(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
+                        if full { store(v, p, k) } else { storePartial(v, p + k, count) }
                     }
+                    let i = (get(gi) + get(ri) + bi).fastSigmoid()
+                    let f = (get(gf) + get(rf) + bf).fastSigmoid()
+                    let g = (get(gg) + get(rg) + bg).fastTanh()
+                    let o = (get(go) + get(ro) + bo).fastSigmoid()
+                    let cNew = f * get(cp) + i * g
+                    put(i, gi); put(f, gf); put(g, gg); put(o, go)
+                    put(cNew, c)
+                    put(o * cNew.fastTanh(), h)
                 }
-                var j = 0
-                while j + 16 <= hidden { cell(j, 16); j += 16 }
-                if j < hidden { cell(j, hidden - j) }
+                var k = 0
+                while k + 16 <= batch { lanes(k, 16); k += 16 }
+                if k < batch { lanes(k, batch - k) }
             }
         }
     }
 
-    /// One step of the backward pass for `rows` batch rows: from the output's gradient `dy`,
-    /// the recurrent gradient `dh` and the cell's `dc` (updated in place for the step before),
-    /// the gradients of the four pre-activations, written to `dGates`.
+    /// One step of the backward pass, per hidden unit over the batch columns: from the output's
+    /// gradient `dy`, the recurrent gradient `dh` and the cell's `dc` (both `[H, batch]`; `dc` is
+    /// updated in place for the step before), the gradients of the four pre-activations.
     static func lstmCellsBackward(
-        gates: UnsafePointer<Float>, gateStride: Int, dGates: UnsafeMutablePointer<Float>, c: UnsafePointer<Float>,
-        cPrev: UnsafePointer<Float>, prevStride: Int, stride: Int, dy: UnsafePointer<Float>, dh: UnsafePointer<Float>,
-        dc: UnsafeMutablePointer<Float>, rows: Int, hidden: Int
+        gates: UnsafePointer<Float>, dGates: UnsafeMutablePointer<Float>, cells: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+        prevStride: Int, dy: UnsafePointer<Float>, stride: Int, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
+        batch: Int, hidden: Int
     ) {
-        let s = UncheckedSendable((gates, dGates, c, cPrev, dy, dh, dc))
-        let parts = min(Threads.count, max(1, rows * hidden * 8 / elementwiseParallelThreshold), rows)
+        let s = UncheckedSendable((gates, dGates, cells, cPrev, dy, dh, dc))
+        let parts = min(Threads.count, max(1, batch * hidden * 8 / elementwiseParallelThreshold), hidden)
         parallelFor(chunks: parts) { part in
-            let (gates, dGates, c, cPrev, dy, dh, dc) = s.value
-            for r in splitRange(rows, parts: parts, part: part) {
-                let g = gates + r * gateStride, dg = dGates + r * gateStride
-                let cr = c + r * stride, cp = cPrev + r * prevStride, dyr = dy + r * stride
-                let dhr = dh + r * hidden, dcr = dc + r * hidden
-                @inline(__always) func cell(_ j: Int, _ lanes: Int) {
-                    let full = lanes == 16
-                    @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, j) : loadPartial(p + j, lanes) }
-                    let gi = get(g), gf = get(g + hidden), gg = get(g + 2 * hidden), go = get(g + 3 * hidden)
-                    let tc = get(cr).tanh()
-                    let dhTotal = get(dyr) + get(dhr)
-                    let dcTotal = dhTotal * go * (1 - tc * tc) + get(dcr)
-                    let di = dcTotal * gg * gi * (1 - gi)
-                    let df = dcTotal * get(cp) * gf * (1 - gf)
-                    let dgg = dcTotal * gi * (1 - gg * gg)
-                    let dout = dhTotal * tc * go * (1 - go)
-                    let dcPrev = dcTotal * gf
-                    if full {
-                        store(di, dg, j); store(df, dg + hidden, j); store(dgg, dg + 2 * hidden, j); store(dout, dg + 3 * hidden, j)
-                        store(dcPrev, dcr, j)
-                    } else {
-                        storePartial(di, dg + j, lanes); storePartial(df, dg + hidden + j, lanes)
-                        storePartial(dgg, dg + 2 * hidden + j, lanes); storePartial(dout, dg + 3 * hidden + j, lanes)
-                        storePartial(dcPrev, dcr + j, lanes)
+            let (gates, dGates, cells, cPrev, dy, dh, dc) = s.value
+            for j in splitRange(hidden, parts: parts, part: part) {
+                let (r0, r1, r2, r3) = (j * stride, (hidden + j) * stride, (2 * hidden + j) * stride, (3 * hidden + j) * stride)
+                let (gi, gf, gg, go) = (gates + r0, gates + r1, gates + r2, gates + r3)
+                let (di, df, dg, dout) = (dGates + r0, dGates + r1, dGates + r2, dGates + r3)
+                let c = cells + j * stride, cp = cPrev + j * prevStride, dyj = dy + j * stride
+                let dhj = dh + j * batch, dcj = dc + j * batch
+                @inline(__always) func lanes(_ k: Int, _ count: Int) {
+                    let full = count == 16
+                    @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, k) : loadPartial(p + k, count) }
+                    @inline(__always) func put(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
+                        if full { store(v, p, k) } else { storePartial(v, p + k, count) }
                     }
+                    let i = get(gi), f = get(gf), g = get(gg), o = get(go)
+                    let tc = get(c).fastTanh()
+                    let dhTotal = get(dyj) + get(dhj)
+                    let dcTotal = dhTotal * o * (1 - tc * tc) + get(dcj)
+                    put(dcTotal * g * i * (1 - i), di)
+                    put(dcTotal * get(cp) * f * (1 - f), df)
+                    put(dcTotal * i * (1 - g * g), dg)
+                    put(dhTotal * tc * o * (1 - o), dout)
+                    put(dcTotal * f, dcj)
                 }
-                var j = 0
-                while j + 16 <= hidden { cell(j, 16); j += 16 }
-                if j < hidden { cell(j, hidden - j) }
-            }
-        }
-    }
-
-    /// `out[j] += Σ_r a[r, j]` over a row-major `rows × columns` matrix.
-    static func columnSums(_ a: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let row = a + r * columns
-            var j = 0
-            while j + 16 <= columns {
-                store(load(out, j) + load(row, j), out, j)
-                j += 16
-            }
-            while j < columns {
-                out[j] += row[j]
-                j += 1
+                var k = 0
+                while k + 16 <= batch { lanes(k, 16); k += 16 }
+                if k < batch { lanes(k, batch - k) }
             }
         }
     }

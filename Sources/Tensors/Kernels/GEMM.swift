@@ -198,9 +198,11 @@ extension Kernels {
         let rows: Int, depth: Int
         private let buffer: AlignedBuffer
 
-        /// Packs `a` (`rows × depth`, row stride `lda`), the depth blocks spread over the threads.
-        init(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int) {
-            precondition(rows >= 0 && depth >= 0 && (lda >= depth || rows <= 1), "PackedPanels: bad sizes")
+        /// Packs `a` (`rows × depth`, row stride `lda`), the depth blocks spread over the threads;
+        /// with `transposed`, `a` is stored `depth × rows` (row stride `lda`) and its transpose is packed.
+        init(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int, transposed: Bool = false) {
+            precondition(
+                rows >= 0 && depth >= 0 && (lda >= (transposed ? rows : depth) || (transposed ? depth : rows) <= 1), "PackedPanels: bad sizes")
             self.rows = rows
             self.depth = depth
             let panels = (rows + mr - 1) / mr
@@ -215,7 +217,7 @@ extension Kernels {
                 while p0 < depth {
                     let kb = min(depthBlock, depth - p0)
                     packA(
-                        transA: false, a: shared.value.0, lda: lda, row0: 0, rows: rows, depth0: p0, depth: kb,
+                        transA: transposed, a: shared.value.0, lda: lda, row0: 0, rows: rows, depth0: p0, depth: kb,
                         panels: range, into: shared.value.1 + panels * mr * p0)
                     p0 += kb
                 }
