@@ -100,12 +100,17 @@ let package = Package(
         .target(
             name: "Collab", dependencies: ["Tensors", "Autograd", "Layers", "DataBlocks", "Training"],
             resources: [.copy("Resources/collab_sample")]),
+        .target(
+            name: "Text", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training"],
+            resources: [.copy("Resources/text_sample")]),
         // Production: the HTTP server and the `fastswift` tool that predict with and serve an export.
         .target(name: "Serving", dependencies: ["Tensors", "Codecs", "Training", "Vision"]),
         .executableTarget(name: "FastSwiftTool", dependencies: ["Serving"]),
         .target(
             name: "FastSwift",
-            dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training", "Vision", "Tabular", "Collab"]),
+            dependencies: [
+                "Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training", "Vision", "Tabular", "Collab", "Text",
+            ]),
 
         // Tests and the helpers they share. Each test target names every module it imports: a change
         // to one then rebuilds the tests (through an umbrella's re-export alone, SwiftPM missed it).
@@ -132,6 +137,10 @@ let package = Package(
         .testTarget(
             name: "ServingTests",
             dependencies: ["Serving", "FastSwift", "Vision", "Training", "DataBlocks", "Codecs", "Layers", "Tensors", "TestSupport"]),
+        .testTarget(
+            name: "TextTests",
+            dependencies: ["FastSwift", "Text", "Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CollabTests",
             dependencies: ["FastSwift", "Collab", "Training", "DataBlocks", "Optimizers", "Layers", "Autograd", "Tensors", "TestSupport"]),

@@ -14,6 +14,7 @@
 @_exported import Vision
 @_exported import Tabular
 @_exported import Collab
+@_exported import Text
 
 import Foundation
 

@@ -55,7 +55,7 @@ extension Learner {
     /// `slice(1e-5, 1e-3)`) spreads them over the parameter groups.
     public func fitOneCycle(
         epochs: Int, lrMax: ClosedRange<Float>, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil
+        moms: (Double, Double, Double)? = nil, cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil
     ) throws {
         try fitOneCycle(
             epochs: epochs, lrs: learningRates(lrMax), div: div, divFinal: divFinal, pctStart: pctStart, moms: moms,

@@ -84,6 +84,9 @@ public final class Learner {
     public let wdBNBias: Bool
     /// Whether batch norms keep training in frozen groups (fastai's `train_bn`).
     public let trainBN: Bool
+    /// The momentum schedule of `fitOneCycle` when it is given none (fastai's `Learner(moms=)`):
+    /// start, peak and end; text learners use (0.8, 0.7, 0.8).
+    public var moms: (Double, Double, Double) = (0.95, 0.85, 0.95)
 
     // State that callbacks read and may change.
     /// Input shapes (and modes) the model has been checked against.
@@ -105,8 +108,12 @@ public final class Learner {
     public private(set) var training = false
     public var xb = Tensor(0), yb = Tensor(0)
     public var pred = Tensor(0)
-    /// The batch's loss (fastai's `learn.loss`), set after each prediction.
+    /// The batch's loss (fastai's `learn.loss`), set after each prediction: what the recorder
+    /// and the progress table show.
     public var loss = Tensor(0)
+    /// What the backward pass differentiates (fastai's `learn.loss_grad`): the loss, plus what
+    /// callbacks add in `afterLoss` (the RNN regularizer's activation penalties).
+    public var lossGrad = Tensor(0)
 
     /// A learner that trains `model` on `dls` (fastai's `Learner(dls, model, loss_func=...)`).
     ///
@@ -342,10 +349,11 @@ public final class Learner {
             try checkClassTargets(pred, yb, batch: "\(set) batch \(index)")
             try each(.batch) { try $0.afterPred(self) }
             loss = lossFunction(pred, yb)
+            lossGrad = loss
             try each(.batch) { try $0.afterLoss(self) }
             guard training, let opt else { return }
             try withEvents(.backward) {
-                loss.backward()
+                lossGrad.backward()
             }
             try withEvents(.step) {
                 opt.step()
@@ -439,6 +447,13 @@ public final class Learner {
         if output.rank == 2, y.rank == 1, output.shape[1] > 1 {
             // Class scores: every target of the batch must be a class index the output can score.
             try checkClassTargets(output, y, batch: "the first validation batch")
+        } else if output.rank >= 3, output.rank == targets.rank + 1, Array(output.shape.dropLast()) == targets.shape {
+            // Class scores on the last axis, one per position (a language model's next tokens).
+            let classes = output.shape[output.rank - 1]
+            if let bad = targets.scalars.first(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+                throw LearnerError(
+                    "the first validation batch: a target is \(bad), but the model outputs \(classes) scores per position (targets must be 0...\(classes - 1))")
+            }
         } else if output.rank >= 3, output.rank == targets.rank + 1, [output.shape[0]] + output.shape[2...] == targets.shape {
             // Class scores per pixel `[N, C, H, W]` against masks `[N, H, W]` of codes `0..<C`.
             let classes = output.shape[1]

@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import Tensors
 
 /// A metric: a name and a function of a batch's predictions and targets, averaged over the
@@ -11,11 +12,23 @@ public struct Metric {
     /// Whether `function` is given the whole validation set's predictions and targets at once
     /// (fastai's `AccumMetric`, for F1 and the like, which do not average over batches).
     public let accumulates: Bool
+    /// Applied to the validation average before it is shown (perplexity's `exp`).
+    public let finalize: (@Sendable (Float) -> Float)?
 
     public init(_ name: String, _ function: @escaping (Tensor, Tensor) -> Float) {
         self.name = name
         self.function = function
         accumulates = false
+        finalize = nil
+    }
+
+    /// A metric averaged over the validation batches, then passed through `finalize`
+    /// (perplexity: the exponential of the average cross-entropy).
+    public init(_ name: String, _ function: @escaping (Tensor, Tensor) -> Float, finalize: @escaping @Sendable (Float) -> Float) {
+        self.name = name
+        self.function = function
+        accumulates = false
+        self.finalize = finalize
     }
 
     /// A metric of all the validation predictions and targets together.
@@ -23,17 +36,25 @@ public struct Metric {
         self.name = name
         self.function = function
         accumulates = true
+        finalize = nil
     }
 }
 
 /// The share of rows whose highest score is the target class.
 public var accuracy: Metric {
-    Metric("accuracy") { predictions, targets in (predictions.argmax(dim: -1) .== targets.reshape([-1])).mean().item() }
+    Metric("accuracy") { predictions, targets in (predictions.argmax(dim: -1).reshape([-1]) .== targets.reshape([-1])).mean().item() }
+}
+
+/// The exponential of the average cross-entropy over the validation set (fastai's `Perplexity`):
+/// a language model's effective number of choices per token. Scores on the last axis.
+public var perplexity: Metric {
+    Metric(
+        "perplexity", { predictions, targets in CrossEntropyLossFlat()(predictions, targets).item() }, finalize: { Foundation.exp($0) })
 }
 
 /// 1 - accuracy.
 public var errorRate: Metric {
-    Metric("error_rate") { predictions, targets in 1 - (predictions.argmax(dim: -1) .== targets.reshape([-1])).mean().item() }
+    Metric("error_rate") { predictions, targets in 1 - (predictions.argmax(dim: -1).reshape([-1]) .== targets.reshape([-1])).mean().item() }
 }
 
 /// The share of rows whose target is among the `k` highest scores (fastai's `top_k_accuracy`).

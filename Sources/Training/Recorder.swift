@@ -101,7 +101,8 @@ public final class Recorder: Callback {
             }
             gathered = []
         }
-        lastValidation = [Float(validTotal / n)] + metricTotals.map { Float($0 / n) }
+        lastValidation =
+            [Float(validTotal / n)] + zip(learn.metrics, metricTotals).map { metric, total in metric.finalize.map { $0(Float(total / n)) } ?? Float(total / n) }
     }
 
     public override func afterEpoch(_ learn: Learner) throws {

@@ -59,13 +59,13 @@ extension Learner {
     ///   - div: the starting rate is `lrMax / div`.
     ///   - divFinal: the final rate is `lrMax / divFinal`.
     ///   - pctStart: the fraction of the steps spent rising.
-    ///   - moms: momentum at the start, the peak and the end.
+    ///   - moms: momentum at the start, the peak and the end (the learner's `moms` when nil).
     ///   - cbs: callbacks for this fit only.
     ///   - resume: a checkpoint to continue from (see `fit`).
     ///   - wd: the weight decay from this fit on; nil keeps the optimizer's.
     public func fitOneCycle(
         epochs: Int, lrMax: Float, div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil
+        moms: (Double, Double, Double)? = nil, cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil
     ) throws {
         try fitOneCycle(
             epochs: epochs, lrs: [lrMax], div: div, divFinal: divFinal, pctStart: pctStart, moms: moms, cbs: cbs, resume: resume, wd: wd)
@@ -76,7 +76,7 @@ extension Learner {
     /// from a range. One rate: every group's.
     public func fitOneCycle(
         epochs: Int, lrs: [Float], div: Double = 25, divFinal: Double = 1e5, pctStart: Double = 0.25,
-        moms: (Double, Double, Double) = (0.95, 0.85, 0.95), cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil
+        moms: (Double, Double, Double)? = nil, cbs: [Callback] = [], resume: URL? = nil, wd: Float? = nil
     ) throws {
         guard !lrs.isEmpty, lrs.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw LearnerError("fitOneCycle: learning rates must be positive, got \(lrs)")
@@ -85,6 +85,7 @@ extension Learner {
         guard lrs.count == 1 || lrs.count == groups else {
             throw LearnerError("fitOneCycle: \(lrs.count) learning rates for \(groups) parameter groups")
         }
+        let moms = moms ?? self.moms
         let scheduler = ParamScheduler(perGroup: [
             \.lr: lrs.map { lr in combinedCos(pctStart: pctStart, Double(lr) / div, Double(lr), Double(lr) / divFinal) },
             \.momentum: [combinedCos(pctStart: pctStart, moms.0, moms.1, moms.2)],
