@@ -78,6 +78,8 @@ let package = Package(
         .executable(name: "multilabel", targets: ["MultiLabel"]),
         .executable(name: "keypoints", targets: ["KeyPoints"]),
         .executable(name: "segmentation", targets: ["Segmentation"]),
+        .executable(name: "text-classifier", targets: ["TextClassifier"]),
+        .executable(name: "text-lm", targets: ["TextLM"]),
         .executable(name: "fuzz", targets: ["Fuzz"]),
     ],
     targets: [
@@ -170,6 +172,8 @@ let package = Package(
         .executableTarget(name: "MultiLabel", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/multilabel"),
         .executableTarget(name: "KeyPoints", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/keypoints"),
         .executableTarget(name: "Segmentation", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/segmentation"),
+        .executableTarget(name: "TextClassifier", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/text-classifier"),
+        .executableTarget(name: "TextLM", dependencies: ["FastSwift", "RecipeKit"], path: "Recipes/text-lm"),
     ],
     swiftLanguageModes: [.v6]
 )

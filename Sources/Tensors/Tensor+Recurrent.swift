@@ -184,8 +184,8 @@ extension Kernels {
     }
 
     /// Copies between `[B·T, F]` (row `b·T + t`) and `[F, T·B]` (column `t·B + b`) in tiles of
-    /// 16 rows by 16 features, so both sides are read and written a cache line at a time; the
-    /// features are split over the threads.
+    /// 16 batch rows of one step by 16 features: on both sides a tile is 16 runs of 16
+    /// contiguous floats. The features are split over the threads.
     private static func transposeSequence(
         _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch b: Int, steps t: Int, features f: Int, toFeatureMajor: Bool
     ) {
@@ -198,19 +198,20 @@ extension Kernels {
             var f0 = features.lowerBound
             while f0 < features.upperBound {
                 let f1 = min(f0 + 16, features.upperBound)
-                var r0 = 0
-                while r0 < n {
-                    let r1 = min(r0 + 16, n)
-                    for row in r0..<r1 {
-                        // Row `b·T + t` of the sequence is column `t·B + b` of the feature-major matrix.
-                        let column = (row % t) * b + row / t
-                        if toFeatureMajor {
-                            for fi in f0..<f1 { dst[fi * n + column] = src[row * f + fi] }
-                        } else {
-                            for fi in f0..<f1 { dst[row * f + fi] = src[fi * n + column] }
+                for step in 0..<t {
+                    var b0 = 0
+                    while b0 < b {
+                        let b1 = min(b0 + 16, b)
+                        for fi in f0..<f1 {
+                            let column = dst + fi * n + step * b, sourceColumn = src + fi * n + step * b
+                            for bi in b0..<b1 {
+                                // Sequence row `bi·T + step` is feature-major column `step·B + bi`.
+                                let row = (bi * t + step) * f + fi
+                                if toFeatureMajor { column[bi] = src[row] } else { dst[row] = sourceColumn[bi] }
+                            }
                         }
+                        b0 = b1
                     }
-                    r0 = r1
                 }
                 f0 = f1
             }

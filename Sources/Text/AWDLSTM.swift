@@ -157,6 +157,8 @@ public final class LinearDecoder: Module, RNNOutputs {
     }
 
     public override var children: [(name: String, module: Module)] { [("decoder", decoder), ("output_dp", outputDropout)] }
+    public override var ownParameters: [(name: String, tensor: Tensor)] { [] }
+    public override var ownBuffers: [(name: String, tensor: Tensor)] { [] }
 
     public override func forward(_ input: Tensor) -> Tensor {
         let dropped = outputDropout(input)

@@ -104,7 +104,7 @@ public final class TextDataLoaders: DataLoaders<(Tensor, Tensor)> {
         }
         return try make(
             documents: documents, labels: isLM ? nil : labels, split: split, isLM: isLM, textVocab: textVocab, seqLen: seqLen,
-            batchSize: batchSize, minFreq: minFreq, maxVocab: maxVocab, tokenizer: tokenizer, cache: cache, labelSource: "column '\(labelCol)'",
+            batchSize: batchSize, minFreq: minFreq, maxVocab: maxVocab, tokenizer: tokenizer, cache: cache, labelSource: "the labels (column '\(labelCol)')",
             source: source)
     }
 
@@ -150,7 +150,7 @@ public final class TextDataLoaders: DataLoaders<(Tensor, Tensor)> {
         if validRows.isEmpty { throw DataError(path.appendingPathComponent(valid).path, "no .txt files in the validation folder") }
         return try make(
             documents: documents, labels: isLM ? nil : labels, split: (trainRows, validRows), isLM: isLM, textVocab: textVocab, seqLen: seqLen,
-            batchSize: batchSize, minFreq: minFreq, maxVocab: maxVocab, tokenizer: tokenizer, cache: cache, labelSource: "the folder names",
+            batchSize: batchSize, minFreq: minFreq, maxVocab: maxVocab, tokenizer: tokenizer, cache: cache, labelSource: "the labels (folder names)",
             source: path.path)
     }
 

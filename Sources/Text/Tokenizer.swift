@@ -44,7 +44,8 @@ public struct Tokenizer: Sendable {
     /// named by the SHA-256 of the texts). A cache that cannot be written is skipped silently:
     /// it only saves time.
     public func tokenize(_ texts: [String], cache: URL?) -> [[String]] {
-        guard let cache else { return tokenize(texts) }
+        // A text holding the cache's separators is never cached (it could not be read back).
+        guard let cache, !texts.contains(where: { $0.contains("\u{0}") || $0.contains(TokenCache.separator) }) else { return tokenize(texts) }
         var bytes = Array("fastswift-tokens-v1\u{0}\(rules.count)\u{0}".utf8)
         for text in texts {
             bytes += text.utf8
