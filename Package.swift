@@ -104,7 +104,9 @@ let package = Package(
             resources: [.copy("Resources/collab_sample")]),
         .target(
             name: "Text", dependencies: ["Tensors", "Autograd", "Layers", "Optimizers", "Codecs", "DataBlocks", "Training"],
-            resources: [.copy("Resources/text_sample")]),
+            resources: [.copy("Resources/text_sample")],
+            // Optimised in debug too: the tokenizer's per-character loops run in every text test.
+            swiftSettings: kernelSettings),
         // Production: the HTTP server and the `fastswift` tool that predict with and serve an export.
         .target(name: "Serving", dependencies: ["Tensors", "Codecs", "Training", "Vision"]),
         .executableTarget(name: "FastSwiftTool", dependencies: ["Serving"]),

@@ -12,10 +12,13 @@ import Foundation
 import RecipeKit
 
 let args = Arguments(
-    valued: ["data", "lm-epochs", "lm-lr", "bs", "seq-len", "emb", "hidden", "layers", "seed", "words"],
+    valued: ["data", "lm-epochs", "lm-lr", "bs", "seq-len", "emb", "hidden", "layers", "seed", "words"], flags: ["chapter10"],
     usage: """
-        usage: text-lm [--data DIR] [--lm-epochs N] [--bs N] [--seq-len N] [--emb N] [--hidden N] [--layers N] [--seed N] [--words N]
+        usage: text-lm [--data DIR] [--lm-epochs N] [--lm-lr X] [--bs N] [--seq-len N] [--emb N] [--hidden N] [--layers N] [--seed N] [--words N] [--chapter10]
           --data DIR     a folder with texts.csv (text,label,is_valid), as Benchmarks/make_text_sample.py writes
+          --chapter10    the classifier stages at chapter 10's rates (2e-2, then slice(lr/2.6**4, lr) with lr 1e-2, 5e-3, 1e-3),
+                         made for an encoder pretrained on WikiText-103; by default every stage trains every unfrozen
+                         group at 1e-2, which an encoder learnt from these few paragraphs needs (see the README)
           --emb, --hidden, --layers  the AWD-LSTM's sizes (fastai's 400, 1152, 3; smaller by default here: 200, 400, 2)
         """)
 
@@ -56,17 +59,20 @@ runRecipe {
     let learn = try textClassifierLearner(dlsClas, arch: .awdLSTM, seqLen: seqLen, config: sized(.classifier), dropMult: 0.5, metrics: [accuracy])
     learn.path = lm.path
     try learn.loadEncoder("finetuned")
+    // Chapter 10's rates, or one rate for every group (see --chapter10).
+    let chapter10 = args.flag("chapter10")
+    func rates(_ lr: Float) -> ClosedRange<Float> { chapter10 ? (lr / pow(2.6, 4))...lr : 1e-2...1e-2 }
     // fastai: learn.fit_one_cycle(1, 2e-2)
-    try learn.fitOneCycle(epochs: 1, lrMax: 2e-2)
+    try learn.fitOneCycle(epochs: 1, lrMax: chapter10 ? 2e-2 : 1e-2)
     // fastai: learn.freeze_to(-2); learn.fit_one_cycle(1, slice(1e-2/(2.6**4), 1e-2))
     learn.freezeTo(-2)
-    try learn.fitOneCycle(epochs: 1, lrMax: (1e-2 / pow(2.6, 4))...1e-2)
+    try learn.fitOneCycle(epochs: 1, lrMax: rates(1e-2))
     // fastai: learn.freeze_to(-3); learn.fit_one_cycle(1, slice(5e-3/(2.6**4), 5e-3))
     learn.freezeTo(-3)
-    try learn.fitOneCycle(epochs: 1, lrMax: (5e-3 / pow(2.6, 4))...5e-3)
+    try learn.fitOneCycle(epochs: 1, lrMax: rates(5e-3))
     // fastai: learn.unfreeze(); learn.fit_one_cycle(2, slice(1e-3/(2.6**4), 1e-3))
     learn.unfreeze()
-    try learn.fitOneCycle(epochs: 2, lrMax: (1e-3 / pow(2.6, 4))...1e-3)
+    try learn.fitOneCycle(epochs: 2, lrMax: rates(1e-3))
     let valid = learn.recorder.values.last ?? []
     print(String(format: "classifier accuracy %.2f%%; %.1f s", 100 * (valid.count > 2 ? valid[2] : .nan), seconds(since: start)))
 }

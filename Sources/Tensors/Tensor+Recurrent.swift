@@ -85,15 +85,31 @@ extension Tensor {
                 c: gates.pointer, ldc: n)
             let packedHH = Kernels.PackedPanels(weightHH.pointer, lda: h, rows: 4 * h, depth: h)
             let recurrent = Tensor(uninitializedShape: [4 * h, b])
-            for step in 0..<t {
-                let column = step * b
-                let hPrev = step == 0 ? h0T.pointer : hiddens.pointer + column - b
-                let cPrev = step == 0 ? c0T.pointer : cells.pointer + column - b
-                let prevStride = step == 0 ? b : n
-                Kernels.sgemm(packed: packedHH, n: b, b: hPrev, ldb: prevStride, c: recurrent.pointer, ldc: b)
-                Kernels.lstmCells(
-                    gates: gates.pointer + column, recurrent: recurrent.pointer, bias: bias.pointer, cPrev: cPrev, prevStride: prevStride,
-                    cells: cells.pointer + column, hiddens: hiddens.pointer + column, stride: n, batch: b, hidden: h)
+            let parts = Kernels.lstmBatchParts(batch: b, hidden: h)
+            let shared = UncheckedSendable(
+                (gates.pointer, cells.pointer, hiddens.pointer, h0T.pointer, c0T.pointer, recurrent.pointer, bias.pointer))
+            // Each step of a batch's columns depends only on the step before in the same columns:
+            // with a batch large enough, each thread runs every step of its own columns, with no
+            // barrier between steps; otherwise the threads share each step's product and cells.
+            parallelFor(chunks: parts) { part in
+                let (gates, cells, hiddens, h0T, c0T, recurrent, bias) = shared.value
+                let columns = splitRange(b, parts: parts, part: part, granule: 16)
+                let first = columns.lowerBound
+                for step in 0..<t {
+                    let column = step * b + first
+                    let hPrev = step == 0 ? h0T + first : hiddens + column - b
+                    let cPrev = step == 0 ? c0T + first : cells + column - b
+                    let prevStride = step == 0 ? b : n
+                    Kernels.sgemm(
+                        packed: packedHH, n: columns.count, b: hPrev, ldb: prevStride, c: recurrent + first, ldc: b,
+                        threads: parts > 1 ? 1 : nil)
+                    Kernels.forEachUnitRange(hidden: h, columns: columns.count, split: parts == 1) { units in
+                        Kernels.lstmCells(
+                            gates: gates + column, recurrent: recurrent + first, recurrentStride: b, bias: bias, cPrev: cPrev,
+                            prevStride: prevStride, cells: cells + column, hiddens: hiddens + column, stride: n, count: columns.count,
+                            hidden: h, units: units)
+                    }
+                }
             }
         }
         let output = Kernels.featureMajorToSequence(hiddens, batch: b, steps: t)
@@ -120,16 +136,29 @@ extension Tensor {
             let packedHHT = Kernels.PackedPanels(weightHH.pointer, lda: h, rows: h, depth: 4 * h, transposed: true)
             // The gradient reaching the hidden state through the next step, and the cell's: [H, B].
             let dh = Tensor.zeros([h, b]), dc = Tensor.zeros([h, b])
-            for step in stride(from: t - 1, through: 0, by: -1) {
-                let column = step * b
-                if step < t - 1 {
-                    Kernels.sgemm(packed: packedHHT, n: b, b: dGates.pointer + column + b, ldb: n, c: dh.pointer, ldc: b)
+            let parts = Kernels.lstmBatchParts(batch: b, hidden: h)
+            let shared = UncheckedSendable(
+                (dGates.pointer, dh.pointer, dc.pointer, trace.gates.pointer, trace.cells.pointer, trace.c0T.pointer, dyT.pointer))
+            // As in the forward pass: each thread runs its own batch columns through every step.
+            parallelFor(chunks: parts) { part in
+                let (dGates, dh, dc, gates, cells, c0T, dyT) = shared.value
+                let columns = splitRange(b, parts: parts, part: part, granule: 16)
+                let first = columns.lowerBound
+                for step in stride(from: t - 1, through: 0, by: -1) {
+                    let column = step * b + first
+                    if step < t - 1 {
+                        Kernels.sgemm(
+                            packed: packedHHT, n: columns.count, b: dGates + column + b, ldb: n, c: dh + first, ldc: b,
+                            threads: parts > 1 ? 1 : nil)
+                    }
+                    let cPrev = step == 0 ? c0T + first : cells + column - b
+                    Kernels.forEachUnitRange(hidden: h, columns: columns.count, split: parts == 1) { units in
+                        Kernels.lstmCellsBackward(
+                            gates: gates + column, dGates: dGates + column, cells: cells + column, cPrev: cPrev,
+                            prevStride: step == 0 ? b : n, dy: dyT + column, stride: n, dh: dh + first, dc: dc + first, stateStride: b,
+                            count: columns.count, hidden: h, units: units)
+                    }
                 }
-                let cPrev = step == 0 ? trace.c0T.pointer : trace.cells.pointer + column - b
-                Kernels.lstmCellsBackward(
-                    gates: trace.gates.pointer + column, dGates: dGates.pointer + column, cells: trace.cells.pointer + column,
-                    cPrev: cPrev, prevStride: step == 0 ? b : n, dy: dyT.pointer + column, stride: n, dh: dh.pointer, dc: dc.pointer,
-                    batch: b, hidden: h)
             }
             Kernels.sgemm(
                 transA: true, transB: false, m: i, n: n, k: 4 * h, a: weightIH.pointer, lda: i, b: dGates.pointer, ldb: n,
@@ -241,86 +270,97 @@ extension Kernels {
         return total
     }
 
-    /// One step's cell update. For each hidden unit `j` (rows `j`, `H+j`, `2H+j`, `3H+j` of
-    /// `gates`, row stride `stride`), over the `batch` columns: the input part of the
-    /// pre-activations in `gates` plus `recurrent` (`[4H, batch]`) plus `bias` become the
-    /// activated gates in place, and the new cell and hidden states are written.
+    /// One step's cell update for hidden units `units` over `count` batch columns. For unit `j`
+    /// (rows `j`, `H+j`, `2H+j`, `3H+j` of `gates`, row stride `stride`): the input part of the
+    /// pre-activations in `gates` plus `recurrent` (row stride `recurrentStride`) plus `bias`
+    /// become the activated gates in place, and the new cell and hidden states are written. Runs
+    /// on the calling thread.
     static func lstmCells(
-        gates: UnsafeMutablePointer<Float>, recurrent: UnsafePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
-        prevStride: Int, cells: UnsafeMutablePointer<Float>, hiddens: UnsafeMutablePointer<Float>, stride: Int, batch: Int, hidden: Int
+        gates: UnsafeMutablePointer<Float>, recurrent: UnsafePointer<Float>, recurrentStride: Int, bias: UnsafePointer<Float>,
+        cPrev: UnsafePointer<Float>, prevStride: Int, cells: UnsafeMutablePointer<Float>, hiddens: UnsafeMutablePointer<Float>, stride: Int,
+        count: Int, hidden: Int, units: Range<Int>
     ) {
-        let s = UncheckedSendable((gates, recurrent, bias, cPrev, cells, hiddens))
-        let parts = min(Threads.count, max(1, batch * hidden * 8 / elementwiseParallelThreshold), hidden)
-        parallelFor(chunks: parts) { part in
-            let (gates, recurrent, bias, cPrev, cells, hiddens) = s.value
-            for j in splitRange(hidden, parts: parts, part: part) {
-                let gi = gates + j * stride, gf = gates + (hidden + j) * stride
-                let gg = gates + (2 * hidden + j) * stride, go = gates + (3 * hidden + j) * stride
-                let ri = recurrent + j * batch, rf = recurrent + (hidden + j) * batch
-                let rg = recurrent + (2 * hidden + j) * batch, ro = recurrent + (3 * hidden + j) * batch
-                let bi = Vec(repeating: bias[j]), bf = Vec(repeating: bias[hidden + j])
-                let bg = Vec(repeating: bias[2 * hidden + j]), bo = Vec(repeating: bias[3 * hidden + j])
-                let cp = cPrev + j * prevStride, c = cells + j * stride, h = hiddens + j * stride
-                @inline(__always) func lanes(_ k: Int, _ count: Int) {
-                    let full = count == 16
-                    @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, k) : loadPartial(p + k, count) }
-                    @inline(__always) func put(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
-                        if full { store(v, p, k) } else { storePartial(v, p + k, count) }
-                    }
-                    let i = (get(gi) + get(ri) + bi).fastSigmoid()
-                    let f = (get(gf) + get(rf) + bf).fastSigmoid()
-                    let g = (get(gg) + get(rg) + bg).fastTanh()
-                    let o = (get(go) + get(ro) + bo).fastSigmoid()
-                    let cNew = f * get(cp) + i * g
-                    put(i, gi); put(f, gf); put(g, gg); put(o, go)
-                    put(cNew, c)
-                    put(o * cNew.fastTanh(), h)
+        for j in units {
+            let gi = gates + j * stride, gf = gates + (hidden + j) * stride
+            let gg = gates + (2 * hidden + j) * stride, go = gates + (3 * hidden + j) * stride
+            let ri = recurrent + j * recurrentStride, rf = recurrent + (hidden + j) * recurrentStride
+            let rg = recurrent + (2 * hidden + j) * recurrentStride, ro = recurrent + (3 * hidden + j) * recurrentStride
+            let bi = Vec(repeating: bias[j]), bf = Vec(repeating: bias[hidden + j])
+            let bg = Vec(repeating: bias[2 * hidden + j]), bo = Vec(repeating: bias[3 * hidden + j])
+            let cp = cPrev + j * prevStride, c = cells + j * stride, h = hiddens + j * stride
+            @inline(__always) func lanes(_ k: Int, _ n: Int) {
+                let full = n == 16
+                @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, k) : loadPartial(p + k, n) }
+                @inline(__always) func put(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
+                    if full { store(v, p, k) } else { storePartial(v, p + k, n) }
                 }
-                var k = 0
-                while k + 16 <= batch { lanes(k, 16); k += 16 }
-                if k < batch { lanes(k, batch - k) }
+                let i = (get(gi) + get(ri) + bi).fastSigmoid()
+                let f = (get(gf) + get(rf) + bf).fastSigmoid()
+                let g = (get(gg) + get(rg) + bg).fastTanh()
+                let o = (get(go) + get(ro) + bo).fastSigmoid()
+                let cNew = f * get(cp) + i * g
+                put(i, gi); put(f, gf); put(g, gg); put(o, go)
+                put(cNew, c)
+                put(o * cNew.fastTanh(), h)
             }
+            var k = 0
+            while k + 16 <= count { lanes(k, 16); k += 16 }
+            if k < count { lanes(k, count - k) }
         }
     }
 
-    /// One step of the backward pass, per hidden unit over the batch columns: from the output's
-    /// gradient `dy`, the recurrent gradient `dh` and the cell's `dc` (both `[H, batch]`; `dc` is
-    /// updated in place for the step before), the gradients of the four pre-activations.
+    /// One step of the backward pass for hidden units `units` over `count` batch columns: from
+    /// the output's gradient `dy`, the recurrent gradient `dh` and the cell's `dc` (row stride
+    /// `stateStride`; `dc` is updated in place for the step before), the gradients of the four
+    /// pre-activations. Runs on the calling thread.
     static func lstmCellsBackward(
         gates: UnsafePointer<Float>, dGates: UnsafeMutablePointer<Float>, cells: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
-        prevStride: Int, dy: UnsafePointer<Float>, stride: Int, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
-        batch: Int, hidden: Int
+        prevStride: Int, dy: UnsafePointer<Float>, stride: Int, dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>, stateStride: Int,
+        count: Int, hidden: Int, units: Range<Int>
     ) {
-        let s = UncheckedSendable((gates, dGates, cells, cPrev, dy, dh, dc))
-        let parts = min(Threads.count, max(1, batch * hidden * 8 / elementwiseParallelThreshold), hidden)
-        parallelFor(chunks: parts) { part in
-            let (gates, dGates, cells, cPrev, dy, dh, dc) = s.value
-            for j in splitRange(hidden, parts: parts, part: part) {
-                let (r0, r1, r2, r3) = (j * stride, (hidden + j) * stride, (2 * hidden + j) * stride, (3 * hidden + j) * stride)
-                let (gi, gf, gg, go) = (gates + r0, gates + r1, gates + r2, gates + r3)
-                let (di, df, dg, dout) = (dGates + r0, dGates + r1, dGates + r2, dGates + r3)
-                let c = cells + j * stride, cp = cPrev + j * prevStride, dyj = dy + j * stride
-                let dhj = dh + j * batch, dcj = dc + j * batch
-                @inline(__always) func lanes(_ k: Int, _ count: Int) {
-                    let full = count == 16
-                    @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, k) : loadPartial(p + k, count) }
-                    @inline(__always) func put(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
-                        if full { store(v, p, k) } else { storePartial(v, p + k, count) }
-                    }
-                    let i = get(gi), f = get(gf), g = get(gg), o = get(go)
-                    let tc = get(c).fastTanh()
-                    let dhTotal = get(dyj) + get(dhj)
-                    let dcTotal = dhTotal * o * (1 - tc * tc) + get(dcj)
-                    put(dcTotal * g * i * (1 - i), di)
-                    put(dcTotal * get(cp) * f * (1 - f), df)
-                    put(dcTotal * i * (1 - g * g), dg)
-                    put(dhTotal * tc * o * (1 - o), dout)
-                    put(dcTotal * f, dcj)
+        for j in units {
+            let (r0, r1, r2, r3) = (j * stride, (hidden + j) * stride, (2 * hidden + j) * stride, (3 * hidden + j) * stride)
+            let (gi, gf, gg, go) = (gates + r0, gates + r1, gates + r2, gates + r3)
+            let (di, df, dg, dout) = (dGates + r0, dGates + r1, dGates + r2, dGates + r3)
+            let c = cells + j * stride, cp = cPrev + j * prevStride, dyj = dy + j * stride
+            let dhj = dh + j * stateStride, dcj = dc + j * stateStride
+            @inline(__always) func lanes(_ k: Int, _ n: Int) {
+                let full = n == 16
+                @inline(__always) func get(_ p: UnsafePointer<Float>) -> Vec { full ? load(p, k) : loadPartial(p + k, n) }
+                @inline(__always) func put(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
+                    if full { store(v, p, k) } else { storePartial(v, p + k, n) }
                 }
-                var k = 0
-                while k + 16 <= batch { lanes(k, 16); k += 16 }
-                if k < batch { lanes(k, batch - k) }
+                let i = get(gi), f = get(gf), g = get(gg), o = get(go)
+                let tc = get(c).fastTanh()
+                let dhTotal = get(dyj) + get(dhj)
+                let dcTotal = dhTotal * o * (1 - tc * tc) + get(dcj)
+                put(dcTotal * g * i * (1 - i), di)
+                put(dcTotal * get(cp) * f * (1 - f), df)
+                put(dcTotal * i * (1 - g * g), dg)
+                put(dhTotal * tc * o * (1 - o), dout)
+                put(dcTotal * f, dcj)
             }
+            var k = 0
+            while k + 16 <= count { lanes(k, 16); k += 16 }
+            if k < count { lanes(k, count - k) }
         }
+    }
+
+    /// Runs `body` over ranges of the `hidden` units: split over the threads when `split` and the
+    /// step is large enough, else the whole range on the calling thread.
+    @inline(__always)
+    static func forEachUnitRange(hidden: Int, columns: Int, split: Bool, _ body: (Range<Int>) -> Void) {
+        let parts = split ? min(Threads.count, max(1, columns * hidden * 8 / elementwiseParallelThreshold), hidden) : 1
+        if parts == 1 { return body(0..<hidden) }
+        parallelFor(chunks: parts) { part in body(splitRange(hidden, parts: parts, part: part)) }
+    }
+
+    /// How many threads run an LSTM's steps side by side, each over its own batch columns: one
+    /// when the batch is too small to split into vectors, or when the hidden weight is too large
+    /// for every thread to stream it each step (above 2M floats, 8 MB: then the threads share
+    /// each step's product instead, reading the weight once).
+    static func lstmBatchParts(batch: Int, hidden: Int) -> Int {
+        guard 4 * hidden * hidden <= 1 << 21 else { return 1 }
+        return min(Threads.count, max(1, batch / 16))
     }
 }

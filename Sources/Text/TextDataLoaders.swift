@@ -66,7 +66,7 @@ public final class TextDataLoaders: DataLoaders<(Tensor, Tensor)> {
     ///     `validPct` of the rows (with `seed`) is held out.
     ///   - isLM: loaders for a language model (next tokens) rather than a classifier.
     ///   - textVocab: a vocabulary to use (a language model's, for its classifier); by default
-    ///     made from the training texts with `minFreq` and `maxVocab`.
+    ///     made from all the texts (as fastai counts them) with `minFreq` and `maxVocab`.
     ///   - seqLen: tokens per language-model row; the classifier's padding chunk.
     ///   - batchSize: documents (classifier) or streams (language model) per batch.
     ///   - tokenizer: fastai's rules and word tokenizer by default.
@@ -172,7 +172,9 @@ public final class TextDataLoaders: DataLoaders<(Tensor, Tensor)> {
             throw DataError(source, "the \(split.train.isEmpty ? "training" : "validation") split is empty")
         }
         let tokens = tokenizer.tokenize(documents, cache: cache)
-        let vocab = textVocab ?? TextVocab(counting: split.train.map { tokens[$0] }, minFreq: minFreq, maxVocab: maxVocab)
+        // Counted over every document, as fastai counts (its tokenizer's counter covers the whole
+        // table or folder, the validation texts included).
+        let vocab = textVocab ?? TextVocab(counting: tokens, minFreq: minFreq, maxVocab: maxVocab)
         var classes: [String]?
         var encoded: [Int] = []
         if let labels {

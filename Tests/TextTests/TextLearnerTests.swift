@@ -78,7 +78,9 @@ final class TextLearnerTests: XCTestCase {
 
     func testClassifierFromScratchReachesASetAccuracy() throws {
         seed(7)
-        let dls = try TextDataLoaders.fromCSV(BundledData.austen, csvName: "texts.csv", validCol: "is_valid", seqLen: 36, batchSize: 32)
+        let dls = try TextDataLoaders.fromCSV(
+            BundledData.austen, csvName: "texts.csv", validCol: "is_valid", seqLen: 36, batchSize: 32,
+            cache: FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-text-tests-cache"))
         let learn = try textClassifierLearner(dls, config: Self.small(.classifier), metrics: [accuracy])
         try learn.fitOneCycle(epochs: 3, lrMax: 1e-2)
         let values = try XCTUnwrap(learn.recorder.values.last)
