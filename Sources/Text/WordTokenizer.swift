@@ -55,7 +55,7 @@ public struct WordTokenizer: Sendable {
                 rest = rest.dropFirst(pre)
                 break
             }
-            let suf = Affixes.suffixLength(rest.dropFirst(pre))
+            let suf = emoticonSuffix(rest.dropFirst(pre)) ?? Affixes.suffixLength(rest.dropFirst(pre))
             if suf > 0, isSpecial(rest.dropLast(suf)) {
                 suffixes.append(string(rest.suffix(suf)))
                 rest = rest.dropLast(suf)
@@ -92,6 +92,15 @@ public struct WordTokenizer: Sendable {
             }
         }
         tokens += suffixes.reversed()
+    }
+
+    /// The length of an emoticon ending `piece` after other text (`word;)` → `word ;)`), as
+    /// spaCy's matcher of special cases among affixes splits it.
+    private func emoticonSuffix(_ piece: ArraySlice<Unicode.Scalar>) -> Int? {
+        for emoticon in EnglishExceptions.emoticons where emoticon.count < piece.count && piece.suffix(emoticon.count).elementsEqual(emoticon) {
+            return emoticon.count
+        }
+        return nil
     }
 
     private func isSpecial(_ piece: ArraySlice<Unicode.Scalar>) -> Bool {
@@ -233,6 +242,10 @@ enum Affixes {
 /// English contractions and abbreviations, lowercase (fastai lowercases before splitting), with
 /// their straight and curly apostrophes: how spaCy's English exceptions split them.
 enum EnglishExceptions {
+    /// Emoticons kept whole, longest first (also split whole from the end of a word).
+    static let emoticonTexts = [":-)", ":-(", ";-)", ":-p", ":-/", "^_^", "-_-", ":)", ":(", ";)", ":p", ":d", "<3", ":/"]
+    static let emoticons = emoticonTexts.map { Array($0.unicodeScalars) }
+
     static let table: [String: [String]] = {
         var t: [String: [String]] = [:]
         func add(_ key: String, _ parts: [String]) {
@@ -244,11 +257,11 @@ enum EnglishExceptions {
         for keep in [
             " ", "\t", "\n", "\\t", "\\n", "\u{2014}", "\u{00A0}", "'", "''", "c++", "a.m.", "p.m.", "e.g.", "i.e.", "vs.", "v.s.",
             "co.", "'s", "'d", "'em", "'ll", "'re", "'bout", "'cause", "'cos", "'coz", "'cuz", "'nuff", "ma'am", "o'clock", "ol'",
-            "goin'", "doin'", "havin'", "lovin'", "nothin'", "nuthin'", "somethin'", "and/or", ":)", ":(", ":-)", ":-(", ";)", ";-)",
-            ":p", ":-p", ":d", "<3", ":/", "^_^", "-_-",
+            "goin'", "doin'", "havin'", "lovin'", "nothin'", "nuthin'", "somethin'", "and/or",
         ] {
             add(keep, [keep])
         }
+        for emoticon in emoticonTexts { add(emoticon, [emoticon]) }
         for letter in "abcdefghijklmnopqrstuvwxyz" { add("\(letter).", ["\(letter)."]) }
         for hour in 1...12 {
             for suffix in ["am", "pm", "a.m.", "p.m."] { add("\(hour)\(suffix)", ["\(hour)", suffix]) }
@@ -274,6 +287,12 @@ enum EnglishExceptions {
         for p in ["he", "she"] { add("\(p)s", [p, "s"]) }
         for w in ["who", "what", "when", "where", "why", "how", "there", "that"] {
             for ending in ["'d", "'ll", "'re", "'ve"] { add(w + ending, [w, ending]) }
+            add(w + "s", [w, "s"])
+        }
+        for (word, parts) in [
+            ("whod", ["who", "d"]), ("wholl", ["who", "ll"]), ("whatre", ["what", "re"]), ("whove", ["who", "ve"]), ("thered", ["there", "d"]),
+        ] {
+            add(word, parts)
         }
         for verb in [
             "ai", "are", "ca", "could", "dare", "did", "does", "do", "had", "has", "have", "is", "may", "might", "must", "need",
