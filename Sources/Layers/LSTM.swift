@@ -4,8 +4,10 @@ import Tensors
 
 /// The hidden and cell states of one LSTM layer: `[batch, hidden]` each.
 public struct LSTMState: Sendable {
+    /// The hidden state and the cell state.
     public var h: Tensor, c: Tensor
 
+    /// A state from its hidden and cell parts.
     public init(h: Tensor, c: Tensor) {
         self.h = h
         self.c = c
@@ -45,6 +47,7 @@ public func lstmLayer(
 ///     let (y, state) = lstm(x, state: nil)       // x [B, T, 400] → y [B, T, 1152]
 ///     let (y2, _) = lstm(next, state: state)      // carried on
 public final class LSTM: Module {
+    /// The input features, the hidden size and the number of stacked layers.
     public let inputSize: Int, hiddenSize: Int, layerCount: Int
     /// Whether inputs and outputs are `[batch, steps, features]` (else `[steps, batch, features]`).
     public let batchFirst: Bool
@@ -53,6 +56,7 @@ public final class LSTM: Module {
     /// True when a `WeightDropout` owns the hidden-to-hidden weights (it passes them in).
     var hiddenWeightsAreExternal = false
 
+    /// A stack of `layerCount` LSTM layers from `inputSize` features to `hiddenSize`.
     public init(_ inputSize: Int, _ hiddenSize: Int, layerCount: Int = 1, batchFirst: Bool = true) {
         precondition(inputSize > 0 && hiddenSize > 0 && layerCount > 0, "LSTM: sizes must be positive")
         self.inputSize = inputSize
@@ -115,8 +119,10 @@ public final class LSTM: Module {
 /// Dropout with one mask per sequence (fastai's `RNNDropout`): on `[B, T, C]` the same features
 /// are dropped at every step of a row, scaled by 1/(1-p); nothing in evaluation mode.
 public final class RNNDropout: Module {
+    /// The probability of dropping a feature.
     public let p: Float
 
+    /// Dropout with probability `p`.
     public init(_ p: Float = 0.5) {
         precondition(p >= 0 && p < 1, "RNNDropout: p must be in 0..<1, got \(p)")
         self.p = p

@@ -22,6 +22,7 @@ public protocol RNNOutputs: AnyObject {
 
 /// AWD-LSTM's sizes and dropouts (fastai's `awd_lstm_lm_config` and `awd_lstm_clas_config`).
 public struct AWDLSTMConfig: Sendable, Equatable, Codable {
+    /// The embedding size (also the last LSTM layer's), the other layers' hidden size, the number of layers, `xxpad`'s index.
     public var embeddingSize = 400, hiddenSize = 1152, layerCount = 3, padToken = 1
     /// Dropout between the LSTM layers, on the embeddings' output, of whole words, and of
     /// hidden-to-hidden weights.
@@ -29,6 +30,7 @@ public struct AWDLSTMConfig: Sendable, Equatable, Codable {
     /// Dropout before the head: the decoder (language model) or the classifier.
     public var outputP: Float
 
+    /// A configuration; fastai's are `.languageModel` and `.classifier`.
     public init(
         embeddingSize: Int = 400, hiddenSize: Int = 1152, layerCount: Int = 3, padToken: Int = 1, hiddenP: Float, inputP: Float,
         embedP: Float, weightP: Float, outputP: Float
@@ -49,6 +51,18 @@ public struct AWDLSTMConfig: Sendable, Equatable, Codable {
     /// fastai's classifier configuration.
     public static let classifier = AWDLSTMConfig(hiddenP: 0.3, inputP: 0.4, embedP: 0.05, weightP: 0.5, outputP: 0.4)
 
+    /// Throws unless the sizes are positive and every dropout probability is in 0..<1 (a large
+    /// `dropMult` can push one to 1 or beyond).
+    public func check() throws {
+        guard embeddingSize > 0, hiddenSize > 0, layerCount > 0 else {
+            throw DataError("AWDLSTMConfig", "sizes must be positive: embedding \(embeddingSize), hidden \(hiddenSize), layers \(layerCount)")
+        }
+        for (name, p) in [("hiddenP", hiddenP), ("inputP", inputP), ("embedP", embedP), ("weightP", weightP), ("outputP", outputP)]
+        where !(p >= 0 && p < 1) {
+            throw DataError("AWDLSTMConfig", "\(name) is \(p) after dropMult; dropout probabilities must be in 0..<1 (use a smaller dropMult)")
+        }
+    }
+
     /// Every dropout probability times `factor` (fastai's `drop_mult`).
     public func scaled(by factor: Float) -> AWDLSTMConfig {
         var c = self
@@ -68,15 +82,22 @@ public struct AWDLSTMConfig: Sendable, Equatable, Codable {
 /// one call to the next (a language model reads its streams on), detached, until `reset()`;
 /// a call with another batch size keeps the first rows' state and starts new rows at zero.
 public final class AWDLSTM: Module, Resettable {
+    /// The sizes and dropouts (already scaled by `dropMult`).
     public let config: AWDLSTMConfig
+    /// The token embedding (`encoder`), `[vocab, embeddingSize]`.
     public let encoder: Embedding
+    /// Whole-word dropout over `encoder` (`encoder_dp`).
     public let encoderDropout: EmbeddingDropout
+    /// The LSTM layers, each with DropConnect on its hidden weights (`rnns.N`).
     public let rnns: [WeightDropout]
+    /// Dropout on the embeddings' output (`input_dp`).
     public let inputDropout: RNNDropout
+    /// Dropout after each layer but the last (`hidden_dps.N`).
     public let hiddenDropouts: [RNNDropout]
     /// The carried state, per layer (nil: zeros).
     public private(set) var hidden: [LSTMState]?
 
+    /// An AWD-LSTM over `vocabSize` tokens.
     public init(vocabSize: Int, config: AWDLSTMConfig) {
         self.config = config
         let embedding = Embedding(vocabSize, config.embeddingSize)
@@ -100,6 +121,7 @@ public final class AWDLSTM: Module, Resettable {
     public override var ownParameters: [(name: String, tensor: Tensor)] { [] }
     public override var ownBuffers: [(name: String, tensor: Tensor)] { [] }
 
+    /// Forgets the carried state.
     public func reset() { hidden = nil }
 
     public override func forward(_ input: Tensor) -> Tensor {
@@ -141,7 +163,9 @@ public final class AWDLSTM: Module, Resettable {
 /// vocabulary whose weight is the embedding's (tied) and whose bias starts at zero: `[B, T, E]`
 /// → `[B, T, vocab]`.
 public final class LinearDecoder: Module, RNNOutputs {
+    /// The linear layer to the vocabulary, its weight the embedding's.
     public let decoder: Linear
+    /// Dropout on the encoder's outputs (`output_dp`).
     public let outputDropout: RNNDropout
     public private(set) var rawOutput: Tensor?
     public private(set) var output: Tensor?
@@ -177,14 +201,17 @@ public final class LinearDecoder: Module, RNNOutputs {
 /// fastai's `SequentialRNN`: layers in order whose `reset()` reaches every layer that carries state.
 /// State dict names are the layers' positions (`0.encoder.weight`, `1.decoder.bias`).
 public final class SequentialRNN: Module, Resettable {
+    /// The layers, in order.
     public let layers: [Module]
 
+    /// The layers in order.
     public init(_ layers: [Module]) { self.layers = layers }
 
     public override var children: [(name: String, module: Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
     public override var ownParameters: [(name: String, tensor: Tensor)] { [] }
     public override var ownBuffers: [(name: String, tensor: Tensor)] { [] }
 
+    /// Resets every layer that carries state.
     public func reset() {
         for module in allModules.dropFirst() { (module as? Resettable)?.reset() }
     }
@@ -204,9 +231,12 @@ public final class SequentialRNN: Module, Resettable {
 /// the last `maxLen` tokens are kept. Output: `[B, L', H + 1]`, the outputs with, as a last
 /// feature, 1 where the token was padding (fastai returns the mask beside the outputs).
 public final class SentenceEncoder: Module, Resettable {
+    /// The AWD-LSTM read chunk by chunk.
     public let module: AWDLSTM
+    /// Tokens per chunk, `xxpad`'s index, and how many final tokens' outputs are kept (all when nil).
     public let bptt: Int, padIndex: Int, maxLen: Int?
 
+    /// An encoder reading `module` `bptt` tokens at a time.
     public init(bptt: Int, module: AWDLSTM, padIndex: Int = 1, maxLen: Int? = nil) {
         self.bptt = bptt
         self.module = module
@@ -218,6 +248,7 @@ public final class SentenceEncoder: Module, Resettable {
     public override var ownParameters: [(name: String, tensor: Tensor)] { [] }
     public override var ownBuffers: [(name: String, tensor: Tensor)] { [] }
 
+    /// Forgets the AWD-LSTM's state.
     public func reset() { module.reset() }
 
     public override func forward(_ input: Tensor) -> Tensor {
@@ -235,7 +266,7 @@ public final class SentenceEncoder: Module, Resettable {
             guard rows > 0 else { continue }
             let chunk = input.narrow(dim: 0, start: 0, length: rows).narrow(dim: 1, start: start, length: width)
             let output = module(chunk)
-            if maxLen == nil || length - start <= maxLen! {
+            if maxLen.map({ length - start <= $0 }) ?? true {
                 let padded = rows == batch ? output : Tensor.cat([output, Tensor.zeros([batch - rows, width, output.shape[2]])])
                 outputs.append(padded)
                 var mask = [Float](repeating: 0, count: batch * width)
@@ -253,7 +284,9 @@ public final class SentenceEncoder: Module, Resettable {
 /// maximum and the mean over the real tokens (`masked_concat_pool`, `[B, 3H]`), then fastai's
 /// `LinBnDrop` blocks (batch norm, dropout, linear without bias, ReLU between): `[B, classes]`.
 public final class PoolingLinearClassifier: Module, RNNOutputs {
+    /// fastai's `LinBnDrop` blocks.
     public let layers: Sequential
+    /// The chunk length of the encoder (the last chunk's trailing padding is skipped to find the last token).
     public let bptt: Int
     public private(set) var rawOutput: Tensor?
     public private(set) var output: Tensor?

@@ -278,15 +278,21 @@ public final class TextDataLoaders: DataLoaders<(Tensor, Tensor)> {
 /// A language model's targets: the next token's index, one per position (`[bs, seqLen]`).
 /// Loss: cross-entropy over the vocabulary on the last axis.
 public struct LanguageModelBlock: TargetBlock {
+    /// The block of next-token targets.
     public init() {}
+    /// None: the targets index the text vocabulary.
     public func makeVocab(_ trainLabels: [String]) -> [String]? { nil }
+    /// Each token's index in `vocab` (0, `xxunk`, when absent).
     public func encode(_ labels: [String], vocab: [String]?, sources: [String]) throws -> Tensor {
         Tensor(labels.map { Float(vocab?.firstIndex(of: $0) ?? 0) })
     }
+    /// The token itself.
     public func label(fromText text: String?, delimiter: String?, source: String) throws -> String { text ?? "" }
+    /// The tokens, joined by spaces.
     public func describe(_ target: Tensor, vocab: [String]?) -> String {
         target.scalars.map { className(Int($0), vocab) }.joined(separator: " ")
     }
+    /// Cross-entropy over the vocabulary, on the last axis.
     public var loss: any BaseLoss { CrossEntropyLossFlat() }
 }
 

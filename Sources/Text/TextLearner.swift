@@ -29,8 +29,10 @@ public final class ModelResetter: Callback {
 /// `alpha` × the mean square of the dropped-out outputs and `beta` × the mean square of the
 /// change between consecutive raw outputs. The reported loss is the plain one, as fastai's.
 public final class RNNRegularizer: Callback {
+    /// The weights of activation (AR) and temporal activation (TAR) regularization.
     public let alpha: Float, beta: Float
 
+    /// fastai's text learners use alpha 2, beta 1.
     public init(alpha: Float = 2, beta: Float = 1) {
         self.alpha = alpha
         self.beta = beta
@@ -65,6 +67,7 @@ public func languageModelLearner(
     metrics: [Metric] = [], cbs: [Callback] = [], opt: OptimizerFactory = .adam, wd: Float? = nil, alpha: Float = 2, beta: Float = 1
 ) throws -> Learner {
     guard dls.isLM else { throw LearnerError("languageModelLearner: the loaders were made for a classifier; make them with isLM: true") }
+    try config.scaled(by: dropMult).check()
     let model = AWDLSTM.languageModel(vocabSize: dls.textVocab.count, config: config, dropMult: dropMult)
     let learn = try Learner(
         dls: dls, model: model, loss: CrossEntropyLossFlat(), opt: opt, metrics: metrics,
@@ -90,6 +93,11 @@ public func textClassifierLearner(
 ) throws -> Learner {
     guard !dls.isLM, let classes = dls.vocab else {
         throw LearnerError("textClassifierLearner: the loaders were made for a language model; make them with isLM: false")
+    }
+    try config.scaled(by: dropMult).check()
+    guard seqLen > 0 else { throw LearnerError("textClassifierLearner: seqLen must be positive, got \(seqLen)") }
+    if let ps, ps.count != linFtrs.count || ps.contains(where: { !($0 >= 0 && $0 < 1) }) {
+        throw LearnerError("textClassifierLearner: ps needs one dropout in 0..<1 per linFtrs entry (\(linFtrs.count)), got \(ps)")
     }
     let model = AWDLSTM.classifier(
         vocabSize: dls.textVocab.count, classes: classes.count, seqLen: seqLen, config: config, dropMult: dropMult, linFtrs: linFtrs, ps: ps,

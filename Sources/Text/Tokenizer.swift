@@ -14,6 +14,7 @@ public struct Tokenizer: Sendable {
     /// What splits a text into tokens.
     public let words: WordTokenizer
 
+    /// A tokenizer with `rules` (fastai's by default) and `words`.
     public init(rules: [TextRule] = TextRules.defaults, words: WordTokenizer = WordTokenizer()) {
         self.rules = rules
         self.words = words
@@ -81,6 +82,6 @@ enum TokenCache {
         let lines = text.split(separator: "\u{0}", omittingEmptySubsequences: false)
         guard lines.count == count || (count == 0 && lines == [""]) else { return nil }
         if count == 0 { return [] }
-        return lines.map { $0.split(separator: separator, omittingEmptySubsequences: false).map(String.init) }
+        return lines.map { $0.isEmpty ? [] : $0.split(separator: separator, omittingEmptySubsequences: false).map(String.init) }
     }
 }

@@ -107,6 +107,8 @@ final class TextDataTests: XCTestCase {
         let folder = try TextDataLoaders.fromFolder(root, batchSize: 2, minFreq: 1)
         XCTAssertEqual(folder.vocab, ["neg", "pos"])
         XCTAssertEqual(folder.trainDocuments.count, 2)
+        // A dropMult that pushes a dropout to 1 or beyond is an error, not a trap.
+        XCTAssertThrowsError(try textClassifierLearner(folder, dropMult: 3)) { XCTAssertTrue("\($0)".contains("dropMult"), "\($0)") }
         // Too little text for the language model's streams is an error, not a trap.
         XCTAssertThrowsError(try TextDataLoaders.fromFolder(root, isLM: true, batchSize: 64))
     }
