@@ -91,7 +91,17 @@ final class ServingTests: TemporaryFolderTestCase {
         for batching in [true, false] {
             let batcher = PredictionBatcher(loaded, batching: batching, window: 0.05)
             let answers = Answers(48)
-            DispatchQueue.concurrentPerform(iterations: 48) { i in answers.set(i, batcher.predict(inputs[i % inputs.count]).label) }
+            // 48 threads of their own, all waiting at once (concurrentPerform would run only as
+            // many at a time as there are cores, and on two cores passes could go unshared).
+            let group = DispatchGroup()
+            for i in 0..<48 {
+                group.enter()
+                Thread.detachNewThread {
+                    answers.set(i, batcher.predict(inputs[i % inputs.count]).label)
+                    group.leave()
+                }
+            }
+            group.wait()
             batcher.stop()
             for i in 0..<48 { XCTAssertEqual(answers.values[i], expected[i % inputs.count].label, "request \(i), batching \(batching)") }
             if batching {
