@@ -75,8 +75,8 @@ extension Tensor {
         precondition(h0.shape == [b, h] && c0.shape == [b, h], "lstmForward: state \(h0.shape), \(c0.shape) is not [\(b), \(h)]")
         let n = t * b
         let inputT = Kernels.sequenceToFeatureMajor(input)
-        let gates = Tensor(uninitializedShape: [4 * h, n])
-        let cells = Tensor(uninitializedShape: [h, n]), hiddens = Tensor(uninitializedShape: [h, n])
+        let gates = Tensor(uninitializedShape: [4 * h, n], hugePages: true)
+        let cells = Tensor(uninitializedShape: [h, n], hugePages: true), hiddens = Tensor(uninitializedShape: [h, n], hugePages: true)
         let h0T = Kernels.transposed(h0, rows: b, columns: h), c0T = Kernels.transposed(c0, rows: b, columns: h)
         if n > 0 {
             // Every step's input-to-hidden product at once: [4H, T·B].
@@ -127,8 +127,8 @@ extension Tensor {
         let (b, t, i, h) = (trace.batch, trace.steps, trace.inputSize, trace.hidden)
         precondition(dy.shape == [b, t, h], "lstmBackward: output gradient \(dy.shape) is not [\(b), \(t), \(h)]")
         let n = t * b
-        let dGates = Tensor(uninitializedShape: [4 * h, n])
-        let dInputT = Tensor(uninitializedShape: [i, n])
+        let dGates = Tensor(uninitializedShape: [4 * h, n], hugePages: true)
+        let dInputT = Tensor(uninitializedShape: [i, n], hugePages: true)
         let dWIH = Tensor(uninitializedShape: [4 * h, i]), dWHH = Tensor(uninitializedShape: [4 * h, h])
         let dBias = Tensor.zeros([4 * h])
         if n > 0 {
@@ -199,7 +199,7 @@ extension Kernels {
     /// `[B, T, F]` as `[F, T·B]` (column `t·B + b`).
     static func sequenceToFeatureMajor(_ x: Tensor) -> Tensor {
         let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2])
-        let out = Tensor(uninitializedShape: [f, t * b])
+        let out = Tensor(uninitializedShape: [f, t * b], hugePages: true)
         transposeSequence(x.pointer, out.pointer, batch: b, steps: t, features: f, toFeatureMajor: true)
         return out
     }
@@ -207,7 +207,7 @@ extension Kernels {
     /// `[F, T·B]` (column `t·B + b`) as `[B, T, F]`.
     static func featureMajorToSequence(_ x: Tensor, batch b: Int, steps t: Int) -> Tensor {
         let f = x.shape[0]
-        let out = Tensor(uninitializedShape: [b, t, f])
+        let out = Tensor(uninitializedShape: [b, t, f], hugePages: true)
         transposeSequence(x.pointer, out.pointer, batch: b, steps: t, features: f, toFeatureMajor: false)
         return out
     }

@@ -28,8 +28,8 @@ public struct Tensor: Sendable {
     }
 
     /// A tensor of `shape` whose elements are uninitialised: the caller writes them all.
-    init(uninitializedShape shape: [Int]) {
-        self.init(shape: shape, storage: TensorStorage(uninitializedCount: Tensor.elementCount(shape)))
+    init(uninitializedShape shape: [Int], hugePages: Bool = false) {
+        self.init(shape: shape, storage: TensorStorage(uninitializedCount: Tensor.elementCount(shape), hugePages: hugePages))
     }
 
     /// A tensor with the given shape and elements, row-major.

@@ -10,9 +10,9 @@ final class TensorStorage: @unchecked Sendable {
     var version = 0
 
     /// Allocates `count` uninitialised Floats; callers write every element before reading.
-    init(uninitializedCount count: Int) {
+    init(uninitializedCount count: Int, hugePages: Bool = false) {
         self.count = count
-        let raw = BufferCache.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        let raw = BufferCache.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride, hugePages: hugePages)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
