@@ -138,7 +138,7 @@ public final class TextDataLoaders: DataLoaders<(Tensor, Tensor)> {
             guard FileManager.default.fileExists(atPath: root.path) else { throw DataError(root.path, "no such folder") }
             for file in try textFiles(in: root) {
                 let data = try Data(contentsOf: file)
-                guard let text = String(validatingUTF8Data: data) else {
+                guard let text = String(data: data, encoding: .utf8) else {
                     throw DataError(file.path, "the file is not valid UTF-8 text")
                 }
                 (isValid ? { validRows.append(documents.count) } : { trainRows.append(documents.count) })()
@@ -363,24 +363,5 @@ final class SortedOrder: @unchecked Sendable {
         let middle = generator.permutation(batches.count - 2).map { batches[$0 + 1] }
         batches = [batches[0]] + middle + [batches[batches.count - 1]]
         return batches.flatMap { $0 }
-    }
-}
-
-extension String {
-    /// The text of `data` when it is valid UTF-8 (nil otherwise, where `String(decoding:)` would
-    /// replace the bad bytes silently).
-    init?(validatingUTF8Data data: Data) {
-        var iterator = data.makeIterator()
-        var scalars = String.UnicodeScalarView()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): scalars.append(scalar)
-            case .emptyInput:
-                self.init(scalars)
-                return
-            case .error: return nil
-            }
-        }
     }
 }

@@ -69,16 +69,10 @@ public func languageModelLearner(
     guard dls.isLM else { throw LearnerError("languageModelLearner: the loaders were made for a classifier; make them with isLM: true") }
     try config.scaled(by: dropMult).check()
     let model = AWDLSTM.languageModel(vocabSize: dls.textVocab.count, config: config, dropMult: dropMult)
-    let learn = try Learner(
-        dls: dls, model: model, loss: CrossEntropyLossFlat(), opt: opt, metrics: metrics,
-        cbs: [ModelResetter(), RNNRegularizer(alpha: alpha, beta: beta)] + cbs, wd: wd)
-    learn.moms = (0.8, 0.7, 0.8)
-    learn.splitter = { model in
+    return try textLearner(dls, model, kind: "awd_lstm_lm", metrics: metrics, cbs: cbs, opt: opt, wd: wd, alpha: alpha, beta: beta) { model in
         guard let rnn = model as? SequentialRNN, let encoder = rnn.layers.first as? AWDLSTM else { return [[model]] }
         return zip(encoder.rnns, encoder.hiddenDropouts).map { [$0, $1] } + [[encoder.encoder, encoder.encoderDropout] + rnn.layers.dropFirst()]
     }
-    learn.exportMetadata["model"] = "awd_lstm_lm"
-    return learn
 }
 
 /// fastai's `text_classifier_learner(dls, AWD_LSTM, drop_mult=0.5, metrics=)`: an AWD-LSTM
@@ -102,17 +96,27 @@ public func textClassifierLearner(
     let model = AWDLSTM.classifier(
         vocabSize: dls.textVocab.count, classes: classes.count, seqLen: seqLen, config: config, dropMult: dropMult, linFtrs: linFtrs, ps: ps,
         maxLen: maxLen)
-    let learn = try Learner(
-        dls: dls, model: model, loss: CrossEntropyLossFlat(), opt: opt, metrics: metrics,
-        cbs: [ModelResetter(), RNNRegularizer(alpha: alpha, beta: beta)] + cbs, wd: wd)
-    learn.moms = (0.8, 0.7, 0.8)
-    learn.splitter = { model in
+    return try textLearner(dls, model, kind: "awd_lstm_classifier", metrics: metrics, cbs: cbs, opt: opt, wd: wd, alpha: alpha, beta: beta) {
+        model in
         guard let rnn = model as? SequentialRNN, let sentence = rnn.layers.first as? SentenceEncoder else { return [[model]] }
         let encoder = sentence.module
         return [[encoder.encoder, encoder.encoderDropout]] + zip(encoder.rnns, encoder.hiddenDropouts).map { [$0, $1] }
             + [Array(rnn.layers.dropFirst())]
     }
-    learn.exportMetadata["model"] = "awd_lstm_classifier"
+}
+
+/// fastai's `TextLearner`: cross-entropy, text momentum (0.8, 0.7, 0.8), `ModelResetter` and
+/// `RNNRegularizer(alpha:beta:)`, the architecture's parameter groups, and its kind in exports.
+private func textLearner(
+    _ dls: TextDataLoaders, _ model: Module, kind: String, metrics: [Metric], cbs: [Callback], opt: OptimizerFactory, wd: Float?,
+    alpha: Float, beta: Float, splitter: @escaping (Module) -> [[Module]]
+) throws -> Learner {
+    let learn = try Learner(
+        dls: dls, model: model, loss: CrossEntropyLossFlat(), opt: opt, metrics: metrics,
+        cbs: [ModelResetter(), RNNRegularizer(alpha: alpha, beta: beta)] + cbs, wd: wd)
+    learn.moms = (0.8, 0.7, 0.8)
+    learn.splitter = splitter
+    learn.exportMetadata["model"] = kind
     return learn
 }
 
