@@ -8,7 +8,10 @@ chelsea, rocket), upscaled 2x as well, each encoded as baseline 4:2:0 (q90), pro
 
     ../ref-venv/bin/pip install pillow scikit-image
     swift build -c release --product benchmarks
-    ../ref-venv/bin/python Benchmarks/compare_pil_jpeg.py [--rounds 3]
+    ../ref-venv/bin/python Benchmarks/compare_pil_jpeg.py [--rounds 3] [--keep DIR]
+
+`--keep DIR` leaves the photos in DIR with PIL's decode of each beside it as a PNG, for the
+opt-in exactness test: `FASTSWIFT_JPEG_REFERENCE_DIR=DIR swift test --filter JPEGTests`.
 """
 import argparse, json, os, subprocess, tempfile, time
 from PIL import Image
@@ -16,9 +19,11 @@ from skimage import data
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rounds", type=int, default=3)
+parser.add_argument("--keep", help="write the photos and PIL's decodes (PNG) into this folder")
 args = parser.parse_args()
 
-folder = tempfile.mkdtemp(prefix="fastswift-jpeg-")
+folder = args.keep or tempfile.mkdtemp(prefix="fastswift-jpeg-")
+os.makedirs(folder, exist_ok=True)
 megapixels = 0.0
 for name, array in [("astronaut", data.astronaut()), ("coffee", data.coffee()), ("chelsea", data.chelsea()), ("rocket", data.rocket())]:
     for scale in (1, 2):
@@ -29,7 +34,10 @@ for name, array in [("astronaut", data.astronaut()), ("coffee", data.coffee()), 
                               ("444", dict(quality=95, subsampling=0))]:
             photo.save(os.path.join(folder, f"{name}_{scale}x_{kind}.jpg"), **options)
             megapixels += photo.width * photo.height / 1e6
-files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".jpg"))
+if args.keep:
+    for f in files:
+        Image.open(f).save(f[:-4] + ".png")
 blobs = [open(f, "rb").read() for f in files]
 
 import io

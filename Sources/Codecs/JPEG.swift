@@ -29,16 +29,39 @@ public enum JPEG {
     }
 }
 
-/// A component's decoded coefficients, 64 per block, in a buffer owned here.
+/// A component's samples, `width` (whole MCUs of blocks) by `height`, in a buffer owned here,
+/// with a vector's worth of slack after the last row for the SIMD passes that read past it.
+/// Starts at 128, the value of an all-zero block (a component no scan reaches stays flat).
+final class JPEGPlane {
+    let pointer: UnsafeMutablePointer<UInt8>
+    let width: Int, height: Int
+    static let slack = 64
+    init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        pointer = .allocate(capacity: width * height + Self.slack)
+        pointer.initialize(repeating: 128, count: width * height + Self.slack)
+    }
+    deinit { pointer.deallocate() }
+}
+
+/// A component's decoded coefficients, 64 per block, and each block's mask of non-zero
+/// coefficients (bit `k` for zig-zag position `k`), in buffers owned here.
 final class JPEGCoefficients {
     let pointer: UnsafeMutablePointer<Int16>
+    let nonZero: UnsafeMutablePointer<UInt64>
     let count: Int
     init(count: Int) {
         self.count = count
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
+        nonZero = .allocate(capacity: max(count / 64, 1))
+        nonZero.initialize(repeating: 0, count: max(count / 64, 1))
     }
-    deinit { pointer.deallocate() }
+    deinit {
+        pointer.deallocate()
+        nonZero.deallocate()
+    }
 }
 
 /// The state of one JPEG decode: tables, frame, coefficients.
@@ -65,7 +88,10 @@ struct JPEGDecoder {
     var dcTables = [JPEGHuffmanTable?](repeating: nil, count: 4)
     var acTables = [JPEGHuffmanTable?](repeating: nil, count: 4)
     var restartInterval = 0
+    /// A progressive JPEG's coefficients, refined scan by scan (a sequential one needs none).
     var coefficients: [JPEGCoefficients] = []
+    /// Every component's samples (a sequential JPEG's filled as its blocks are decoded).
+    var planes: [JPEGPlane] = []
     /// From an Adobe APP14 segment: 0 = RGB/CMYK, 1 = YCbCr, 2 = YCCK.
     var adobeTransform: Int?
     var sawJFIF = false
@@ -103,7 +129,8 @@ struct JPEGDecoder {
             case 0xC0, 0xC1, 0xC2:
                 guard !frameRead else { throw DataError(source, "corrupt JPEG: more than one frame header") }
                 try readFrame(body, progressive: marker == 0xC2, fileSize: bytes.count)
-                coefficients = components.map { JPEGCoefficients(count: $0.stride * mcusHigh * $0.vertical * 64) }
+                if progressive { coefficients = components.map { JPEGCoefficients(count: $0.stride * mcusHigh * $0.vertical * 64) } }
+                planes = components.map { JPEGPlane(width: $0.stride * 8, height: mcusHigh * $0.vertical * 8) }
                 frameRead = true
             case 0xC4: try readHuffmanTables(body)
             case 0xDB: try readQuantTables(body)

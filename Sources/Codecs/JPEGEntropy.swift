@@ -7,9 +7,13 @@ import Tensors
 /// One Huffman table (T.81 C.2): codes of up to 16 bits, the short ones by one table lookup.
 /// The tables live in buffers owned here, read through `lookup` without reference counting.
 final class JPEGHuffmanTable {
-    static let fastBits = 9
+    static let fastBits = 10
     /// Indexed by the next `fastBits` bits: `length << 8 | symbol`, or 0 when the code is longer.
     private let fast = UnsafeMutablePointer<UInt16>.allocate(capacity: 1 << JPEGHuffmanTable.fastBits)
+    /// For AC tables, indexed the same way: when a code and the magnitude bits after it both fit
+    /// in `fastBits`, `value << 8 | run << 4 | (code length + magnitude bits)`; else 0. One lookup
+    /// then decodes a whole run/value pair, as stb_image's `fast_ac` does.
+    private let fastAC = UnsafeMutablePointer<Int32>.allocate(capacity: 1 << JPEGHuffmanTable.fastBits)
     /// The largest code of each length (-1 when none), and the offset from a code to its symbol.
     private let maxCode = UnsafeMutablePointer<Int32>.allocate(capacity: 18)
     private let valueOffset = UnsafeMutablePointer<Int32>.allocate(capacity: 17)
@@ -19,6 +23,7 @@ final class JPEGHuffmanTable {
     /// A table with no codes (decoding with it throws).
     init() {
         fast.initialize(repeating: 0, count: 1 << Self.fastBits)
+        fastAC.initialize(repeating: 0, count: 1 << Self.fastBits)
         maxCode.initialize(repeating: -1, count: 18)
         maxCode[17] = Int32.max
         valueOffset.initialize(repeating: 0, count: 17)
@@ -49,58 +54,81 @@ final class JPEGHuffmanTable {
             }
             code <<= 1
         }
+        for index in 0..<(1 << Self.fastBits) where fast[index] != 0 {
+            let length = Int(fast[index] >> 8), run = Int(fast[index] >> 4) & 15, size = Int(fast[index]) & 15
+            guard size > 0, length + size <= Self.fastBits else { continue }
+            let magnitude = (index >> (Self.fastBits - length - size)) & ((1 << size) - 1)
+            let value = magnitude < (1 << (size - 1)) ? magnitude - (1 << size) + 1 : magnitude
+            fastAC[index] = Int32(value) << 8 | Int32(run << 4 | (length + size))
+        }
     }
 
     deinit {
-        fast.deallocate(); maxCode.deallocate(); valueOffset.deallocate(); symbols.deallocate()
+        fast.deallocate(); fastAC.deallocate(); maxCode.deallocate(); valueOffset.deallocate(); symbols.deallocate()
     }
 
     /// The table's buffers, valid while the table lives.
     var lookup: JPEGHuffmanLookup {
-        JPEGHuffmanLookup(fast: fast, maxCode: maxCode, valueOffset: valueOffset, symbols: symbols, symbolCount: symbolCount)
+        JPEGHuffmanLookup(
+            fast: UnsafePointer(fast), fastAC: UnsafePointer(fastAC), maxCode: UnsafePointer(maxCode), valueOffset: UnsafePointer(valueOffset),
+            symbols: UnsafePointer(symbols), symbolCount: symbolCount)
     }
 }
 
 /// A Huffman table's buffers as plain pointers, for the decoding loop.
 struct JPEGHuffmanLookup {
-    let fast: UnsafePointer<UInt16>
+    let fast: UnsafePointer<UInt16>, fastAC: UnsafePointer<Int32>
     let maxCode: UnsafePointer<Int32>, valueOffset: UnsafePointer<Int32>
     let symbols: UnsafePointer<UInt8>
     let symbolCount: Int
-
-    init(
-        fast: UnsafeMutablePointer<UInt16>, maxCode: UnsafeMutablePointer<Int32>, valueOffset: UnsafeMutablePointer<Int32>,
-        symbols: UnsafeMutablePointer<UInt8>, symbolCount: Int
-    ) {
-        self.fast = UnsafePointer(fast)
-        self.maxCode = UnsafePointer(maxCode)
-        self.valueOffset = UnsafePointer(valueOffset)
-        self.symbols = UnsafePointer(symbols)
-        self.symbolCount = symbolCount
-    }
 }
 
 /// Reads bits, most significant first, from the entropy-coded bytes of a scan: `FF 00` is a
 /// data byte `FF`; any other marker ends the data, and zeros are supplied after it (as libjpeg
 /// does), while reading past the end of the file is an error.
+///
+/// A plain value (no references): the decoding loops copy it into a local, where its fields
+/// stay in registers, and the slow paths take and return it by value.
 struct JPEGBitReader {
     let bytes: UnsafeBufferPointer<UInt8>
-    let source: String
     var position: Int
-    private var buffer: UInt64 = 0
-    private var count = 0
+    /// The next bits, most significant first; `count` of them are valid.
+    private(set) var buffer: UInt64 = 0
+    private(set) var count = 0
     /// Whether a marker ended the data (zeros are fed after it).
     private(set) var atMarker = false
     /// Bytes of zeros fed after the end of the file.
     private var pastEnd = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int, source: String) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int) {
         self.bytes = bytes
         self.position = position
-        self.source = source
     }
 
-    @inline(__always) private mutating func refill() {
+    /// Tops the buffer up to at least 57 bits: eight bytes at once when none of them is `FF`
+    /// (nearly always), else byte by byte through the stuffing and markers.
+    @inline(__always) mutating func refill() {
+        if !atMarker, position + 8 <= bytes.count {
+            let word = UInt64(bigEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
+            let inverted = ~word  // a zero byte here is an FF there
+            if (inverted &- 0x0101_0101_0101_0101) & ~inverted & 0x8080_8080_8080_8080 == 0 {
+                let taken = (64 &- count) &>> 3
+                buffer |= (word &>> UInt64(64 &- 8 &* taken)) &<< UInt64(64 &- count &- 8 &* taken)
+                position &+= taken
+                count &+= 8 &* taken
+                return
+            }
+        }
+        self = Self.refilledByBytes(self)
+    }
+
+    @inline(never) private static func refilledByBytes(_ reader: JPEGBitReader) -> JPEGBitReader {
+        var reader = reader
+        reader.refillByBytes()
+        return reader
+    }
+
+    private mutating func refillByBytes() {
         while count <= 56 {
             var byte: UInt64 = 0
             if !atMarker && position < bytes.count {
@@ -129,16 +157,21 @@ struct JPEGBitReader {
     }
 
     /// Throws when the bits read so far go past the end of the file (a truncated file).
-    func checkNotTruncated() throws {
+    func checkNotTruncated(source: String) throws {
         if pastEnd * 8 > count { throw DataError(source, "truncated JPEG: the image data ends early") }
+    }
+
+    /// Drops `n` bits already looked at (`n` ≤ `count`).
+    @inline(__always) mutating func skip(_ n: Int) {
+        buffer &<<= UInt64(truncatingIfNeeded: n)
+        count &-= n
     }
 
     @inline(__always) mutating func bits(_ n: Int) -> Int {
         if n == 0 { return 0 }
         if count < n { refill() }
-        let value = Int(buffer >> UInt64(64 - n))
-        buffer <<= UInt64(n)
-        count -= n
+        let value = Int(truncatingIfNeeded: buffer &>> UInt64(truncatingIfNeeded: 64 &- n))
+        skip(n)
         return value
     }
 
@@ -151,32 +184,39 @@ struct JPEGBitReader {
         return v < (1 << (n - 1)) ? v - (1 << n) + 1 : v
     }
 
-    /// The next Huffman-coded symbol.
-    @inline(__always) mutating func decode(_ table: JPEGHuffmanLookup) throws -> Int {
+    /// The next Huffman-coded symbol; throws on a bit pattern that is no code of the table.
+    @inline(__always) mutating func decode(_ table: JPEGHuffmanLookup, source: String) throws -> Int {
         if count < 16 { refill() }
-        let entry = table.fast[Int(buffer >> UInt64(64 - JPEGHuffmanTable.fastBits))]
+        let entry = table.fast[Int(truncatingIfNeeded: buffer &>> UInt64(64 - JPEGHuffmanTable.fastBits))]
         if entry != 0 {
-            let length = Int(entry >> 8)
-            buffer <<= UInt64(length)
-            count -= length
+            skip(Int(entry >> 8))
             return Int(entry & 0xFF)
         }
+        let symbol: Int
+        (symbol, self) = Self.decodedLong(self, table)
+        guard symbol >= 0 else { throw DataError(source, "corrupt JPEG: a bit pattern that is no Huffman code") }
+        return symbol
+    }
+
+    /// A code longer than `fastBits`, by the canonical code's limits (T.81 F.2.2.3): the symbol
+    /// (-1 for no code) and the reader after it.
+    @inline(never) private static func decodedLong(_ reader: JPEGBitReader, _ table: JPEGHuffmanLookup) -> (Int, JPEGBitReader) {
+        var reader = reader
         for length in (JPEGHuffmanTable.fastBits + 1)...16 {
-            let code = Int32(truncatingIfNeeded: buffer >> UInt64(64 - length))
+            let code = Int32(truncatingIfNeeded: reader.buffer &>> UInt64(64 - length))
             if code <= table.maxCode[length] {
-                buffer <<= UInt64(length)
-                count -= length
+                reader.skip(length)
                 let index = Int(code &+ table.valueOffset[length])
                 guard index >= 0, index < table.symbolCount else { break }
-                return Int(table.symbols[index])
+                return (Int(table.symbols[index]), reader)
             }
         }
-        throw DataError(source, "corrupt JPEG: a bit pattern that is no Huffman code")
+        return (-1, reader)
     }
 
     /// At a restart interval's end: drops the partial byte and steps over the `RSTn` marker.
-    mutating func restart() throws {
-        try checkNotTruncated()
+    mutating func restart(source: String) throws {
+        try checkNotTruncated(source: source)
         buffer = 0
         count = 0
         atMarker = false
@@ -214,14 +254,33 @@ struct JPEGScan {
     var approximationHigh: Int, approximationLow: Int
 }
 
+/// One component of a scan as the decoding loop sees it: plain values and pointers, no
+/// reference counting per block.
+private struct JPEGScanMember {
+    /// Blocks per MCU across and down (1 and 1 in a scan of one component).
+    var h: Int, v: Int
+    /// Blocks per row of the component's coefficient buffer or sample plane.
+    var blocksPerRow: Int
+    var dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup
+    /// Progressive: where the component's coefficients are kept until the last scan.
+    var coefficients: UnsafeMutablePointer<Int16>
+    /// Progressive: per block, bit `k` set when coefficient `k` (zig-zag order) is non-zero.
+    var nonZero: UnsafeMutablePointer<UInt64>
+    /// Sequential: the plane each block's samples go to at once, `planeWidth` samples a row.
+    var plane: UnsafeMutablePointer<UInt8>, planeWidth: Int
+    var quant: UnsafePointer<Int32>
+    var predictor = 0
+}
+
 extension JPEGDecoder {
     /// Decodes one scan's entropy-coded data starting at `start`; returns where the data ends.
+    /// A sequential scan's blocks go through the inverse DCT into their planes as they are
+    /// decoded (each block is complete in its one scan); a progressive scan refines the kept
+    /// coefficients.
     mutating func decodeScan(_ scan: JPEGScan, bytes: UnsafeBufferPointer<UInt8>, start: Int) throws -> Int {
-        var reader = JPEGBitReader(bytes, at: start, source: source)
+        var reader = JPEGBitReader(bytes, at: start)
         let progressive = self.progressive
         let (ss, se, ah, al) = (scan.spectralStart, scan.spectralEnd, scan.approximationHigh, scan.approximationLow)
-        var predictors = [Int](repeating: 0, count: scan.members.count)
-        var endOfBandRun = 0
         let single = scan.members.count == 1
         let first = components[scan.members[0].component]
         // A scan of one component codes its blocks one by one, only those that hold image
@@ -238,97 +297,182 @@ extension JPEGDecoder {
             dc.append(dcTables[m.dcTable] ?? JPEGHuffmanTable())
             ac.append(acTables[m.acTable] ?? JPEGHuffmanTable())
         }
-        let planes = scan.members.map { coefficients[$0.component].pointer }
-        let dcLookup = dc.map(\.lookup), acLookup = ac.map(\.lookup)
-        let shapes = scan.members.map { m in
-            (h: single ? 1 : components[m.component].horizontal, v: single ? 1 : components[m.component].vertical, stride: components[m.component].stride)
+        let quant = scan.members.flatMap { components[$0.component].quant ?? [Int32](repeating: 0, count: 64) }
+        let block = UnsafeMutablePointer<Int16>.allocate(capacity: 64)
+        let nonZeroScratch = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        defer {
+            block.deallocate()
+            nonZeroScratch.deallocate()
         }
-
-        try withExtendedLifetime((dc, ac, coefficients)) {
-            for unit in 0..<total {
-                if restartInterval > 0, unit > 0, unit % restartInterval == 0 {
-                    try reader.restart()
-                    for i in predictors.indices { predictors[i] = 0 }
-                    endOfBandRun = 0
+        try withExtendedLifetime((dc, ac, coefficients, planes)) {
+            try quant.withUnsafeBufferPointer { quant in
+                var members = scan.members.indices.map { i in
+                    let m = scan.members[i], component = components[m.component]
+                    return JPEGScanMember(
+                        h: single ? 1 : component.horizontal, v: single ? 1 : component.vertical, blocksPerRow: component.stride,
+                        dc: dc[i].lookup, ac: ac[i].lookup,
+                        coefficients: progressive ? coefficients[m.component].pointer : block,
+                        nonZero: progressive ? coefficients[m.component].nonZero : nonZeroScratch,
+                        plane: planes[m.component].pointer,
+                        planeWidth: component.stride * 8, quant: quant.baseAddress! + 64 * i)
                 }
-                let unitX = unit % unitsWide, unitY = unit / unitsWide
-                for i in 0..<shapes.count {
-                    let (h, v, stride) = shapes[i]
-                    for by in 0..<v {
-                        for bx in 0..<h {
-                            let blockX = unitX * h + bx, blockY = unitY * v + by
-                            let offset = (blockY * stride + blockX) * 64
-                            let block = planes[i] + offset
-                            if !progressive {
-                                try decodeSequentialBlock(
-                                    block, reader: &reader, dc: dcLookup[i], ac: acLookup[i],
-                                    predictor: &predictors[i])
-                            } else if ss == 0 {
-                                if ah == 0 {
-                                    let t = try reader.decode(dcLookup[i])
-                                    guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
-                                    predictors[i] &+= reader.signed(t)
-                                    block[0] = Int16(truncatingIfNeeded: predictors[i] << al)
-                                } else if reader.bit() == 1 {
-                                    block[0] |= Int16(truncatingIfNeeded: 1 << al)
-                                }
-                            } else if ah == 0 {
-                                try decodeACFirst(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
-                            } else {
-                                try decodeACRefine(block, reader: &reader, ac: acLookup[i], start: ss, end: se, low: al, run: &endOfBandRun)
-                            }
-                        }
+                try members.withUnsafeMutableBufferPointer { members in
+                    let units = (total: total, wide: unitsWide)
+                    if progressive {
+                        try decodeProgressiveUnits(members, units: units, reader: &reader, band: (ss, se, ah, al))
+                    } else {
+                        try decodeSequentialUnits(members, units: units, reader: &reader, block: block)
                     }
                 }
             }
         }
-        try reader.checkNotTruncated()
+        try reader.checkNotTruncated(source: source)
         return reader.position
     }
 
-    /// A sequential (baseline or extended) block: the DC difference, then the run-length coded ACs.
+    /// Calls `visit(member, blockX, blockY)` for every block of a scan in coding order (`units`
+    /// MCUs, or blocks in a scan of one component, `wide` a row), and `restart()` at the end
+    /// of each restart interval.
     @inline(__always)
-    private func decodeSequentialBlock(
-        _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader,
-        dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup, predictor: inout Int
+    private func forEachBlock(
+        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (total: Int, wide: Int),
+        restart: () throws -> Void, visit: (Int, Int, Int) throws -> Void
     ) throws {
-        let t = try reader.decode(dc)
-        guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
-        predictor &+= reader.signed(t)
-        block[0] = Int16(truncatingIfNeeded: predictor)
-        var k = 1
-        try jpegZigzag.withUnsafeBufferPointer { zigzag in
-            while k < 64 {
-                let rs = try reader.decode(ac)
-                let r = rs >> 4, s = rs & 15
-                if s == 0 {
-                    if r != 15 { break }
-                    k += 16
-                    continue
+        for unit in 0..<units.total {
+            if restartInterval > 0, unit > 0, unit % restartInterval == 0 { try restart() }
+            let unitX = unit % units.wide, unitY = unit / units.wide
+            for i in members.indices {
+                let (h, v) = (members[i].h, members[i].v)
+                for by in 0..<v {
+                    for bx in 0..<h { try visit(i, unitX * h + bx, unitY * v + by) }
                 }
-                k += r
-                block[zigzag[min(k, 79)]] = Int16(truncatingIfNeeded: reader.signed(s))
-                k += 1
             }
         }
     }
 
+    /// A sequential scan: each block decoded into `block`, then through the inverse DCT into
+    /// its plane.
+    @inline(never)
+    private func decodeSequentialUnits(
+        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (total: Int, wide: Int), reader: inout JPEGBitReader,
+        block: UnsafeMutablePointer<Int16>
+    ) throws {
+        try jpegZigzag.withUnsafeBufferPointer { zigzag in
+            try forEachBlock(
+                members, units: units,
+                restart: {
+                    try reader.restart(source: source)
+                    for i in members.indices { members[i].predictor = 0 }
+                }
+            ) { i, blockX, blockY in
+                let member = members[i]
+                let acNonZero = try decodeSequentialBlock(
+                    block, reader: &reader, dc: member.dc, ac: member.ac, predictor: &members[i].predictor, zigzag: zigzag.baseAddress!)
+                JPEGInverseDCT.block(
+                    block, quant: member.quant, out: member.plane + blockY * 8 * member.planeWidth + blockX * 8, stride: member.planeWidth,
+                    dcOnly: !acNonZero)
+            }
+        }
+    }
+
+    /// A progressive scan: one band, or one more bit of it, into every block's kept coefficients.
+    @inline(never)
+    private func decodeProgressiveUnits(
+        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (total: Int, wide: Int), reader: inout JPEGBitReader,
+        band: (start: Int, end: Int, high: Int, low: Int)
+    ) throws {
+        let (ss, se, ah, al) = band
+        var endOfBandRun = 0
+        try forEachBlock(
+            members, units: units,
+            restart: {
+                try reader.restart(source: source)
+                for i in members.indices { members[i].predictor = 0 }
+                endOfBandRun = 0
+            }
+        ) { i, blockX, blockY in
+            let index = blockY * members[i].blocksPerRow + blockX
+            let block = members[i].coefficients + index * 64, nonZero = members[i].nonZero + index
+            if ss == 0 {
+                if ah == 0 {
+                    let t = try reader.decode(members[i].dc, source: source)
+                    guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
+                    members[i].predictor &+= reader.signed(t)
+                    block[0] = Int16(truncatingIfNeeded: members[i].predictor << al)
+                } else if reader.bit() == 1 {
+                    block[0] |= Int16(truncatingIfNeeded: 1 << al)
+                }
+            } else if ah == 0 {
+                try decodeACFirst(block, nonZero: nonZero, reader: &reader, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
+            } else {
+                try decodeACRefine(block, nonZero: nonZero, reader: &reader, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
+            }
+        }
+    }
+
+    /// A sequential (baseline or extended) block: the DC difference, then the run-length coded
+    /// ACs, into `block` (cleared first). Returns whether any AC coefficient is non-zero.
+    @inline(__always)
+    private func decodeSequentialBlock(
+        _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader,
+        dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup, predictor: inout Int, zigzag: UnsafePointer<Int>
+    ) throws -> Bool {
+        let raw = UnsafeMutableRawPointer(block)
+        for offset in stride(from: 0, to: 128, by: 32) { raw.storeBytes(of: SIMD16<Int16>(), toByteOffset: offset, as: SIMD16<Int16>.self) }
+        // A local copy, kept in registers through the loop (the caller's lives in memory).
+        var bits = reader
+        defer { reader = bits }
+        let t = try bits.decode(dc, source: source)
+        guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
+        predictor &+= bits.signed(t)
+        block[0] = Int16(truncatingIfNeeded: predictor)
+        var k = 1
+        var nonZero = false
+        while k < 64 {
+            if bits.count < 16 { bits.refill() }
+            // A run and a small value whose code and bits fit the lookup: one step.
+            let fast = ac.fastAC[Int(truncatingIfNeeded: bits.buffer &>> UInt64(64 - JPEGHuffmanTable.fastBits))]
+            if fast != 0 {
+                bits.skip(Int(fast & 15))
+                k &+= Int(fast >> 4) & 15
+                block[zigzag[min(k, 79)]] = Int16(truncatingIfNeeded: fast >> 8)
+                nonZero = true
+                k &+= 1
+                continue
+            }
+            let rs = try bits.decode(ac, source: source)
+            let r = rs >> 4, s = rs & 15
+            if s == 0 {
+                if r != 15 { break }
+                k &+= 16
+                continue
+            }
+            k &+= r
+            block[zigzag[min(k, 79)]] = Int16(truncatingIfNeeded: bits.signed(s))
+            nonZero = true
+            k &+= 1
+        }
+        return nonZero
+    }
+
     /// The first pass over a band of AC coefficients (T.81 G.1.2.2), with end-of-band runs.
     private func decodeACFirst(
-        _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
+        _ block: UnsafeMutablePointer<Int16>, nonZero: UnsafeMutablePointer<UInt64>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
         start: Int, end: Int, low: Int, run: inout Int
     ) throws {
         if run > 0 {
             run -= 1
             return
         }
+        var bits = reader
+        defer { reader = bits }
         var k = start
         while k <= end {
-            let rs = try reader.decode(ac)
+            let rs = try bits.decode(ac, source: source)
             let r = rs >> 4, s = rs & 15
             if s == 0 {
                 if r < 15 {
-                    run = (1 << r) - 1 + reader.bits(r)
+                    run = (1 << r) - 1 + bits.bits(r)
                     break
                 }
                 k += 16
@@ -336,56 +480,68 @@ extension JPEGDecoder {
             }
             k += r
             guard k <= 63 else { break }
-            block[jpegZigzag[k]] = Int16(truncatingIfNeeded: reader.signed(s) * (1 << low))
+            let value = Int16(truncatingIfNeeded: bits.signed(s) * (1 << low))
+            block[jpegZigzag[k]] = value
+            if value != 0 { nonZero.pointee |= 1 &<< UInt64(k) }
             k += 1
         }
     }
 
     /// A refining pass over a band of AC coefficients (T.81 G.1.2.3): one more bit of every
-    /// coefficient already non-zero, and new coefficients of magnitude `1 << low`.
+    /// coefficient already non-zero, and new coefficients of magnitude `1 << low`. The block's
+    /// non-zero mask finds the coefficients to refine and the zeros to skip without testing
+    /// each coefficient in turn.
     private func decodeACRefine(
-        _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
+        _ block: UnsafeMutablePointer<Int16>, nonZero: UnsafeMutablePointer<UInt64>, reader: inout JPEGBitReader, ac: JPEGHuffmanLookup,
         start: Int, end: Int, low: Int, run: inout Int
     ) throws {
         let plus = Int16(truncatingIfNeeded: 1 << low), minus = Int16(truncatingIfNeeded: -1 << low)
-        @inline(__always) func refine(_ z: Int) {
-            if reader.bit() == 1, block[z] & plus == 0 { block[z] &+= block[z] >= 0 ? plus : minus }
+        var bits = reader
+        defer { reader = bits }
+        /// One correction bit for each non-zero coefficient in `positions` (zig-zag), in order.
+        @inline(__always) func refine(_ positions: UInt64) {
+            var positions = positions
+            while positions != 0 {
+                let z = jpegZigzag[positions.trailingZeroBitCount]
+                if bits.bit() == 1, block[z] & plus == 0 { block[z] &+= block[z] >= 0 ? plus : minus }
+                positions &= positions &- 1
+            }
+        }
+        /// Positions `from...end` as a mask (empty when `from > end`).
+        @inline(__always) func band(from: Int) -> UInt64 {
+            from > end ? 0 : (UInt64.max &>> UInt64(63 - end)) & (UInt64.max &<< UInt64(from))
         }
         var k = start
         if run == 0 {
             while k <= end {
-                let rs = try reader.decode(ac)
-                var r = rs >> 4
+                let rs = try bits.decode(ac, source: source)
+                let r = rs >> 4
                 let s = rs & 15
                 var value: Int16 = 0
                 if s != 0 {
                     guard s == 1 else { throw DataError(source, "corrupt JPEG: a refining scan codes a \(s)-bit coefficient") }
-                    value = reader.bit() == 1 ? plus : minus
+                    value = bits.bit() == 1 ? plus : minus
                 } else if r != 15 {
-                    run = (1 << r) + reader.bits(r)
+                    run = (1 << r) + bits.bits(r)
                     break
                 }
-                // Skip `r` zero coefficients (refining the non-zero ones passed), then place the new one.
-                while k <= end {
-                    let z = jpegZigzag[k]
-                    if block[z] != 0 {
-                        refine(z)
-                    } else {
-                        if r == 0 { break }
-                        r -= 1
-                    }
-                    k += 1
+                // Skip `r` zero coefficients (refining the non-zero ones passed): the new one goes
+                // at the zero after them, or the band ends first.
+                let rest = band(from: k)
+                var zeros = ~nonZero.pointee & rest
+                for _ in 0..<r { zeros &= zeros &- 1 }
+                let next = zeros == 0 ? end + 1 : zeros.trailingZeroBitCount
+                refine(nonZero.pointee & rest & ~band(from: next))
+                k = next
+                if value != 0, k <= end {
+                    block[jpegZigzag[k]] = value
+                    nonZero.pointee |= 1 &<< UInt64(k)
                 }
-                if value != 0, k <= end { block[jpegZigzag[k]] = value }
                 k += 1
             }
         }
         if run > 0 {
-            while k <= end {
-                let z = jpegZigzag[k]
-                if block[z] != 0 { refine(z) }
-                k += 1
-            }
+            refine(nonZero.pointee & band(from: k))
             run -= 1
         }
     }

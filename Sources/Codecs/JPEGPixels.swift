@@ -38,57 +38,69 @@ enum JPEGInverseDCT {
         )
     }
 
-    /// Dequantises one block (natural order) and writes its 8×8 samples at `out` (rows `stride` apart).
+    /// An 8×8 transpose of eight vectors (the rows) into eight vectors (the columns): three
+    /// rounds of unzipping the 64 values into their even and odd halves.
     @inline(__always)
-    static func block(_ coefficients: UnsafePointer<Int16>, quant: UnsafePointer<Int32>, out: UnsafeMutablePointer<UInt8>, stride: Int) {
-        var acZero = true
-        for k in 1..<64 where coefficients[k] != 0 { acZero = false; break }
-        if acZero {
+    static func transpose(_ x: (Row, Row, Row, Row, Row, Row, Row, Row)) -> (Row, Row, Row, Row, Row, Row, Row, Row) {
+        @inline(__always) func unzip(_ x: (Row, Row, Row, Row, Row, Row, Row, Row)) -> (Row, Row, Row, Row, Row, Row, Row, Row) {
+            let p0 = SIMD16(lowHalf: x.0, highHalf: x.1), p1 = SIMD16(lowHalf: x.2, highHalf: x.3)
+            let p2 = SIMD16(lowHalf: x.4, highHalf: x.5), p3 = SIMD16(lowHalf: x.6, highHalf: x.7)
+            return (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
+        }
+        return unzip(unzip(unzip(x)))
+    }
+
+    /// `v` clamped to 0...255 in the low byte of each lane (higher bytes are garbage), by
+    /// shifts and masks: the generic `clamped(lowerBound:upperBound:)` was not inlined in the
+    /// decoding loop, and its calls spilled every live vector.
+    @inline(__always)
+    static func byteClamped<V: SIMD>(_ v: V) -> V where V.Scalar == Int32 {
+        let nonNegative = v & ~(v &>> 31)
+        return nonNegative | ((V(repeating: 255) &- nonNegative) &>> 31)
+    }
+
+    /// Whether a block's 63 AC coefficients are all zero.
+    @inline(__always)
+    static func isDCOnly(_ coefficients: UnsafePointer<Int16>) -> Bool {
+        let raw = UnsafeRawPointer(coefficients)
+        var any = raw.loadUnaligned(as: SIMD16<Int16>.self)
+        any[0] = 0
+        for offset in stride(from: 32, to: 128, by: 32) { any |= raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Int16>.self) }
+        return any == SIMD16<Int16>()
+    }
+
+    /// Dequantises one block (natural order) and writes its 8×8 samples at `out` (rows `stride`
+    /// apart). `dcOnly` says the AC coefficients are all zero (the sequential decoder knows).
+    @inline(__always)
+    static func block(_ coefficients: UnsafePointer<Int16>, quant: UnsafePointer<Int32>, out: UnsafeMutablePointer<UInt8>, stride: Int, dcOnly: Bool) {
+        if dcOnly {
             // Both passes of a DC-only block give one value (the same arithmetic, shortened).
             let dc = Int32(coefficients[0]) &* quant[0]
             let v = UInt8(clamping: ((dc &<< 2) &+ 4112) &>> 5)
-            for r in 0..<8 { (out + r * stride).initialize(repeating: v, count: 8) }
+            let row = UInt64(v) &* 0x0101_0101_0101_0101
+            for r in 0..<8 { UnsafeMutableRawPointer(out + r * stride).storeBytes(of: row, as: UInt64.self) }
             return
         }
+        let c = UnsafeRawPointer(coefficients), q = UnsafeRawPointer(quant)
         @inline(__always) func row(_ r: Int) -> Row {
-            var v = Row()
-            for c in 0..<8 { v[c] = Int32(coefficients[r * 8 + c]) &* quant[r * 8 + c] }
-            return v
+            Row(truncatingIfNeeded: c.loadUnaligned(fromByteOffset: r * 16, as: SIMD8<Int16>.self)) &* q.loadUnaligned(fromByteOffset: r * 32, as: Row.self)
         }
         // Columns first: each vector is a row of coefficients, lanes are the columns.
         var x = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
         pass(&x, round: 1 << 10, shift: 11)
-        // Transpose (through a stack buffer), then the rows: lanes are now the rows. The range
-        // centre (128) and the rounding of the final descale ride on the DC term, as libjpeg does.
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 64) { buffer in
-            let w = buffer.baseAddress!, raw = UnsafeMutableRawPointer(w)
-            // Vectors go in with raw stores: the memory is bound to Int32, read back as scalars.
-            @inline(__always) func store(_ rows: (Row, Row, Row, Row, Row, Row, Row, Row)) {
-                raw.storeBytes(of: rows.0, toByteOffset: 0, as: Row.self); raw.storeBytes(of: rows.1, toByteOffset: 32, as: Row.self)
-                raw.storeBytes(of: rows.2, toByteOffset: 64, as: Row.self); raw.storeBytes(of: rows.3, toByteOffset: 96, as: Row.self)
-                raw.storeBytes(of: rows.4, toByteOffset: 128, as: Row.self); raw.storeBytes(of: rows.5, toByteOffset: 160, as: Row.self)
-                raw.storeBytes(of: rows.6, toByteOffset: 192, as: Row.self); raw.storeBytes(of: rows.7, toByteOffset: 224, as: Row.self)
-            }
-            store(x)
-            @inline(__always) func column(_ c: Int) -> Row { Row(w[c], w[8 + c], w[16 + c], w[24 + c], w[32 + c], w[40 + c], w[48 + c], w[56 + c]) }
-            var y = (column(0) &+ Row(repeating: (128 << 5) + (1 << 4)), column(1), column(2), column(3), column(4), column(5), column(6), column(7))
-            pass(&y, round: 0, shift: 18)
-            // y.c holds output column c, lane r its row r.
-            store(y)
-            for r in 0..<8 {
-                let line = out + r * stride
-                for c in 0..<8 { line[c] = UInt8(clamping: w[c * 8 + r]) }
-            }
+        // Then the rows: lanes are now the rows. The range centre (128) and the rounding of the
+        // final descale ride on the DC term, as libjpeg does.
+        var y = transpose(x)
+        y.0 &+= Row(repeating: (128 << 5) + (1 << 4))
+        pass(&y, round: 0, shift: 18)
+        // y.c holds output column c, lane r its row r: back to rows, clamped to bytes.
+        let rows = transpose(y)
+        @inline(__always) func store(_ v: Row, _ r: Int) {
+            UnsafeMutableRawPointer(out + r * stride).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: byteClamped(v)), as: SIMD8<UInt8>.self)
         }
+        store(rows.0, 0); store(rows.1, 1); store(rows.2, 2); store(rows.3, 3)
+        store(rows.4, 4); store(rows.5, 5); store(rows.6, 6); store(rows.7, 7)
     }
-}
-
-/// libjpeg-turbo's YCbCr → RGB tables (16-bit fixed point, rounded).
-private enum YCbCrTables {
-    static let crToR: [Int32] = (0..<256).map { (Int32(91881) * Int32($0 - 128) + 32768) >> 16 }
-    static let cbToB: [Int32] = (0..<256).map { (Int32(116130) * Int32($0 - 128) + 32768) >> 16 }
-    static let crToG: [Int32] = (0..<256).map { -Int32(46802) * Int32($0 - 128) }
-    static let cbToG: [Int32] = (0..<256).map { -Int32(22554) * Int32($0 - 128) + 32768 }
 }
 
 extension JPEGDecoder {
@@ -96,67 +108,95 @@ extension JPEGDecoder {
     /// RGB (or kept gray), then turned by the EXIF orientation.
     func pixels() throws -> Image {
         let channels = try outputChannels()
-        var planes: [[UInt8]] = []
-        for (c, component) in components.enumerated() {
-            let planeWidth = component.stride * 8, planeHeight = mcusHigh * component.vertical * 8
-            var plane = [UInt8](repeating: 0, count: planeWidth * planeHeight)
-            let quant = component.quant ?? [Int32](repeating: 0, count: 64)  // a component no scan reached stays flat
-            plane.withUnsafeMutableBufferPointer { out in
-                quant.withUnsafeBufferPointer { q in
-                    let blocksHigh = mcusHigh * component.vertical
-                    for by in 0..<blocksHigh {
-                        for bx in 0..<component.stride {
-                            JPEGInverseDCT.block(
-                                coefficients[c].pointer + (by * component.stride + bx) * 64, quant: q.baseAddress!,
-                                out: out.baseAddress! + by * 8 * planeWidth + bx * 8, stride: planeWidth)
-                        }
-                    }
-                }
-            }
-            planes.append(plane)
-        }
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
-        if channels == 1 {
-            let planeWidth = components[0].stride * 8
-            for y in 0..<height { for x in 0..<width { pixels[y * width + x] = planes[0][y * planeWidth + x] } }
-        } else {
+        if channels == 3 {
             for c in components where maxHorizontal % c.horizontal != 0 || maxVertical % c.vertical != 0 {
                 throw DataError(source, "unsupported JPEG: fractional chroma sampling (\(c.horizontal)x\(c.vertical) of \(maxHorizontal)x\(maxVertical))")
             }
-            let rgb = isRGB
-            var rows = components.map { [UInt8](repeating: 0, count: $0.stride * 8 * (maxHorizontal / $0.horizontal)) }
-            pixels.withUnsafeMutableBufferPointer { out in
-                for y in 0..<height {
-                    for c in 0..<3 { upsampleRow(y, component: components[c], plane: planes[c], into: &rows[c]) }
-                    let o = out.baseAddress! + y * width * 3
-                    if rgb {
-                        for x in 0..<width { o[3 * x] = rows[0][x]; o[3 * x + 1] = rows[1][x]; o[3 * x + 2] = rows[2][x] }
-                    } else {
-                        YCbCrTables.crToR.withUnsafeBufferPointer { crR in
-                            YCbCrTables.cbToB.withUnsafeBufferPointer { cbB in
-                                YCbCrTables.crToG.withUnsafeBufferPointer { crG in
-                                    YCbCrTables.cbToG.withUnsafeBufferPointer { cbG in
-                                        rows[0].withUnsafeBufferPointer { luma in
-                                            rows[1].withUnsafeBufferPointer { cb in
-                                                rows[2].withUnsafeBufferPointer { cr in
-                                                    for x in 0..<width {
-                                                        let l = Int32(luma[x]), b = Int(cb[x]), r = Int(cr[x])
-                                                        o[3 * x] = UInt8(clamping: l + crR[r])
-                                                        o[3 * x + 1] = UInt8(clamping: l + ((cbG[b] + crG[r]) >> 16))
-                                                        o[3 * x + 2] = UInt8(clamping: l + cbB[b])
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+        }
+        if progressive { inverseDCT() }
+        let (width, height) = (self.width, self.height)
+        let pixels = [UInt8](unsafeUninitializedCapacity: width * height * channels) { out, initialized in
+            let out = out.baseAddress!
+            if channels == 1 {
+                for y in 0..<height { (out + y * width).update(from: planes[0].pointer + y * planes[0].width, count: width) }
+            } else {
+                colour(into: out)
+            }
+            initialized = width * height * channels
+        }
+        return withExtendedLifetime(planes) { Image(width: width, height: height, channels: channels, pixels: pixels).oriented(exif: orientation) }
+    }
+
+    /// A progressive JPEG's kept coefficients through the inverse DCT into the planes.
+    private func inverseDCT() {
+        for (c, component) in components.enumerated() {
+            let plane = planes[c], blocks = coefficients[c].pointer
+            let quant = component.quant ?? [Int32](repeating: 0, count: 64)  // a component no scan reached stays flat
+            quant.withUnsafeBufferPointer { q in
+                for by in 0..<(mcusHigh * component.vertical) {
+                    for bx in 0..<component.stride {
+                        let block = blocks + (by * component.stride + bx) * 64
+                        JPEGInverseDCT.block(
+                            block, quant: q.baseAddress!, out: plane.pointer + by * 8 * plane.width + bx * 8, stride: plane.width,
+                            dcOnly: JPEGInverseDCT.isDCOnly(block))
                     }
                 }
             }
+            withExtendedLifetime(coefficients[c]) {}
         }
-        return Image(width: width, height: height, channels: channels, pixels: pixels).oriented(exif: orientation)
+    }
+
+    /// The three components, upsampled row by row, into interleaved RGB at `out`: YCbCr
+    /// converted with libjpeg-turbo's fixed-point arithmetic (the same integers as its tables),
+    /// sixteen pixels at a time, or RGB copied as it is.
+    private func colour(into out: UnsafeMutablePointer<UInt8>) {
+        let rgb = isRGB
+        // Rows of the upsampled components (unused for a full-size one, read in its plane), and
+        // the column sums the triangle filters work from, with room for a vector past the end.
+        let rowLength = components.map { $0.stride * 8 * (maxHorizontal / $0.horizontal) }.max()! + 64
+        let rows = UnsafeMutablePointer<UInt8>.allocate(capacity: 3 * rowLength)
+        rows.initialize(repeating: 0, count: 3 * rowLength)
+        let sums = UnsafeMutablePointer<Int16>.allocate(capacity: rowLength)
+        sums.initialize(repeating: 0, count: rowLength)
+        defer {
+            rows.deallocate()
+            sums.deallocate()
+        }
+        let width = self.width
+        for y in 0..<height {
+            let y0 = upsampledRow(y, component: 0, scratch: rows, sums: sums)
+            let y1 = upsampledRow(y, component: 1, scratch: rows + rowLength, sums: sums)
+            let y2 = upsampledRow(y, component: 2, scratch: rows + 2 * rowLength, sums: sums)
+            let o = out + y * width * 3
+            if rgb {
+                for x in 0..<width { o[3 * x] = y0[x]; o[3 * x + 1] = y1[x]; o[3 * x + 2] = y2[x] }
+                continue
+            }
+            var x = 0
+            while x < width {
+                @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> SIMD16<Int32> {
+                    SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(p + x).loadUnaligned(as: SIMD16<UInt8>.self))
+                }
+                let l = load(y0), cb = load(y1) &- 128, cr = load(y2) &- 128
+                let half = SIMD16<Int32>(repeating: 32768), byte = SIMD16<Int32>(repeating: 255)
+                let r = JPEGInverseDCT.byteClamped(l &+ ((cr &* 91881 &+ half) &>> 16)) & byte
+                let g = JPEGInverseDCT.byteClamped(l &+ ((cr &* -46802 &+ cb &* -22554 &+ half) &>> 16)) & byte
+                let b = JPEGInverseDCT.byteClamped(l &+ ((cb &* 116130 &+ half) &>> 16)) & byte
+                let packed = SIMD16<UInt32>(truncatingIfNeeded: r | g &<< 8 | b &<< 16)
+                let p = o + 3 * x
+                if x + 16 < width {
+                    // Four bytes a pixel, each store's fourth byte overwritten by the next pixel's.
+                    for j in 0..<16 { UnsafeMutableRawPointer(p + 3 * j).storeBytes(of: packed[j], as: UInt32.self) }
+                } else {
+                    for j in 0..<(width - x) {
+                        p[3 * j] = UInt8(truncatingIfNeeded: packed[j])
+                        p[3 * j + 1] = UInt8(truncatingIfNeeded: packed[j] >> 8)
+                        p[3 * j + 2] = UInt8(truncatingIfNeeded: packed[j] >> 16)
+                    }
+                }
+                x += 16
+            }
+        }
     }
 
     /// Whether three components are RGB rather than YCbCr, by libjpeg's rules (JFIF means YCbCr;
@@ -167,52 +207,62 @@ extension JPEGDecoder {
         return components.map(\.id) == [82, 71, 66]
     }
 
-    /// Row `y` of the full-size image's samples of `component`, upsampled as libjpeg-turbo does:
-    /// the triangle filter for 2×1, 1×2 and 2×2 subsampling, replication otherwise.
-    private func upsampleRow(_ y: Int, component: Component, plane: [UInt8], into row: inout [UInt8]) {
+    /// Row `y` of the full-size image's samples of component `c`, upsampled as libjpeg-turbo
+    /// does (the triangle filter for 2×1, 1×2 and 2×2 subsampling, replication otherwise) into
+    /// `scratch`, or read in place when the component is full size. Readable 16 samples past the
+    /// image's width.
+    private func upsampledRow(_ y: Int, component c: Int, scratch out: UnsafeMutablePointer<UInt8>, sums: UnsafeMutablePointer<Int16>) -> UnsafePointer<UInt8> {
+        let component = components[c], plane = planes[c]
         let hf = maxHorizontal / component.horizontal, vf = maxVertical / component.vertical
-        let planeWidth = component.stride * 8, n = component.width
+        let n = component.width
         let cy = y / vf
+        let this = UnsafePointer(plane.pointer + cy * plane.width)
+        if hf == 1 && vf == 1 { return this }
         // libjpeg replicates the first and last real rows as the rows above and below the image.
         let near = vf == 2 ? min(max(y % 2 == 0 ? cy - 1 : cy + 1, 0), component.height - 1) : cy
-        plane.withUnsafeBufferPointer { p in
-            row.withUnsafeMutableBufferPointer { out in
-                let this = p.baseAddress! + cy * planeWidth, other = p.baseAddress! + near * planeWidth
-                switch (hf, vf) {
-                case (1, 1):
-                    out.baseAddress!.update(from: this, count: planeWidth)
-                case (2, 1) where n > 2:
-                    out[0] = this[0]
-                    out[1] = UInt8((3 * Int(this[0]) + Int(this[1]) + 2) >> 2)
-                    for i in 1..<(n - 1) {
-                        let t = 3 * Int(this[i])
-                        out[2 * i] = UInt8((t + Int(this[i - 1]) + 1) >> 2)
-                        out[2 * i + 1] = UInt8((t + Int(this[i + 1]) + 2) >> 2)
-                    }
-                    out[2 * n - 2] = UInt8((3 * Int(this[n - 1]) + Int(this[n - 2]) + 1) >> 2)
-                    out[2 * n - 1] = this[n - 1]
-                case (1, 2) where n > 2:
-                    let bias = y % 2 == 0 ? 1 : 2
-                    for i in 0..<n { out[i] = UInt8((3 * Int(this[i]) + Int(other[i]) + bias) >> 2) }
-                case (2, 2) where n > 2:
-                    @inline(__always) func sum(_ i: Int) -> Int { 3 * Int(this[i]) + Int(other[i]) }
-                    out[0] = UInt8((sum(0) * 4 + 8) >> 4)
-                    out[1] = UInt8((sum(0) * 3 + sum(1) + 7) >> 4)
-                    var last = sum(0), current = sum(1)
-                    for i in 1..<(n - 1) {
-                        let next = sum(i + 1)
-                        out[2 * i] = UInt8((3 * current + last + 8) >> 4)
-                        out[2 * i + 1] = UInt8((3 * current + next + 7) >> 4)
-                        last = current
-                        current = next
-                    }
-                    out[2 * n - 2] = UInt8((3 * current + last + 8) >> 4)
-                    out[2 * n - 1] = UInt8((current * 4 + 7) >> 4)
-                default:
-                    for x in 0..<(planeWidth * hf) { out[x] = this[x / hf] }
-                }
+        let other = UnsafePointer(plane.pointer + near * plane.width)
+        typealias Lanes = SIMD16<Int16>
+        @inline(__always) func load(_ p: UnsafePointer<UInt8>, _ i: Int) -> Lanes {
+            Lanes(truncatingIfNeeded: UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<UInt8>.self))
+        }
+        @inline(__always) func sum(_ i: Int) -> Lanes { UnsafeRawPointer(sums + i).loadUnaligned(as: Lanes.self) }
+        /// Widens a row of samples (weighted 3 to 1 with the nearer row when `vertical`) into
+        /// `sums[1...n]`, the end values repeated at `sums[0]` and `sums[n + 1]`.
+        @inline(__always) func columnSums(vertical: Bool) {
+            for i in stride(from: 0, to: n, by: 16) {
+                let s = vertical ? load(this, i) &* 3 &+ load(other, i) : load(this, i)
+                UnsafeMutableRawPointer(sums + 1 + i).storeBytes(of: s, as: Lanes.self)
+            }
+            sums[0] = sums[1]
+            sums[n + 1] = sums[n]
+        }
+        /// From `sums`: `out[2i] = (3 s[i] + s[i-1] + evenBias) >> shift`, `out[2i+1]` with `s[i+1]` and `oddBias`.
+        @inline(__always) func widen(evenBias: Int16, oddBias: Int16, shift: Int16) {
+            for i in stride(from: 0, to: n, by: 16) {
+                let current = sum(1 + i) &* 3
+                let even = (current &+ sum(i) &+ evenBias) &>> shift, odd = (current &+ sum(2 + i) &+ oddBias) &>> shift
+                // Little-endian: each 16-bit lane stores its even sample, then its odd one.
+                let pair = SIMD16<UInt16>(truncatingIfNeeded: even) | SIMD16<UInt16>(truncatingIfNeeded: odd) &<< 8
+                UnsafeMutableRawPointer(out + 2 * i).storeBytes(of: pair, as: SIMD16<UInt16>.self)
             }
         }
+        switch (hf, vf) {
+        case (2, 1) where n > 2:
+            columnSums(vertical: false)
+            widen(evenBias: 1, oddBias: 2, shift: 2)
+        case (2, 2) where n > 2:
+            columnSums(vertical: true)
+            widen(evenBias: 8, oddBias: 7, shift: 4)
+        case (1, 2) where n > 2:
+            let bias = Lanes(repeating: y % 2 == 0 ? 1 : 2)
+            for i in stride(from: 0, to: n, by: 16) {
+                let v = (load(this, i) &* 3 &+ load(other, i) &+ bias) &>> 2
+                UnsafeMutableRawPointer(out + i).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: v), as: SIMD16<UInt8>.self)
+            }
+        default:
+            for x in 0..<(plane.width * hf) { out[x] = this[x / hf] }
+        }
+        return UnsafePointer(out)
     }
 }
 

@@ -18,14 +18,32 @@ final class JPEGTests: XCTestCase {
     }
 
     func testDecodesLikeLibjpegTurbo() throws {
-        for name in Self.fixtureNames {
-            let decoded = try Image.open(Self.folder.appendingPathComponent(name + ".jpg"))
-            let reference = try Image.open(Self.folder.appendingPathComponent(name + ".png"))
-            XCTAssertTrue(decoded.width == reference.width && decoded.height == reference.height, "\(name)")
-            XCTAssertTrue(decoded.channels == reference.channels, "\(name)")
+        try Self.assertDecodesExactly(Self.fixtureNames, in: Self.folder)
+    }
+
+    /// Opt-in, on real photographs: `FASTSWIFT_JPEG_REFERENCE_DIR` names a folder of `.jpg`
+    /// files each with PIL's decode beside it as `.png`
+    /// (`../ref-venv/bin/python Benchmarks/compare_pil_jpeg.py --keep DIR` writes one).
+    func testDecodesPhotosLikePIL() throws {
+        guard let path = ProcessInfo.processInfo.environment["FASTSWIFT_JPEG_REFERENCE_DIR"] else {
+            throw XCTSkip("set FASTSWIFT_JPEG_REFERENCE_DIR to a folder of JPEGs with PIL's decodes as PNGs")
+        }
+        let folder = URL(fileURLWithPath: path)
+        let names = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".jpg") }.map { String($0.dropLast(4)) }
+        XCTAssertFalse(names.isEmpty, "no .jpg files in \(path)")
+        try Self.assertDecodesExactly(names.sorted(), in: folder)
+    }
+
+    /// Every `<name>.jpg` decodes to exactly the pixels of `<name>.png` (libjpeg-turbo's decode).
+    static func assertDecodesExactly(_ names: [String], in folder: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        for name in names {
+            let decoded = try Image.open(folder.appendingPathComponent(name + ".jpg"))
+            let reference = try Image.open(folder.appendingPathComponent(name + ".png"))
+            XCTAssertTrue(decoded.width == reference.width && decoded.height == reference.height, "\(name)", file: file, line: line)
+            XCTAssertTrue(decoded.channels == reference.channels, "\(name)", file: file, line: line)
             guard decoded.pixels.count == reference.pixels.count else { continue }
-            let worst = zip(decoded.pixels, reference.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
-            XCTAssertTrue(worst <= 2, "\(name): largest difference \(worst)")
+            let differing = zip(decoded.pixels, reference.pixels).filter { $0 != $1 }.count
+            XCTAssertTrue(differing == 0, "\(name): \(differing) samples differ from libjpeg-turbo's", file: file, line: line)
         }
     }
 
