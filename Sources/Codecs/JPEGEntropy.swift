@@ -287,7 +287,6 @@ extension JPEGDecoder {
         // samples; an interleaved scan codes whole MCUs.
         let unitsWide = single ? first.blocksWide : mcusWide
         let unitsHigh = single ? first.blocksHigh : mcusHigh
-        let total = unitsWide * unitsHigh
 
         var dc: [JPEGHuffmanTable] = [], ac: [JPEGHuffmanTable] = []
         let needsDC = !progressive || (ss == 0 && ah == 0), needsAC = !progressive || ss > 0
@@ -317,7 +316,7 @@ extension JPEGDecoder {
                         planeWidth: component.stride * 8, quant: quant.baseAddress! + 64 * i)
                 }
                 try members.withUnsafeMutableBufferPointer { members in
-                    let units = (total: total, wide: unitsWide)
+                    let units = (wide: unitsWide, high: unitsHigh)
                     if progressive {
                         try decodeProgressiveUnits(members, units: units, reader: &reader, band: (ss, se, ah, al))
                     } else {
@@ -330,21 +329,32 @@ extension JPEGDecoder {
         return reader.position
     }
 
-    /// Calls `visit(member, blockX, blockY)` for every block of a scan in coding order (`units`
-    /// MCUs, or blocks in a scan of one component, `wide` a row), and `restart()` at the end
-    /// of each restart interval.
+    /// Calls `visit(member, blockX, blockY, restart)` for every block of a scan in coding
+    /// order (`units`: MCUs, or blocks in a scan of one component), `restart` true for the
+    /// first block after the end of a restart interval. Counters, not divisions, per unit.
     @inline(__always)
     private func forEachBlock(
-        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (total: Int, wide: Int),
-        restart: () throws -> Void, visit: (Int, Int, Int) throws -> Void
+        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (wide: Int, high: Int), visit: (Int, Int, Int, Bool) throws -> Void
     ) throws {
-        for unit in 0..<units.total {
-            if restartInterval > 0, unit > 0, unit % restartInterval == 0 { try restart() }
-            let unitX = unit % units.wide, unitY = unit / units.wide
-            for i in members.indices {
-                let (h, v) = (members[i].h, members[i].v)
-                for by in 0..<v {
-                    for bx in 0..<h { try visit(i, unitX * h + bx, unitY * v + by) }
+        var untilRestart = restartInterval
+        for unitY in 0..<units.high {
+            for unitX in 0..<units.wide {
+                var restart = false
+                if restartInterval > 0 {
+                    if untilRestart == 0 {
+                        restart = true
+                        untilRestart = restartInterval
+                    }
+                    untilRestart -= 1
+                }
+                for i in members.indices {
+                    let (h, v) = (members[i].h, members[i].v)
+                    for by in 0..<v {
+                        for bx in 0..<h {
+                            try visit(i, unitX * h + bx, unitY * v + by, restart)
+                            restart = false
+                        }
+                    }
                 }
             }
         }
@@ -354,23 +364,23 @@ extension JPEGDecoder {
     /// its plane.
     @inline(never)
     private func decodeSequentialUnits(
-        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (total: Int, wide: Int), reader: inout JPEGBitReader,
+        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (wide: Int, high: Int), reader: inout JPEGBitReader,
         block: UnsafeMutablePointer<Int16>
     ) throws {
+        var bits = reader
+        defer { reader = bits }
         try jpegZigzag.withUnsafeBufferPointer { zigzag in
-            try forEachBlock(
-                members, units: units,
-                restart: {
-                    try reader.restart(source: source)
+            try forEachBlock(members, units: units) { i, blockX, blockY, restart in
+                if restart {
+                    try bits.restart(source: source)
                     for i in members.indices { members[i].predictor = 0 }
                 }
-            ) { i, blockX, blockY in
                 let member = members[i]
-                let acNonZero = try decodeSequentialBlock(
-                    block, reader: &reader, dc: member.dc, ac: member.ac, predictor: &members[i].predictor, zigzag: zigzag.baseAddress!)
+                let last = try decodeSequentialBlock(
+                    block, reader: &bits, dc: member.dc, ac: member.ac, predictor: &members[i].predictor, zigzag: zigzag.baseAddress!)
                 JPEGInverseDCT.block(
                     block, quant: member.quant, out: member.plane + blockY * 8 * member.planeWidth + blockX * 8, stride: member.planeWidth,
-                    dcOnly: !acNonZero)
+                    last: last)
             }
         }
     }
@@ -378,45 +388,45 @@ extension JPEGDecoder {
     /// A progressive scan: one band, or one more bit of it, into every block's kept coefficients.
     @inline(never)
     private func decodeProgressiveUnits(
-        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (total: Int, wide: Int), reader: inout JPEGBitReader,
+        _ members: UnsafeMutableBufferPointer<JPEGScanMember>, units: (wide: Int, high: Int), reader: inout JPEGBitReader,
         band: (start: Int, end: Int, high: Int, low: Int)
     ) throws {
         let (ss, se, ah, al) = band
         var endOfBandRun = 0
-        try forEachBlock(
-            members, units: units,
-            restart: {
-                try reader.restart(source: source)
+        var bits = reader
+        defer { reader = bits }
+        try forEachBlock(members, units: units) { i, blockX, blockY, restart in
+            if restart {
+                try bits.restart(source: source)
                 for i in members.indices { members[i].predictor = 0 }
                 endOfBandRun = 0
             }
-        ) { i, blockX, blockY in
             let index = blockY * members[i].blocksPerRow + blockX
             let block = members[i].coefficients + index * 64, nonZero = members[i].nonZero + index
             if ss == 0 {
                 if ah == 0 {
-                    let t = try reader.decode(members[i].dc, source: source)
+                    let t = try bits.decode(members[i].dc, source: source)
                     guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
-                    members[i].predictor &+= reader.signed(t)
+                    members[i].predictor &+= bits.signed(t)
                     block[0] = Int16(truncatingIfNeeded: members[i].predictor << al)
-                } else if reader.bit() == 1 {
+                } else if bits.bit() == 1 {
                     block[0] |= Int16(truncatingIfNeeded: 1 << al)
                 }
             } else if ah == 0 {
-                try decodeACFirst(block, nonZero: nonZero, reader: &reader, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
+                try decodeACFirst(block, nonZero: nonZero, reader: &bits, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
             } else {
-                try decodeACRefine(block, nonZero: nonZero, reader: &reader, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
+                try decodeACRefine(block, nonZero: nonZero, reader: &bits, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
             }
         }
     }
 
     /// A sequential (baseline or extended) block: the DC difference, then the run-length coded
-    /// ACs, into `block` (cleared first). Returns whether any AC coefficient is non-zero.
+    /// ACs, into `block` (cleared first). Returns the highest zig-zag position written (0: none).
     @inline(__always)
     private func decodeSequentialBlock(
         _ block: UnsafeMutablePointer<Int16>, reader: inout JPEGBitReader,
         dc: JPEGHuffmanLookup, ac: JPEGHuffmanLookup, predictor: inout Int, zigzag: UnsafePointer<Int>
-    ) throws -> Bool {
+    ) throws -> Int {
         let raw = UnsafeMutableRawPointer(block)
         for offset in stride(from: 0, to: 128, by: 32) { raw.storeBytes(of: SIMD16<Int16>(), toByteOffset: offset, as: SIMD16<Int16>.self) }
         // A local copy, kept in registers through the loop (the caller's lives in memory).
@@ -427,7 +437,7 @@ extension JPEGDecoder {
         predictor &+= bits.signed(t)
         block[0] = Int16(truncatingIfNeeded: predictor)
         var k = 1
-        var nonZero = false
+        var last = 0
         while k < 64 {
             if bits.count < 16 { bits.refill() }
             // A run and a small value whose code and bits fit the lookup: one step.
@@ -435,8 +445,8 @@ extension JPEGDecoder {
             if fast != 0 {
                 bits.skip(Int(fast & 15))
                 k &+= Int(fast >> 4) & 15
+                last = min(k, 63)
                 block[zigzag[min(k, 79)]] = Int16(truncatingIfNeeded: fast >> 8)
-                nonZero = true
                 k &+= 1
                 continue
             }
@@ -448,11 +458,11 @@ extension JPEGDecoder {
                 continue
             }
             k &+= r
+            last = min(k, 63)
             block[zigzag[min(k, 79)]] = Int16(truncatingIfNeeded: bits.signed(s))
-            nonZero = true
             k &+= 1
         }
-        return nonZero
+        return last
     }
 
     /// The first pass over a band of AC coefficients (T.81 G.1.2.2), with end-of-band runs.

@@ -38,16 +38,25 @@ enum JPEGInverseDCT {
         )
     }
 
-    /// An 8×8 transpose of eight vectors (the rows) into eight vectors (the columns): three
-    /// rounds of unzipping the 64 values into their even and odd halves.
+    /// An 8×8 transpose of eight vectors (the rows) into eight vectors (the columns), as
+    /// AVX2 code does it: 32-bit and 64-bit interleaves within each 128-bit half, then the
+    /// halves exchanged (24 shuffles).
     @inline(__always)
-    static func transpose(_ x: (Row, Row, Row, Row, Row, Row, Row, Row)) -> (Row, Row, Row, Row, Row, Row, Row, Row) {
-        @inline(__always) func unzip(_ x: (Row, Row, Row, Row, Row, Row, Row, Row)) -> (Row, Row, Row, Row, Row, Row, Row, Row) {
-            let p0 = SIMD16(lowHalf: x.0, highHalf: x.1), p1 = SIMD16(lowHalf: x.2, highHalf: x.3)
-            let p2 = SIMD16(lowHalf: x.4, highHalf: x.5), p3 = SIMD16(lowHalf: x.6, highHalf: x.7)
-            return (p0.evenHalf, p1.evenHalf, p2.evenHalf, p3.evenHalf, p0.oddHalf, p1.oddHalf, p2.oddHalf, p3.oddHalf)
-        }
-        return unzip(unzip(unzip(x)))
+    static func transpose(_ r: (Row, Row, Row, Row, Row, Row, Row, Row)) -> (Row, Row, Row, Row, Row, Row, Row, Row) {
+        @inline(__always) func low32(_ a: Row, _ b: Row) -> Row { Row(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
+        @inline(__always) func high32(_ a: Row, _ b: Row) -> Row { Row(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
+        @inline(__always) func low64(_ a: Row, _ b: Row) -> Row { Row(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }
+        @inline(__always) func high64(_ a: Row, _ b: Row) -> Row { Row(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) }
+        let t0 = low32(r.0, r.1), t1 = high32(r.0, r.1), t2 = low32(r.2, r.3), t3 = high32(r.2, r.3)
+        let t4 = low32(r.4, r.5), t5 = high32(r.4, r.5), t6 = low32(r.6, r.7), t7 = high32(r.6, r.7)
+        let u0 = low64(t0, t2), u1 = high64(t0, t2), u2 = low64(t1, t3), u3 = high64(t1, t3)
+        let u4 = low64(t4, t6), u5 = high64(t4, t6), u6 = low64(t5, t7), u7 = high64(t5, t7)
+        return (
+            Row(lowHalf: u0.lowHalf, highHalf: u4.lowHalf), Row(lowHalf: u1.lowHalf, highHalf: u5.lowHalf),
+            Row(lowHalf: u2.lowHalf, highHalf: u6.lowHalf), Row(lowHalf: u3.lowHalf, highHalf: u7.lowHalf),
+            Row(lowHalf: u0.highHalf, highHalf: u4.highHalf), Row(lowHalf: u1.highHalf, highHalf: u5.highHalf),
+            Row(lowHalf: u2.highHalf, highHalf: u6.highHalf), Row(lowHalf: u3.highHalf, highHalf: u7.highHalf)
+        )
     }
 
     /// `v` clamped to 0...255 in the low byte of each lane (higher bytes are garbage), by
@@ -59,31 +68,37 @@ enum JPEGInverseDCT {
         return nonNegative | ((V(repeating: 255) &- nonNegative) &>> 31)
     }
 
-    /// Whether a block's 63 AC coefficients are all zero.
+    /// Dequantises one block (natural order) and writes its 8×8 samples at `out` (rows
+    /// `stride` apart). `last` is the highest zig-zag position holding a non-zero coefficient
+    /// (0: the block is its DC term alone). Blocks whose coefficients all lie in the top-left
+    /// 4×4 quarter (zig-zag positions up to 9) take a pass with the zero half left out; the
+    /// values are the same.
     @inline(__always)
-    static func isDCOnly(_ coefficients: UnsafePointer<Int16>) -> Bool {
-        let raw = UnsafeRawPointer(coefficients)
-        var any = raw.loadUnaligned(as: SIMD16<Int16>.self)
-        any[0] = 0
-        for offset in stride(from: 32, to: 128, by: 32) { any |= raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Int16>.self) }
-        return any == SIMD16<Int16>()
-    }
-
-    /// Dequantises one block (natural order) and writes its 8×8 samples at `out` (rows `stride`
-    /// apart). `dcOnly` says the AC coefficients are all zero (the sequential decoder knows).
-    @inline(__always)
-    static func block(_ coefficients: UnsafePointer<Int16>, quant: UnsafePointer<Int32>, out: UnsafeMutablePointer<UInt8>, stride: Int, dcOnly: Bool) {
-        if dcOnly {
+    static func block(_ coefficients: UnsafePointer<Int16>, quant: UnsafePointer<Int32>, out: UnsafeMutablePointer<UInt8>, stride: Int, last: Int) {
+        if last == 0 {
             // Both passes of a DC-only block give one value (the same arithmetic, shortened).
             let dc = Int32(coefficients[0]) &* quant[0]
             let v = UInt8(clamping: ((dc &<< 2) &+ 4112) &>> 5)
             let row = UInt64(v) &* 0x0101_0101_0101_0101
             for r in 0..<8 { UnsafeMutableRawPointer(out + r * stride).storeBytes(of: row, as: UInt64.self) }
-            return
+        } else if last <= 9 {
+            transform(coefficients, quant: quant, out: out, stride: stride, quarter: true)
+        } else {
+            transform(coefficients, quant: quant, out: out, stride: stride, quarter: false)
         }
+    }
+
+    /// The two passes; with `quarter`, rows 4...7 of the coefficients and columns 4...7 of the
+    /// first pass's output are known zeros (a constant here, so the compiler drops their terms).
+    @inline(__always)
+    private static func transform(
+        _ coefficients: UnsafePointer<Int16>, quant: UnsafePointer<Int32>, out: UnsafeMutablePointer<UInt8>, stride: Int, quarter: Bool
+    ) {
         let c = UnsafeRawPointer(coefficients), q = UnsafeRawPointer(quant)
         @inline(__always) func row(_ r: Int) -> Row {
-            Row(truncatingIfNeeded: c.loadUnaligned(fromByteOffset: r * 16, as: SIMD8<Int16>.self)) &* q.loadUnaligned(fromByteOffset: r * 32, as: Row.self)
+            if quarter && r >= 4 { return Row() }
+            return Row(truncatingIfNeeded: c.loadUnaligned(fromByteOffset: r * 16, as: SIMD8<Int16>.self))
+                &* q.loadUnaligned(fromByteOffset: r * 32, as: Row.self)
         }
         // Columns first: each vector is a row of coefficients, lanes are the columns.
         var x = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
@@ -91,6 +106,7 @@ enum JPEGInverseDCT {
         // Then the rows: lanes are now the rows. The range centre (128) and the rounding of the
         // final descale ride on the DC term, as libjpeg does.
         var y = transpose(x)
+        if quarter { y = (y.0, y.1, y.2, y.3, Row(), Row(), Row(), Row()) }
         y.0 &+= Row(repeating: (128 << 5) + (1 << 4))
         pass(&y, round: 0, shift: 18)
         // y.c holds output column c, lane r its row r: back to rows, clamped to bytes.
@@ -130,15 +146,16 @@ extension JPEGDecoder {
     /// A progressive JPEG's kept coefficients through the inverse DCT into the planes.
     private func inverseDCT() {
         for (c, component) in components.enumerated() {
-            let plane = planes[c], blocks = coefficients[c].pointer
+            let plane = planes[c], blocks = coefficients[c].pointer, masks = coefficients[c].nonZero
             let quant = component.quant ?? [Int32](repeating: 0, count: 64)  // a component no scan reached stays flat
             quant.withUnsafeBufferPointer { q in
                 for by in 0..<(mcusHigh * component.vertical) {
                     for bx in 0..<component.stride {
-                        let block = blocks + (by * component.stride + bx) * 64
+                        let index = by * component.stride + bx
+                        // The non-zero mask has a bit per AC coefficient (zig-zag order).
                         JPEGInverseDCT.block(
-                            block, quant: q.baseAddress!, out: plane.pointer + by * 8 * plane.width + bx * 8, stride: plane.width,
-                            dcOnly: JPEGInverseDCT.isDCOnly(block))
+                            blocks + index * 64, quant: q.baseAddress!, out: plane.pointer + by * 8 * plane.width + bx * 8, stride: plane.width,
+                            last: 63 - min(63, masks[index].leadingZeroBitCount))
                     }
                 }
             }
