@@ -94,11 +94,13 @@ enum JPEGInverseDCT {
     private static func transform(
         _ coefficients: UnsafePointer<Int16>, quant: UnsafePointer<Int32>, out: UnsafeMutablePointer<UInt8>, stride: Int, quarter: Bool
     ) {
-        let c = UnsafeRawPointer(coefficients), q = UnsafeRawPointer(quant)
+        let q = UnsafeRawPointer(quant)
         @inline(__always) func row(_ r: Int) -> Row {
             if quarter && r >= 4 { return Row() }
-            return Row(truncatingIfNeeded: c.loadUnaligned(fromByteOffset: r * 16, as: SIMD8<Int16>.self))
-                &* q.loadUnaligned(fromByteOffset: r * 32, as: Row.self)
+            // Lane by lane: the generic widening initialiser was left as a call here.
+            let p = coefficients + 8 * r
+            let widened = Row(Int32(p[0]), Int32(p[1]), Int32(p[2]), Int32(p[3]), Int32(p[4]), Int32(p[5]), Int32(p[6]), Int32(p[7]))
+            return widened &* q.loadUnaligned(fromByteOffset: r * 32, as: Row.self)
         }
         // Columns first: each vector is a row of coefficients, lanes are the columns.
         var x = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
@@ -112,7 +114,11 @@ enum JPEGInverseDCT {
         // y.c holds output column c, lane r its row r: back to rows, clamped to bytes.
         let rows = transpose(y)
         @inline(__always) func store(_ v: Row, _ r: Int) {
-            UnsafeMutableRawPointer(out + r * stride).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: byteClamped(v)), as: SIMD8<UInt8>.self)
+            let b = byteClamped(v)
+            let bytes = SIMD8<UInt8>(
+                UInt8(truncatingIfNeeded: b[0]), UInt8(truncatingIfNeeded: b[1]), UInt8(truncatingIfNeeded: b[2]), UInt8(truncatingIfNeeded: b[3]),
+                UInt8(truncatingIfNeeded: b[4]), UInt8(truncatingIfNeeded: b[5]), UInt8(truncatingIfNeeded: b[6]), UInt8(truncatingIfNeeded: b[7]))
+            UnsafeMutableRawPointer(out + r * stride).storeBytes(of: bytes, as: SIMD8<UInt8>.self)
         }
         store(rows.0, 0); store(rows.1, 1); store(rows.2, 2); store(rows.3, 3)
         store(rows.4, 4); store(rows.5, 5); store(rows.6, 6); store(rows.7, 7)
@@ -191,27 +197,36 @@ extension JPEGDecoder {
             }
             var x = 0
             while x < width {
-                @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> SIMD16<Int32> {
-                    SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(p + x).loadUnaligned(as: SIMD16<UInt8>.self))
+                typealias Lanes = SIMD8<Int32>
+                // Lane by lane: the generic widening initialiser was left as a call here.
+                @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> Lanes {
+                    let q = p + x
+                    return Lanes(Int32(q[0]), Int32(q[1]), Int32(q[2]), Int32(q[3]), Int32(q[4]), Int32(q[5]), Int32(q[6]), Int32(q[7]))
                 }
                 let l = load(y0), cb = load(y1) &- 128, cr = load(y2) &- 128
-                let half = SIMD16<Int32>(repeating: 32768), byte = SIMD16<Int32>(repeating: 255)
+                let half = Lanes(repeating: 32768), byte = Lanes(repeating: 255)
                 let r = JPEGInverseDCT.byteClamped(l &+ ((cr &* 91881 &+ half) &>> 16)) & byte
                 let g = JPEGInverseDCT.byteClamped(l &+ ((cr &* -46802 &+ cb &* -22554 &+ half) &>> 16)) & byte
                 let b = JPEGInverseDCT.byteClamped(l &+ ((cb &* 116130 &+ half) &>> 16)) & byte
-                let packed = SIMD16<UInt32>(truncatingIfNeeded: r | g &<< 8 | b &<< 16)
+                // Eight pixels as RGBX words, then each half's four squeezed to twelve bytes.
+                let words = unsafeBitCast(r | g &<< 8 | b &<< 16, to: SIMD32<UInt8>.self)
+                @inline(__always) func squeezed(_ v: SIMD16<UInt8>) -> SIMD16<UInt8> {
+                    SIMD16(v[0], v[1], v[2], v[4], v[5], v[6], v[8], v[9], v[10], v[12], v[13], v[14], 0, 0, 0, 0)
+                }
                 let p = o + 3 * x
-                if x + 16 < width {
-                    // Four bytes a pixel, each store's fourth byte overwritten by the next pixel's.
-                    for j in 0..<16 { UnsafeMutableRawPointer(p + 3 * j).storeBytes(of: packed[j], as: UInt32.self) }
+                if x + 10 <= width {
+                    // Sixteen-byte stores twelve apart: each one's last four bytes belong to the
+                    // next pixels, which are written after it (a later chunk or the next row).
+                    UnsafeMutableRawPointer(p).storeBytes(of: squeezed(words.lowHalf), as: SIMD16<UInt8>.self)
+                    UnsafeMutableRawPointer(p + 12).storeBytes(of: squeezed(words.highHalf), as: SIMD16<UInt8>.self)
                 } else {
-                    for j in 0..<(width - x) {
-                        p[3 * j] = UInt8(truncatingIfNeeded: packed[j])
-                        p[3 * j + 1] = UInt8(truncatingIfNeeded: packed[j] >> 8)
-                        p[3 * j + 2] = UInt8(truncatingIfNeeded: packed[j] >> 16)
+                    for j in 0..<min(8, width - x) {
+                        p[3 * j] = words[4 * j]
+                        p[3 * j + 1] = words[4 * j + 1]
+                        p[3 * j + 2] = words[4 * j + 2]
                     }
                 }
-                x += 16
+                x += 8
             }
         }
     }
@@ -240,7 +255,11 @@ extension JPEGDecoder {
         let other = UnsafePointer(plane.pointer + near * plane.width)
         typealias Lanes = SIMD16<Int16>
         @inline(__always) func load(_ p: UnsafePointer<UInt8>, _ i: Int) -> Lanes {
-            Lanes(truncatingIfNeeded: UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<UInt8>.self))
+            // Lane by lane: the generic widening initialiser was left as a call here.
+            let q = p + i
+            return Lanes(
+                Int16(q[0]), Int16(q[1]), Int16(q[2]), Int16(q[3]), Int16(q[4]), Int16(q[5]), Int16(q[6]), Int16(q[7]),
+                Int16(q[8]), Int16(q[9]), Int16(q[10]), Int16(q[11]), Int16(q[12]), Int16(q[13]), Int16(q[14]), Int16(q[15]))
         }
         @inline(__always) func sum(_ i: Int) -> Lanes { UnsafeRawPointer(sums + i).loadUnaligned(as: Lanes.self) }
         /// Widens a row of samples (weighted 3 to 1 with the nearer row when `vertical`) into
@@ -259,7 +278,7 @@ extension JPEGDecoder {
                 let current = sum(1 + i) &* 3
                 let even = (current &+ sum(i) &+ evenBias) &>> shift, odd = (current &+ sum(2 + i) &+ oddBias) &>> shift
                 // Little-endian: each 16-bit lane stores its even sample, then its odd one.
-                let pair = SIMD16<UInt16>(truncatingIfNeeded: even) | SIMD16<UInt16>(truncatingIfNeeded: odd) &<< 8
+                let pair = unsafeBitCast(even, to: SIMD16<UInt16>.self) | unsafeBitCast(odd, to: SIMD16<UInt16>.self) &<< 8
                 UnsafeMutableRawPointer(out + 2 * i).storeBytes(of: pair, as: SIMD16<UInt16>.self)
             }
         }
@@ -274,7 +293,8 @@ extension JPEGDecoder {
             let bias = Lanes(repeating: y % 2 == 0 ? 1 : 2)
             for i in stride(from: 0, to: n, by: 16) {
                 let v = (load(this, i) &* 3 &+ load(other, i) &+ bias) &>> 2
-                UnsafeMutableRawPointer(out + i).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: v), as: SIMD16<UInt8>.self)
+                // Every lane is in 0...255: the low byte of each (little-endian) is the sample.
+                UnsafeMutableRawPointer(out + i).storeBytes(of: unsafeBitCast(v, to: SIMD32<UInt8>.self).evenHalf, as: SIMD16<UInt8>.self)
             }
         default:
             for x in 0..<(plane.width * hf) { out[x] = this[x / hf] }
