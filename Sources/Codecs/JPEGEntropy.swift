@@ -392,30 +392,37 @@ extension JPEGDecoder {
         band: (start: Int, end: Int, high: Int, low: Int)
     ) throws {
         let (ss, se, ah, al) = band
-        var endOfBandRun = 0
-        var bits = reader
-        defer { reader = bits }
-        try forEachBlock(members, units: units) { i, blockX, blockY, restart in
-            if restart {
-                try bits.restart(source: source)
-                for i in members.indices { members[i].predictor = 0 }
-                endOfBandRun = 0
-            }
-            let index = blockY * members[i].blocksPerRow + blockX
-            let block = members[i].coefficients + index * 64, nonZero = members[i].nonZero + index
-            if ss == 0 {
-                if ah == 0 {
-                    let t = try bits.decode(members[i].dc, source: source)
-                    guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
-                    members[i].predictor &+= bits.signed(t)
-                    block[0] = Int16(truncatingIfNeeded: members[i].predictor << al)
-                } else if bits.bit() == 1 {
-                    block[0] |= Int16(truncatingIfNeeded: 1 << al)
+        // The reader and the end-of-band run through a pointer: captured as variables, every
+        // block's access to them was checked for exclusivity at run time.
+        var state = (bits: reader, endOfBandRun: 0)
+        defer { reader = state.bits }
+        try withUnsafeMutablePointer(to: &state) { state in
+            try forEachBlock(members, units: units) { i, blockX, blockY, restart in
+                if restart {
+                    try state.pointee.bits.restart(source: source)
+                    for i in members.indices { members[i].predictor = 0 }
+                    state.pointee.endOfBandRun = 0
                 }
-            } else if ah == 0 {
-                try decodeACFirst(block, nonZero: nonZero, reader: &bits, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
-            } else {
-                try decodeACRefine(block, nonZero: nonZero, reader: &bits, ac: members[i].ac, start: ss, end: se, low: al, run: &endOfBandRun)
+                let index = blockY * members[i].blocksPerRow + blockX
+                let block = members[i].coefficients + index * 64, nonZero = members[i].nonZero + index
+                if ss == 0 {
+                    if ah == 0 {
+                        let t = try state.pointee.bits.decode(members[i].dc, source: source)
+                        guard t <= 16 else { throw DataError(source, "corrupt JPEG: a DC difference of \(t) bits") }
+                        members[i].predictor &+= state.pointee.bits.signed(t)
+                        block[0] = Int16(truncatingIfNeeded: members[i].predictor << al)
+                    } else if state.pointee.bits.bit() == 1 {
+                        block[0] |= Int16(truncatingIfNeeded: 1 << al)
+                    }
+                } else if ah == 0 {
+                    try decodeACFirst(
+                        block, nonZero: nonZero, reader: &state.pointee.bits, ac: members[i].ac, start: ss, end: se, low: al,
+                        run: &state.pointee.endOfBandRun)
+                } else {
+                    try decodeACRefine(
+                        block, nonZero: nonZero, reader: &state.pointee.bits, ac: members[i].ac, start: ss, end: se, low: al,
+                        run: &state.pointee.endOfBandRun)
+                }
             }
         }
     }
