@@ -25,6 +25,11 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
         runServeSuite
     ),
     (
+        "photos",
+        "fastai's photo workflow at 224 px over FASTSWIFT_PHOTO_DIR: loaders, training batches/s (Resize + augTransforms), a ResNet-34 fitOneCycle epoch, batch 32",
+        runPhotosSuite
+    ),
+    (
         "photo-memory", "memory at scale: peak RSS building loaders over FASTSWIFT_PHOTO_DIR (20,000 photos of 2-12 MP) with Resize(224), then a pass",
         runPhotoMemorySuite
     ),

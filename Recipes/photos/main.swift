@@ -5,16 +5,18 @@
 //
 //     swift run -c release photos
 //     swift run -c release photos --data ~/Pictures/pets --size 128 --epochs 5
+//     swift run -c release photos --data DIR --size 224 --arch resnet34 --bs 32 --epochs 1   # Benchmarks/compare_fastai_photos.py's twin
 import FastSwift
 import Foundation
 import RecipeKit
 
 let args = Arguments(
-    valued: ["data", "epochs", "lr", "bs", "seed", "size", "show", "export"],
+    valued: ["data", "epochs", "lr", "bs", "seed", "size", "arch", "show", "export"],
     usage: """
-        usage: photos [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--size PIXELS] [--show FILE] [--export FILE]
+        usage: photos [--data DIR] [--epochs N] [--lr X] [--bs N] [--seed N] [--size PIXELS] [--arch resnet18|resnet34|resnet50] [--show FILE] [--export FILE]
           --data DIR    a folder of photos whose names start with their label and '_'; default: the bundled sample
           --size N      the side the photos are resized to (default 64)
+          --arch NAME   the network, trained from scratch (default resnet18)
           --show FILE   also write a PNG of one augmented training batch with its labels
           --export FILE save the trained model for loadLearner and `fastswift predict|serve FILE`
         """)
@@ -36,7 +38,11 @@ runRecipe {
         try dls.showBatch(to: URL(fileURLWithPath: show))
         print("an augmented batch is in \(show)")
     }
-    let learn = visionLearner(dls, arch: .resnet18, loss: crossEntropy, metrics: [accuracy])
+    let archName = args.string("arch") ?? "resnet18"
+    guard let arch = Architecture.allCases.first(where: { "\($0)" == archName }) else {
+        throw RecipeError("--arch \(archName): not one of \(Architecture.allCases.map { "\($0)" }.joined(separator: ", "))")
+    }
+    let learn = visionLearner(dls, arch: arch, loss: crossEntropy, metrics: [accuracy])
     try learn.fitOneCycle(epochs: args.int("epochs", default: 12), lrMax: args.float("lr", default: 2e-3))
 
     if let file = args.string("export") {
