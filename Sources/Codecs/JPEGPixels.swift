@@ -2,7 +2,7 @@ import Tensors
 
 // From a JPEG's coefficients to pixels, as libjpeg-turbo does by default (so the output matches
 // `djpeg` and PIL): the accurate integer inverse DCT (`islow`), "fancy" triangle-filter chroma
-// upsampling, and table-driven YCbCr → RGB conversion; then the EXIF orientation.
+// upsampling, and YCbCr → RGB conversion in its fixed-point arithmetic; then the EXIF orientation.
 
 /// libjpeg's `islow` inverse DCT (Loeffler–Ligtenberg–Moschytz, 13-bit fixed-point constants),
 /// eight columns or rows at once.
