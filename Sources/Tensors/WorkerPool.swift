@@ -13,6 +13,7 @@ import Synchronization
 ///
 /// Memory ordering (checked by `.ci/sanitize`'s thread-sanitizer pass):
 /// - `state`, `pending`: atomics, every access sequentially consistent.
+/// - `busy`: an atomic flag, taken by compare-exchange (acquiring) and cleared by a releasing store.
 /// - `sleepers`: read and written only while `wake` is locked.
 /// - `body`: a plain variable, safe because each access is ordered by the atomics around it.
 ///   The submitter writes it *before* its store to `state` that announces the job, and a worker
@@ -35,8 +36,10 @@ final class WorkerPool: @unchecked Sendable {
     /// The current job's body: written by the submitter before the job word announces it, read
     /// by a worker after it claims a chunk, cleared after every chunk is done (see above).
     private nonisolated(unsafe) var body: ((Int) -> Void)?
-    /// Held by the thread whose job is running.
-    private let busy = Mutex<Bool>(false)
+    /// Whether a job is running. An atomic, not a `Mutex`: the thread sanitizer cannot see the
+    /// `Mutex`'s contended path (a futex in the uninstrumented Synchronization library) and
+    /// reported the flag's hand-over between two submitters as a race.
+    private let busy = Atomic<Bool>(false)
     /// Sleeping workers wait on this for a new generation.
     private let wake = NSCondition()
     /// Workers asleep on `wake`; only touched with `wake` locked.
@@ -55,14 +58,8 @@ final class WorkerPool: @unchecked Sendable {
     /// when every chunk has finished. Returns false (running nothing) when the pool is busy or
     /// the job is too large for the job word; the caller then runs the chunks itself.
     func run(chunks: Int, threads: Int, _ body: (Int) -> Void) -> Bool {
-        guard chunks < Int(Self.chunkMask),
-            busy.withLock({ isBusy in
-                if isBusy { return false }
-                isBusy = true
-                return true
-            })
-        else { return false }
-        defer { busy.withLock { $0 = false } }
+        guard chunks < Int(Self.chunkMask), busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
         ensureWorkers(threads - 1)
         withoutActuallyEscaping(body) { body in
             self.body = body
