@@ -13,6 +13,10 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
     ("data", "JPEG decoding megapixels/s, photo batches/s; decoding the 70,000-image MNIST archive; DataLoader batches/s", runDataSuite),
     ("learner", "visionLearner(.resnet18).fitOneCycle over in-memory 1x28x28 images (the main job without files); the Adam step alone", runLearnerSuite),
     ("layers", "every convolution shape of ResNet-18 on 1x28x28 at batch 64: forward and forward+backward GFLOPS", runResNetLayersSuite),
+    (
+        "layers224", "every convolution shape of ResNet-34 on 3x224x224 at batch 32 (the photo run's): forward and forward+backward GFLOPS",
+        runResNet34LayersSuite
+    ),
     ("lstm", "AWD-LSTM's LSTM stack (400-1152-1152-400, 72 steps, batch 64): forward and forward+backward sequences/s", runLSTMSuite),
     ("resnet18", "ResNet-18 on 1x28x28, 10 classes: training and inference images/s at batch 64 and 256", runResNet18Suite),
     (

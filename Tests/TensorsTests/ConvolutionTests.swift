@@ -39,6 +39,27 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testStridedRowsAgainstNaive() {
+        // Output rows of 8 or more are copied as strided runs (a ResNet stem: 7×7, stride 2,
+        // padding 3), shorter ones through tables; both directions, odd and even sizes.
+        let g = RandomGenerator(seed: 10)
+        for (stride, padding, k, h, w) in [(2, 3, 7, 23, 20), (2, 1, 3, 17, 18), (3, 1, 3, 26, 25), (2, 0, 1, 16, 17)] {
+            let x = Tensor.randn([2, 3, h, w], generator: g), weight = Tensor.randn([4, 3, k, k], generator: g)
+            let geometry = Tensor.convolutionGeometry(x, weight, stride: (stride, stride), padding: (padding, padding))
+            XCTAssertTrue(geometry.copiesRuns)
+            let label = "stride \(stride) padding \(padding) kernel \(k) \(h)x\(w)"
+            let y = Tensor.conv2d(x, weight: weight, stride: (stride, stride), padding: (padding, padding))
+            assertClose(y, Reference.conv2d(x, weight, nil, stride: stride, padding: padding), rtol: 1e-4, atol: 1e-4, label)
+            let dy = Tensor.randn(y.shape, generator: g)
+            let (dx, dw, _) = Tensor.conv2dBackward(
+                dy, input: x, weight: weight, stride: (stride, stride), padding: (padding, padding),
+                needInput: true, needWeight: true, needBias: false)
+            let (ndx, ndw) = Reference.conv2dBackward(x, weight, dy, stride: stride, padding: padding)
+            assertClose(dx!, ndx, rtol: 1e-4, atol: 1e-4, "dx " + label)
+            assertClose(dw!, ndw, rtol: 1e-4, atol: 1e-4, "dw " + label)
+        }
+    }
+
     func testTapsThatOnlySeePaddingAreSkippedExactly() {
         // A padded 3x3 kernel over a 1x1 input uses only its centre; stride 2 over 2x2 uses 4 taps.
         let g = RandomGenerator(seed: 9)

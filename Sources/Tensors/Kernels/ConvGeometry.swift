@@ -52,8 +52,18 @@ struct ConvGeometry: Sendable, Equatable {
         return (pixels, offsets)
     }
 
-    /// Rows are copied as contiguous runs when the window moves one pixel at a time along long rows.
-    var copiesRuns: Bool { strideW == 1 && outW >= 8 }
+    /// Rows are copied as runs (strided with the window) along long output rows; short ones go
+    /// through per-tap tables of offsets.
+    var copiesRuns: Bool { outW >= 8 }
+
+    /// The output columns whose window column `j` lands inside the input: `ow` with
+    /// `0 <= ow·strideW - padW + j < width`.
+    func validColumns(tapColumn j: Int) -> Range<Int> {
+        let lo = min(outW, padW - j > 0 ? (padW - j + strideW - 1) / strideW : 0)
+        let last = width - 1 + padW - j
+        let hi = last < 0 ? lo : max(lo, min(outW, last / strideW + 1))
+        return lo..<hi
+    }
 
     /// True for a stride-1 convolution whose output is the input's size (a 3×3 kernel with
     /// padding 1): with the input as channel rows `[C, samples·H·W]`, each im2col row is the

@@ -38,6 +38,7 @@ extension Kernels {
                     continue
                 }
                 let i = g.taps[t] / g.kernelW, j = g.taps[t] % g.kernelW
+                let columns = g.validColumns(tapColumn: j)
                 for s in 0..<samples {
                     let plane = x + layout.plane(sample: s, channel: c) * g.inPixels
                     let dst = dstRow + s * g.outPixels
@@ -45,10 +46,9 @@ extension Kernels {
                         let ih = oh * g.strideH - g.padH + i
                         let line = dst + oh * g.outW
                         guard ih >= 0 && ih < g.height else { line.update(repeating: 0, count: g.outW); continue }
-                        // Valid output columns: 0 <= ow - padW + j < width.
-                        let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
+                        let (lo, hi) = (columns.lowerBound, columns.upperBound)
                         for ow in 0..<lo { line[ow] = 0 }
-                        copyFloats(plane + ih * g.width + lo - g.padW + j, line + lo, hi - lo)
+                        copyStrided(plane + ih * g.width + lo * g.strideW - g.padW + j, stride: g.strideW, line + lo, hi - lo)
                         for ow in hi..<g.outW { line[ow] = 0 }
                     }
                 }
@@ -81,19 +81,42 @@ extension Kernels {
                         continue
                     }
                     let i = g.taps[t] / g.kernelW, j = g.taps[t] % g.kernelW
+                    let columns = g.validColumns(tapColumn: j)
+                    let (lo, hi) = (columns.lowerBound, columns.upperBound)
+                    if hi == lo { continue }
                     for s in 0..<samples {
                         let plane = dx + (s * g.channels + c) * g.inPixels
                         let src = srcRow + s * g.outPixels
                         for oh in 0..<g.outH {
                             let ih = oh * g.strideH - g.padH + i
                             guard ih >= 0 && ih < g.height else { continue }
-                            let lo = min(g.outW, max(0, g.padW - j)), hi = max(lo, min(g.outW, g.width + g.padW - j))
-                            if hi > lo { axpy(1, src + oh * g.outW + lo, plane + ih * g.width + lo - g.padW + j, hi - lo) }
+                            let line = src + oh * g.outW + lo, target = plane + ih * g.width + lo * g.strideW - g.padW + j
+                            if g.strideW == 1 {
+                                axpy(1, line, target, hi - lo)
+                            } else {
+                                for k in 0..<(hi - lo) { target[k * g.strideW] += line[k] }
+                            }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// `dst[k] = src[k·stride]` for `k < count`; reads nothing past `src[(count - 1)·stride]`.
+    @inline(__always)
+    static func copyStrided(_ src: UnsafePointer<Float>, stride: Int, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        if stride == 1 { return copyFloats(src, dst, count) }
+        var k = 0
+        if stride == 2 {
+            // Sixteen floats give eight outputs; the last load stays before the last one read.
+            while k + 8 < count {
+                let pair = UnsafeRawPointer(src + 2 * k).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(dst + k).storeBytes(of: pair.evenHalf, as: SIMD8<Float>.self)
+                k += 8
+            }
+        }
+        while k < count { dst[k] = src[k * stride]; k += 1 }
     }
 
     /// im2col for a shifted-copy geometry (`g.isShiftedCopy`) from the input as channel rows:
