@@ -19,9 +19,16 @@ final class WorkerPoolTests: XCTestCase {
                 let row = thread * jobs + job
                 let chunks = 2 + job % 6
                 parallelFor(chunks: chunks) { chunk in
-                    // A nested job runs on this thread (the pool is busy) and must still finish.
+                    // A nested job runs on this thread when the pool is busy, or on the pool
+                    // when this chunk runs serially (the other thread's job held the pool) and
+                    // that job has finished: either way all its chunks finish, but they may
+                    // run on two threads at once, so they count under the lock.
                     var inner = 0
-                    parallelFor(chunks: 3) { _ in inner += 1 }
+                    parallelFor(chunks: 3) { _ in
+                        results.value.lock()
+                        inner += 1
+                        results.value.unlock()
+                    }
                     results.value.lock()
                     counts.values[row][chunk] += inner == 3 ? 1 : 100
                     results.value.unlock()
