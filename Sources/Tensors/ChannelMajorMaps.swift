@@ -82,11 +82,11 @@ final class ChannelMajorMaps: @unchecked Sendable {
     /// bit, without their layout copies.
     ///
     /// - Parameters:
-    ///   - weight: `Tensor.inferenceWeight(weight, g)`, the packed GEMM weight `[Cout, C·T]`.
+    ///   - weight: `Tensor.inferenceWeight(weight, g)`.
     ///   - g: the convolution's geometry over these maps (`channels`, `height`, `width`).
     ///   - scale, shift: `[Cout]` each, or nil.
     func convolved(
-        weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
+        weight: Tensor.InferenceWeight, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
         residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {
         precondition(g.channels == channels && g.height == height && g.width == width, "ChannelMajorMaps: the geometry is for other maps")
@@ -97,7 +97,7 @@ final class ChannelMajorMaps: @unchecked Sendable {
 
     /// `convolved` from an NCHW tensor (a network's first layer): the output is channel-major.
     static func convolved(
-        _ x: Tensor, weight: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
+        _ x: Tensor, weight: Tensor.InferenceWeight, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
         residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {
         precondition(
@@ -110,14 +110,33 @@ final class ChannelMajorMaps: @unchecked Sendable {
 
     private static func convolution(
         _ x: UnsafeMutablePointer<Float>, layout: Kernels.PlaneLayout, margin: Int, samples n: Int,
-        weight w: Kernels.PackedPanels, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
+        weight: Tensor.InferenceWeight, _ g: ConvGeometry, scale: Tensor?, shift: Tensor?,
         residual: ChannelMajorMaps?, relu: Bool
     ) -> ChannelMajorMaps {
-        let cout = w.rows
+        let cout = weight.outChannels
         precondition(
-            w.depth == g.patchSize && (scale?.shape ?? [cout]) == [cout] && (shift?.shape ?? [cout]) == [cout],
-            "ChannelMajorMaps: the weight, scale or shift does not fit the geometry")
+            (scale?.shape ?? [cout]) == [cout] && (shift?.shape ?? [cout]) == [cout],
+            "ChannelMajorMaps: the scale or shift does not fit the weight")
         let result = ChannelMajorMaps(channels: cout, samples: n, height: g.outH, width: g.outW)
+        if let residual {
+            precondition(residual.nchwShape == result.nchwShape, "ChannelMajorMaps: the residual is \(residual.nchwShape), not \(result.nchwShape)")
+        }
+        let w: Kernels.PackedPanels
+        switch weight {
+        case .gemm(let panels): w = panels
+        case .winograd(let u, let wg):
+            precondition(wg.channels == g.channels && wg.height == g.height && wg.width == g.width, "ChannelMajorMaps: the weight is for another geometry")
+            // The epilogue goes in the output transform, with the arithmetic of `applyEpilogue`.
+            let epilogue = Kernels.ChannelEpilogue(
+                scale: scale.map { UnsafePointer($0.pointer) }, shift: shift.map { UnsafePointer($0.pointer) },
+                residual: residual.map { UnsafePointer($0.pointer) }, relu: relu)
+            Kernels.winogradConvolution(
+                x, layout: layout, samples: n, wg, weight: u.pointer, outChannels: cout, epilogue: epilogue,
+                result.pointer, outLayout: .channelMajor(samples: n))
+            withExtendedLifetime((u, scale, shift, residual)) {}
+            return result
+        }
+        precondition(w.depth == g.patchSize, "ChannelMajorMaps: the weight does not fit the geometry")
         let p = n * g.outPixels
         if g.isShiftedCopy && layout.sampleStride == 1 && margin >= g.shiftMargin {
             // The input's channel rows are the shifted copy's source, read in place.

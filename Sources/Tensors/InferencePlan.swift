@@ -54,7 +54,7 @@ public final class InferencePlan: @unchecked Sendable {
         let residual: Operand?, relu: Bool
         let packedWeights: PackedWeightStore
 
-        var packedWeight: Kernels.PackedPanels { packedWeights.packed(weight, geometry) }
+        var packedWeight: Tensor.InferenceWeight { packedWeights.packed(weight, geometry) }
     }
 
     /// A value between steps: an NCHW (or any other) tensor, or channel-major maps.

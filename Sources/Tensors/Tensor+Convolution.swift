@@ -144,25 +144,80 @@ extension Tensor {
         _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
         stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
     ) -> Tensor {
+        conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, winograd: true)
+    }
+
+    /// `conv2d`, by Winograd's method where it suits the geometry when `winograd` is true (as
+    /// `conv2d` always does), by im2col and GEMM otherwise: tests compare the two.
+    static func conv2d(
+        _ input: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int), winograd: Bool
+    ) -> Tensor {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         if let bias, bias.shape != [weight.shape[0]] {
             fatalError(shapeMismatchMessage(op: "conv2d", weight.shape, bias.shape, reason: "do not fit: the bias needs one value per output channel"))
         }
-        let w = gemmWeight(weight, g)
-        let result = convolved(
-            input, weight: Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize),
-            g, .bias(bias.map { UnsafePointer($0.pointer) }))
+        let epilogue = Kernels.ChannelEpilogue.bias(bias.map { UnsafePointer($0.pointer) })
+        let result: Tensor, w: Tensor?
+        if winograd, let wg = WinogradGeometry(g, outChannels: weight.shape[0]) {
+            result = winogradConvolved(input, weight: winogradWeight(weight), wg, epilogue)
+            w = nil
+        } else {
+            let gathered = gemmWeight(weight, g)
+            result = convolved(
+                input,
+                weight: Kernels.PackedPanels(gathered.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize),
+                g, epilogue)
+            w = gathered
+        }
         let operation = Operation.conv2d(
             stride: [stride.0, stride.1], padding: [padding.0, padding.1],
             gemmWeight: g.prunesTaps ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
     }
 
-    /// `gemmWeight(weight, g)` packed for the GEMM, as `ChannelMajorMaps.convolved` takes it:
-    /// an inference plan that runs many batches with the same weight packs it once.
-    static func inferenceWeight(_ weight: Tensor, _ g: ConvGeometry) -> Kernels.PackedPanels {
+    /// The weight `[Cout, C, 3, 3]` transformed for Winograd's method, `[16, Cout, C]`.
+    static func winogradWeight(_ weight: Tensor) -> Tensor {
+        let (o, c) = (weight.shape[0], weight.shape[1])
+        let u = Tensor(uninitializedShape: [16, o, c])
+        Kernels.winogradWeight(weight.pointer, outChannels: o, channels: c, u.pointer)
+        return u
+    }
+
+    /// `conv2d` of NCHW `input` by Winograd's method, with the transformed weight `u` (`[16, Cout, C]`).
+    private static func winogradConvolved(
+        _ input: Tensor, weight u: Tensor, _ g: WinogradGeometry, _ epilogue: Kernels.ChannelEpilogue
+    ) -> Tensor {
+        let (n, cout) = (input.shape[0], u.shape[1])
+        let result = Tensor(uninitializedShape: [n, cout, g.outH, g.outW])
+        Kernels.winogradConvolution(
+            input.pointer, layout: .nchw(channels: g.channels), samples: n, g, weight: u.pointer, outChannels: cout,
+            epilogue: epilogue, result.pointer, outLayout: .nchw(channels: cout))
+        return result
+    }
+
+    /// A convolution's weight prepared as `ChannelMajorMaps.convolved` takes it, the way
+    /// `conv2d` would use it for this geometry: an inference plan that runs many batches with the
+    /// same weight prepares it once.
+    enum InferenceWeight: @unchecked Sendable {
+        /// `gemmWeight(weight, g)` packed for the GEMM, `[Cout, C·T]`.
+        case gemm(Kernels.PackedPanels)
+        /// `winogradWeight(weight)`, `[16, Cout, C]`, for the geometry's `WinogradGeometry`.
+        case winograd(Tensor, WinogradGeometry)
+
+        /// Output channels.
+        var outChannels: Int {
+            switch self {
+            case .gemm(let panels): panels.rows
+            case .winograd(let u, _): u.shape[1]
+            }
+        }
+    }
+
+    /// `weight` prepared for inference over geometry `g` (see `InferenceWeight`).
+    static func inferenceWeight(_ weight: Tensor, _ g: ConvGeometry) -> InferenceWeight {
+        if let wg = WinogradGeometry(g, outChannels: weight.shape[0]) { return .winograd(winogradWeight(weight), wg) }
         let w = gemmWeight(weight, g)
-        return Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize)
+        return .gemm(Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize))
     }
 
     /// The convolution itself, tile by tile of samples: `w` is the packed GEMM weight
@@ -212,10 +267,18 @@ extension Tensor {
     static func convolutionBackward(
         _ grad: Tensor, input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
         gemmWeight saved: Tensor? = nil,
-        needInput: Bool, needWeight: Bool, needBias: Bool
+        needInput: Bool, needWeight: Bool, needBias: Bool, winograd: Bool = true
     ) -> (Tensor?, Tensor?, Tensor?) {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let (n, cout, k) = (input.shape[0], weight.shape[0], g.patchSize)
+        if winograd, let wg = WinogradGeometry(g, outChannels: cout) {
+            let dx = needInput ? Tensor(uninitializedShape: input.shape) : nil
+            let dw = needWeight ? Tensor(uninitializedShape: weight.shape) : nil
+            Kernels.winogradBackward(
+                grad.pointer, x: input.pointer, weight: weight.pointer, samples: n, wg, outChannels: cout,
+                dx: dx?.pointer, dw: dw?.pointer)
+            return (dx, dw, needBias ? grad.sum(dims: [0, 2, 3]) : nil)
+        }
         // A shifted copy writes every element of dx; col2im adds into it.
         let dx: Tensor? = !needInput ? nil : g.isShiftedCopy ? Tensor(uninitializedShape: input.shape) : Tensor.zeros(input.shape)
         let tile = convolutionTile(g, batch: n)

@@ -57,7 +57,8 @@ final class ConvolutionLayerTests: XCTestCase {
         // plan: convolutions fused with their batch norm, residual and ReLU, maps channel-major
         // from the stem to the pooling. The values must not change by a bit: ResNet-18 and
         // ResNet-50 (basic and bottleneck blocks), a vision learner's body and head, a
-        // hand-built Sequential; one sample, odd sizes, maps down to 1x1.
+        // hand-built Sequential; one sample, odd sizes, maps down to 1x1, maps large enough for
+        // Winograd's method.
         seed(6)
         let resnet18 = Layers.resnet18(inChannels: 1, classes: 10), resnet50 = Layers.resnet50(inChannels: 2, classes: 3)
         let head = Sequential(
@@ -71,7 +72,8 @@ final class ConvolutionLayerTests: XCTestCase {
             MaxPool2d(kernelSize: 2), BatchNorm2d(6), Conv2d(6, 4, kernelSize: 3, padding: 1, bias: false),
             AvgPool2d(kernelSize: 2), Flatten(), Linear(4 * 4, 5), Sigmoid())
         let cases: [(String, Module, [[Int]])] = [
-            ("resnet18", resnet18, [[3, 1, 20, 20], [2, 1, 28, 28], [1, 1, 33, 17]]),
+            // 64x64: the first stage's 16x16 maps take Winograd's method.
+            ("resnet18", resnet18, [[3, 1, 20, 20], [2, 1, 28, 28], [1, 1, 33, 17], [2, 1, 64, 64]]),
             ("resnet50", resnet50, [[2, 2, 32, 32], [1, 2, 19, 23]]),
             ("body and head", bodyAndHead, [[2, 3, 40, 40]]),
             ("hand-built", handBuilt, [[3, 3, 16, 16]]),

@@ -70,34 +70,48 @@ extension Kernels {
     ) {
         let shared = UncheckedSendable((rows, out, epilogue))
         let parts = channelParts(samples * pixels * channels, units: channels)
-        let plainCopy = epilogue.scale == nil && epilogue.shift == nil && epilogue.residual == nil && !epilogue.relu
         parallelFor(chunks: parts) { part in
             let (rows, out, e) = shared.value
             for c in splitRange(channels, parts: parts, part: part) {
-                let scale = e.scale?[c] ?? 1, shift = e.shift?[c] ?? 0
-                let vScale = Vec(repeating: scale), vShift = Vec(repeating: shift)
                 for s in 0..<samples {
                     let offset = layout.plane(sample: s, channel: c) * pixels
-                    let src = rows + c * samples * pixels + s * pixels, dst = out + offset
-                    if plainCopy { copyFloats(src, dst, pixels); continue }
-                    let residual = e.residual.map { $0 + offset }
-                    var q = 0
-                    while q + 16 <= pixels {
-                        var v = e.scale == nil ? load(src, q) + vShift : vShift.plusProduct(vScale, load(src, q))
-                        if let residual { v += load(residual, q) }
-                        if e.relu { v = v.replacing(with: 0, where: v .< 0) }
-                        store(v, dst, q)
-                        q += 16
-                    }
-                    while q < pixels {
-                        var v = e.scale == nil ? src[q] + shift : shift + scale * src[q]
-                        if let residual { v += residual[q] }
-                        if e.relu && v < 0 { v = 0 }
-                        dst[q] = v
-                        q += 1
-                    }
+                    applyEpilogue(
+                        e, channel: c, rows + c * samples * pixels + s * pixels, out + offset,
+                        residual: e.residual.map { $0 + offset }, pixels: pixels)
                 }
             }
+        }
+    }
+
+    /// `dst[q] = epilogue(src[q])` over one map of channel `c` (`residual`, if any, the matching
+    /// map of the epilogue's residual): `channelAffine`'s arithmetic, a fused multiply-add per
+    /// vector counted from the map's start, multiply then add in the tail.
+    @inline(__always)
+    static func applyEpilogue(
+        _ e: ChannelEpilogue, channel c: Int, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?, pixels: Int
+    ) {
+        let plainCopy = e.scale == nil && e.shift == nil && residual == nil && !e.relu
+        if plainCopy {
+            if UnsafePointer(dst) != src { copyFloats(src, dst, pixels) }
+            return
+        }
+        let scale = e.scale?[c] ?? 1, shift = e.shift?[c] ?? 0
+        let vScale = Vec(repeating: scale), vShift = Vec(repeating: shift)
+        var q = 0
+        while q + 16 <= pixels {
+            var v = e.scale == nil ? load(src, q) + vShift : vShift.plusProduct(vScale, load(src, q))
+            if let residual { v += load(residual, q) }
+            if e.relu { v = v.replacing(with: 0, where: v .< 0) }
+            store(v, dst, q)
+            q += 16
+        }
+        while q < pixels {
+            var v = e.scale == nil ? src[q] + shift : shift + scale * src[q]
+            if let residual { v += residual[q] }
+            if e.relu && v < 0 { v = 0 }
+            dst[q] = v
+            q += 1
         }
     }
 

@@ -51,17 +51,21 @@ package final class PackedWeightStore: @unchecked Sendable {
     private struct Key: Hashable {
         let storage: ObjectIdentifier
         let taps: [Int]
+        /// Winograd's transform serves maps of one size; the GEMM's packing any size with these taps.
+        let winograd: WinogradGeometry?
     }
 
     private let lock = NSLock()
     /// The weight is kept with its packing, so its storage (the key) cannot be reused.
-    private var entries: [Key: (weight: Tensor, identity: ContentIdentity, packed: Kernels.PackedPanels)] = [:]
+    private var entries: [Key: (weight: Tensor, identity: ContentIdentity, packed: Tensor.InferenceWeight)] = [:]
 
     package init() {}
 
-    func packed(_ weight: Tensor, _ geometry: ConvGeometry) -> Kernels.PackedPanels {
+    func packed(_ weight: Tensor, _ geometry: ConvGeometry) -> Tensor.InferenceWeight {
         let identity = weight.contentIdentity
-        let key = Key(storage: identity.storage, taps: geometry.taps)
+        let key = Key(
+            storage: identity.storage, taps: geometry.taps,
+            winograd: WinogradGeometry(geometry, outChannels: weight.shape[0]))
         lock.lock()
         defer { lock.unlock() }
         if let entry = entries[key], entry.identity == identity { return entry.packed }
