@@ -66,6 +66,8 @@ final class WinogradTests: XCTestCase {
         XCTAssertNil(geometry(4, 64, 56), "too few input channels")
         XCTAssertNil(geometry(64, 64, 56, stride: 2))
         XCTAssertNil(geometry(512, 512, 1), "one tap in use")
+        XCTAssertNotNil(geometry(64, 64, 128))
+        XCTAssertNil(geometry(64, 64, 256), "a sample's transforms would take 128 MB")
         // The last: three batches of tiles.
         for (n, c, o, h, w) in [(3, 16, 12, 15, 15), (3, 16, 12, 14, 20), (20, 64, 64, 30, 29)] {
             let x = Tensor.randn([n, c, h, w], generator: gen)

@@ -54,6 +54,9 @@ struct WinogradGeometry: Sendable, Hashable {
         // maps of 7×7 gain only with 256 channels or more, smaller ones lose.
         let wideEnough = tilesW >= 7 || (tilesW >= 4 && min(g.channels, outChannels) >= 256)
         guard wideEnough, tilesH >= 2, 16 * tilesPerMap * 4 <= 9 * outH * outW * 3 else { return nil }
+        // One sample's transforms take 4 times its input and output: above 64 MB (64 channels in
+        // and out on maps past 180×180), the shifted copies' footprint is worth more than the saving.
+        guard 16 * (g.channels + outChannels) * tilesPerMap <= 1 << 24 else { return nil }
     }
 
     var tilesPerMap: Int { tilesH * tilesW }
@@ -82,29 +85,46 @@ extension Kernels {
         _ u: UnsafeMutablePointer<Float>
     ) {
         let pairs = outChannels * channels
+        // Rows of each product as it is stored: `[O, C]`, or `[C, O]` when flipped. Eight
+        // neighbours along a row at a time, so that the 16 stores are whole vectors (one pair at a
+        // time scattered 16 floats across 16 products, far apart: TLB misses at layer sizes).
+        let (rows, columns) = flipped ? (channels, outChannels) : (outChannels, channels)
         let shared = UncheckedSendable((w, u))
-        let parts = min(Threads.count, max(1, pairs * 16 / channelParallelThreshold))
+        let parts = min(Threads.count, max(1, pairs * 16 / channelParallelThreshold), rows)
         parallelFor(chunks: parts) { part in
             let (w, u) = shared.value
-            for pair in splitRange(pairs, parts: parts, part: part) {
-                let o = pair / channels, c = pair % channels
-                let k = w + pair * 9
-                // G g: rows g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2 (4×3); then the same on columns.
-                var gg = SIMD16<Float>()
-                for j in 0..<3 {
-                    let (a, b, d) = flipped ? (k[8 - j], k[5 - j], k[2 - j]) : (k[j], k[3 + j], k[6 + j])
-                    gg[j] = a
-                    gg[3 + j] = 0.5 * (a + b + d)
-                    gg[6 + j] = 0.5 * (a - b + d)
-                    gg[9 + j] = d
-                }
-                let destination = flipped ? u + c * outChannels + o : u + pair
-                for i in 0..<4 {
-                    let (a, b, d) = (gg[3 * i], gg[3 * i + 1], gg[3 * i + 2])
-                    destination[(4 * i + 0) * pairs] = a
-                    destination[(4 * i + 1) * pairs] = 0.5 * (a + b + d)
-                    destination[(4 * i + 2) * pairs] = 0.5 * (a - b + d)
-                    destination[(4 * i + 3) * pairs] = d
+            for row in splitRange(rows, parts: parts, part: part) {
+                var column = 0
+                while column < columns {
+                    let n = min(8, columns - column)
+                    // The 3×3 kernels of the eight pairs, tap by tap (rotated when flipped).
+                    var k = (TileVec(), TileVec(), TileVec(), TileVec(), TileVec(), TileVec(), TileVec(), TileVec(), TileVec())
+                    withUnsafeMutableBytes(of: &k) { raw in
+                        let taps = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+                        for lane in 0..<n {
+                            let (o, c) = flipped ? (column + lane, row) : (row, column + lane)
+                            let kernel = w + (o * channels + c) * 9
+                            for t in 0..<9 { taps[t * 8 + lane] = kernel[flipped ? 8 - t : t] }
+                        }
+                    }
+                    // G g: rows g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2 (4×3); then the same on columns.
+                    @inline(__always) func transform(_ a: TileVec, _ b: TileVec, _ d: TileVec) -> (TileVec, TileVec, TileVec, TileVec) {
+                        (a, 0.5 * (a + b + d), 0.5 * (a - b + d), d)
+                    }
+                    let c0 = transform(k.0, k.3, k.6), c1 = transform(k.1, k.4, k.7), c2 = transform(k.2, k.5, k.8)
+                    let destination = u + row * columns + column
+                    @inline(__always) func store(_ i: Int, _ a: TileVec, _ b: TileVec, _ d: TileVec) {
+                        let (x0, x1, x2, x3) = transform(a, b, d)
+                        storeTiles(x0, destination + (4 * i) * pairs, n)
+                        storeTiles(x1, destination + (4 * i + 1) * pairs, n)
+                        storeTiles(x2, destination + (4 * i + 2) * pairs, n)
+                        storeTiles(x3, destination + (4 * i + 3) * pairs, n)
+                    }
+                    store(0, c0.0, c1.0, c2.0)
+                    store(1, c0.1, c1.1, c2.1)
+                    store(2, c0.2, c1.2, c2.2)
+                    store(3, c0.3, c1.3, c2.3)
+                    column += 8
                 }
             }
         }
