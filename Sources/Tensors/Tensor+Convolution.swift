@@ -8,7 +8,9 @@
 //   backward: dWᵀ[K, Cout] += cols[K, P] • dYᵀ[P, Cout]
 //             dcols[K, P] = Wᵀ[K, Cout] • dY[Cout, P] → col2im → dX,   db = Σ dY
 // A 1×1 convolution with stride 1 and no padding skips im2col for a single sample. Kernel taps
-// that only ever see padding are left out of K (with the matching weight columns).
+// that only ever see padding are left out of K (with the matching weight columns). 3×3, stride-1
+// convolutions over maps large enough to gain go through Winograd's method instead
+// (`Kernels/Winograd.swift`, chosen by `WinogradGeometry.init?(_:outChannels:)`).
 
 extension Tensor {
     /// Floats of im2col columns processed at once (64 MB): the tile of samples is sized to fit.
