@@ -183,23 +183,20 @@ extension Kernels {
         /// Fills `rows` rows from the `height × width` map at `map`.
         @inline(__always)
         func fill(from map: UnsafePointer<Float>, height: Int, width: Int, rows: Int, padTop: Int, padLeft: Int) {
+            even.update(repeating: 0, count: 2 * rows * stride)
             // Columns x with both 2x - padLeft and 2x + 1 - padLeft inside the row, and the
-            // first x whose columns both lie past its end. Every entry is written once.
+            // first x whose columns both lie past its end.
             let first = (padLeft + 1) / 2, last = max(first, min(stride, (width + padLeft) / 2))
             let end = max(last, min(stride, (width + padLeft + 1) / 2 + 1))
             for a in 0..<rows {
                 let r = a - padTop
-                let e = even + a * stride, o = odd + a * stride
-                guard r >= 0 && r < height else {
-                    e.update(repeating: 0, count: stride)
-                    o.update(repeating: 0, count: stride)
-                    continue
-                }
+                guard r >= 0 && r < height else { continue }
                 let source = map + r * width - padLeft
+                let e = even + a * stride, o = odd + a * stride
                 @inline(__always) func edge(_ x: Int) {
                     let c = 2 * x - padLeft
-                    e[x] = c >= 0 && c < width ? source[2 * x] : 0
-                    o[x] = c + 1 >= 0 && c + 1 < width ? source[2 * x + 1] : 0
+                    if c >= 0 && c < width { e[x] = source[2 * x] }
+                    if c + 1 >= 0 && c + 1 < width { o[x] = source[2 * x + 1] }
                 }
                 for x in 0..<min(first, stride) { edge(x) }
                 var x = first
@@ -215,8 +212,6 @@ extension Kernels {
                     x += 1
                 }
                 for x in last..<end { edge(x) }
-                (e + end).update(repeating: 0, count: stride - end)
-                (o + end).update(repeating: 0, count: stride - end)
             }
         }
     }
