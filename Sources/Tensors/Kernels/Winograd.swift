@@ -237,6 +237,23 @@ extension Kernels {
         UnsafeRawPointer(p).loadUnaligned(as: TileVec.self)
     }
 
+    /// Calls `body(channel, sample, split)` for each of `channels × samples` maps (of `pixels`
+    /// values), channel-major, split over the threads; each thread has its own `SplitColumns` of
+    /// `rows × columns` for the body to fill.
+    @inline(__always)
+    private static func forEachSplitMap(
+        channels: Int, samples: Int, pixels: Int, rows: Int, columns: Int, _ body: (Int, Int, SplitColumns) -> Void
+    ) {
+        let maps = samples * channels
+        let parts = channelParts(maps * pixels * 4, units: maps)
+        parallelFor(chunks: parts) { part in
+            let scratch = AlignedBuffer(count: SplitColumns.floats(rows: rows, columns: columns))
+            defer { scratch.free() }
+            let split = SplitColumns(scratch.pointer, rows: rows, columns: columns)
+            for map in splitRange(maps, parts: parts, part: part) { body(map / samples, map % samples, split) }
+        }
+    }
+
     /// `V[ξ][c, s·tiles + t] = (Bᵀ d B)[ξ]` for every tile `t` of every map: the input transform
     /// of `samples` samples of `channels` maps laid out by `layout` from `x`; `v` is
     /// `[16, C, samples·tiles]`.
@@ -244,53 +261,47 @@ extension Kernels {
         _ x: UnsafePointer<Float>, layout: PlaneLayout, samples: Int, _ g: WinogradGeometry,
         _ v: UnsafeMutablePointer<Float>
     ) {
-        let tiles = g.tilesPerMap, p = samples * tiles, maps = samples * g.channels
-        let rows = 2 * g.tilesH + 2, columns = g.tilesW + 1
+        let tiles = g.tilesPerMap, p = samples * tiles
+        let rows = 2 * g.tilesH + 2
         let shared = UncheckedSendable((x, v))
-        let parts = channelParts(maps * g.inPixels * 4, units: maps)
-        parallelFor(chunks: parts) { part in
+        forEachSplitMap(channels: g.channels, samples: samples, pixels: g.inPixels, rows: rows, columns: g.tilesW + 1) {
+            c, s, split in
             let (x, v) = shared.value
-            let scratch = AlignedBuffer(count: SplitColumns.floats(rows: rows, columns: columns))
-            defer { scratch.free() }
-            let split = SplitColumns(scratch.pointer, rows: rows, columns: columns)
-            for map in splitRange(maps, parts: parts, part: part) {
-                let c = map / samples, s = map % samples
-                split.fill(
-                    from: x + layout.plane(sample: s, channel: c) * g.inPixels, height: g.height, width: g.width,
-                    rows: rows, padTop: g.padH, padLeft: g.padW)
-                let out = v + c * p + s * tiles
-                for ty in 0..<g.tilesH {
-                    let e = UnsafePointer(split.even + 2 * ty * split.stride), o = UnsafePointer(split.odd + 2 * ty * split.stride)
-                    let rowOut = out + ty * g.tilesW
-                    var tx = 0
-                    // Whole vectors may run into the next row of tiles, which is written after,
-                    // when it is at least a vector long; the last row's stop at its end (the next
-                    // map may be another thread's, or the next product's first).
-                    let overruns = ty < g.tilesH - 1 && g.tilesW >= 8
-                    while tx < g.tilesW {
-                        let n = overruns ? 8 : g.tilesW - tx
-                        // Bᵀ on the rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), for the patch's four
-                        // columns: even[x], odd[x], even[x+1], odd[x+1].
-                        let st = split.stride
-                        @inline(__always) func vertical(_ base: UnsafePointer<Float>) -> (TileVec, TileVec, TileVec, TileVec) {
-                            let d0 = loadTiles(base), d1 = loadTiles(base + st), d2 = loadTiles(base + 2 * st), d3 = loadTiles(base + 3 * st)
-                            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                        }
-                        let c0 = vertical(e + tx), c1 = vertical(o + tx), c2 = vertical(e + tx + 1), c3 = vertical(o + tx + 1)
-                        // Bᵀ on the columns of each row i: c0 - c2, c1 + c2, c2 - c1, c1 - c3.
-                        @inline(__always) func horizontal(_ i: Int, _ a: TileVec, _ b: TileVec, _ cc: TileVec, _ d: TileVec) {
-                            let base = rowOut + tx + 4 * i * g.channels * p
-                            storeTiles(a - cc, base, n)
-                            storeTiles(b + cc, base + g.channels * p, n)
-                            storeTiles(cc - b, base + 2 * g.channels * p, n)
-                            storeTiles(b - d, base + 3 * g.channels * p, n)
-                        }
-                        horizontal(0, c0.0, c1.0, c2.0, c3.0)
-                        horizontal(1, c0.1, c1.1, c2.1, c3.1)
-                        horizontal(2, c0.2, c1.2, c2.2, c3.2)
-                        horizontal(3, c0.3, c1.3, c2.3, c3.3)
-                        tx += 8
+            split.fill(
+                from: x + layout.plane(sample: s, channel: c) * g.inPixels, height: g.height, width: g.width,
+                rows: rows, padTop: g.padH, padLeft: g.padW)
+            let out = v + c * p + s * tiles
+            for ty in 0..<g.tilesH {
+                let e = UnsafePointer(split.even + 2 * ty * split.stride), o = UnsafePointer(split.odd + 2 * ty * split.stride)
+                let rowOut = out + ty * g.tilesW
+                var tx = 0
+                // Whole vectors may run into the next row of tiles, which is written after,
+                // when it is at least a vector long; the last row's stop at its end (the next
+                // map may be another thread's, or the next product's first).
+                let overruns = ty < g.tilesH - 1 && g.tilesW >= 8
+                while tx < g.tilesW {
+                    let n = overruns ? 8 : g.tilesW - tx
+                    // Bᵀ on the rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), for the patch's four
+                    // columns: even[x], odd[x], even[x+1], odd[x+1].
+                    let st = split.stride
+                    @inline(__always) func vertical(_ base: UnsafePointer<Float>) -> (TileVec, TileVec, TileVec, TileVec) {
+                        let d0 = loadTiles(base), d1 = loadTiles(base + st), d2 = loadTiles(base + 2 * st), d3 = loadTiles(base + 3 * st)
+                        return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
                     }
+                    let c0 = vertical(e + tx), c1 = vertical(o + tx), c2 = vertical(e + tx + 1), c3 = vertical(o + tx + 1)
+                    // Bᵀ on the columns of each row i: c0 - c2, c1 + c2, c2 - c1, c1 - c3.
+                    @inline(__always) func horizontal(_ i: Int, _ a: TileVec, _ b: TileVec, _ cc: TileVec, _ d: TileVec) {
+                        let base = rowOut + tx + 4 * i * g.channels * p
+                        storeTiles(a - cc, base, n)
+                        storeTiles(b + cc, base + g.channels * p, n)
+                        storeTiles(cc - b, base + 2 * g.channels * p, n)
+                        storeTiles(b - d, base + 3 * g.channels * p, n)
+                    }
+                    horizontal(0, c0.0, c1.0, c2.0, c3.0)
+                    horizontal(1, c0.1, c1.1, c2.1, c3.1)
+                    horizontal(2, c0.2, c1.2, c2.2, c3.2)
+                    horizontal(3, c0.3, c1.3, c2.3, c3.3)
+                    tx += 8
                 }
             }
         }
@@ -356,45 +367,39 @@ extension Kernels {
         _ dy: UnsafePointer<Float>, samples: Int, outChannels: Int, _ g: WinogradGeometry,
         _ dm: UnsafeMutablePointer<Float>
     ) {
-        let tiles = g.tilesPerMap, p = samples * tiles, maps = samples * outChannels
+        let tiles = g.tilesPerMap, p = samples * tiles
         let tileStride = outChannels * p
-        let rows = 2 * g.tilesH, columns = g.tilesW
+        let rows = 2 * g.tilesH
         let shared = UncheckedSendable((dy, dm))
-        let parts = channelParts(maps * g.outPixels * 4, units: maps)
-        parallelFor(chunks: parts) { part in
+        forEachSplitMap(channels: outChannels, samples: samples, pixels: g.outPixels, rows: rows, columns: g.tilesW) {
+            o, s, split in
             let (dy, dm) = shared.value
-            let scratch = AlignedBuffer(count: SplitColumns.floats(rows: rows, columns: columns))
-            defer { scratch.free() }
-            let split = SplitColumns(scratch.pointer, rows: rows, columns: columns)
-            for map in splitRange(maps, parts: parts, part: part) {
-                let o = map / samples, s = map % samples
-                split.fill(
-                    from: dy + (s * outChannels + o) * g.outPixels, height: g.outH, width: g.outW,
-                    rows: rows, padTop: 0, padLeft: 0)
-                let out = dm + o * p + s * tiles
-                for ty in 0..<g.tilesH {
-                    let e = UnsafePointer(split.even + 2 * ty * split.stride), od = UnsafePointer(split.odd + 2 * ty * split.stride)
-                    let rowOut = out + ty * g.tilesW
-                    var tx = 0
-                    let overruns = ty < g.tilesH - 1 && g.tilesW >= 8  // as in `winogradInput`
-                    while tx < g.tilesW {
-                        let n = overruns ? 8 : g.tilesW - tx
-                        let e0 = loadTiles(e + tx), o0 = loadTiles(od + tx)
-                        let e1 = loadTiles(e + split.stride + tx), o1 = loadTiles(od + split.stride + tx)
-                        // A on the rows (y0, y0 + y1, y0 - y1, -y1), then on the columns.
-                        @inline(__always) func horizontal(_ i: Int, _ a: TileVec, _ b: TileVec) {
-                            let base = rowOut + tx + 4 * i * tileStride
-                            storeTiles(a, base, n)
-                            storeTiles(a + b, base + tileStride, n)
-                            storeTiles(a - b, base + 2 * tileStride, n)
-                            storeTiles(-b, base + 3 * tileStride, n)
-                        }
-                        horizontal(0, e0, o0)
-                        horizontal(1, e0 + e1, o0 + o1)
-                        horizontal(2, e0 - e1, o0 - o1)
-                        horizontal(3, -e1, -o1)
-                        tx += 8
+            split.fill(
+                from: dy + (s * outChannels + o) * g.outPixels, height: g.outH, width: g.outW,
+                rows: rows, padTop: 0, padLeft: 0)
+            let out = dm + o * p + s * tiles
+            for ty in 0..<g.tilesH {
+                let e = UnsafePointer(split.even + 2 * ty * split.stride), od = UnsafePointer(split.odd + 2 * ty * split.stride)
+                let rowOut = out + ty * g.tilesW
+                var tx = 0
+                let overruns = ty < g.tilesH - 1 && g.tilesW >= 8  // as in `winogradInput`
+                while tx < g.tilesW {
+                    let n = overruns ? 8 : g.tilesW - tx
+                    let e0 = loadTiles(e + tx), o0 = loadTiles(od + tx)
+                    let e1 = loadTiles(e + split.stride + tx), o1 = loadTiles(od + split.stride + tx)
+                    // A on the rows (y0, y0 + y1, y0 - y1, -y1), then on the columns.
+                    @inline(__always) func horizontal(_ i: Int, _ a: TileVec, _ b: TileVec) {
+                        let base = rowOut + tx + 4 * i * tileStride
+                        storeTiles(a, base, n)
+                        storeTiles(a + b, base + tileStride, n)
+                        storeTiles(a - b, base + 2 * tileStride, n)
+                        storeTiles(-b, base + 3 * tileStride, n)
                     }
+                    horizontal(0, e0, o0)
+                    horizontal(1, e0 + e1, o0 + o1)
+                    horizontal(2, e0 - e1, o0 - o1)
+                    horizontal(3, -e1, -o1)
+                    tx += 8
                 }
             }
         }
