@@ -179,3 +179,32 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: - Every module a target reaches, as a direct dependency
+//
+// SwiftPM recompiles a module when one of its *direct* dependencies' .swiftmodule changes, and a
+// module that changes only its stored properties can leave the modules above it byte for byte
+// the same. A target that reached such a module only through another (the `FastSwift` umbrella's
+// `@_exported import`, or a layer in between) was then not recompiled and kept the old field
+// offsets and instance sizes compiled into it: reads from the wrong field, objects allocated
+// too small, heap corruption (issue 25's two corruptions; swiftlang/swift#89636). Clean builds
+// were never affected. So every target depends directly on every target below it.
+func reachableTargets(from dependencies: [Target.Dependency], in targets: [Target]) -> [Target.Dependency] {
+    let byName = Dictionary(uniqueKeysWithValues: targets.map { ($0.name, $0) })
+    var names: [String] = []
+    var pending = dependencies
+    while let dependency = pending.popLast() {
+        let name: String
+        switch dependency {
+        case .targetItem(let target, _), .byNameItem(let target, _): name = target
+        default: continue
+        }
+        guard byName[name] != nil, !names.contains(name) else { continue }
+        names.append(name)
+        pending += byName[name]!.dependencies
+    }
+    return names.sorted().map { .target(name: $0) }
+}
+for target in package.targets {
+    target.dependencies = reachableTargets(from: target.dependencies, in: package.targets)
+}
