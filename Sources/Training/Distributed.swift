@@ -31,9 +31,10 @@ extension Learner {
 ///   every rank, so all start the same and shuffle the same;
 /// - each rank trains on its shard of every epoch's order (`DataLoader.shard`, padded so every
 ///   rank takes the same number of steps) and validates on its share of the validation set;
-/// - after `backward` and before the optimizer's step, the gradients are averaged over the
-///   ranks with `MPI_Allreduce`, in buckets of about `bucketBytes` (largest tensors first), the
-///   batch's loss riding in the last bucket; every rank then takes the same step;
+/// - the backward pass is seeded with 1 / ranks, and after it, before the optimizer's step, the
+///   gradients are summed over the ranks with `MPI_Allreduce` (so averaged): the large ones in
+///   place, the small ones packed in buckets of about `bucketBytes`, the batch's loss riding in
+///   the last; every rank then takes the same step;
 /// - batch-norm statistics stay per rank (PyTorch's default);
 /// - validation losses and metrics are summed (accumulated metrics gathered) over the ranks, so
 ///   every rank computes the same table; only rank 0 prints it and writes files.
@@ -41,7 +42,9 @@ extension Learner {
 /// A rank that dies ends the job: `mpirun` stops the others (they do not wait forever).
 public final class DistributedDataParallel: Callback {
     public let mpi: MPI
-    /// The size of one gradient allreduce.
+    /// Gradients of at least this many elements are summed in place, one allreduce each.
+    public var inPlaceElements = 16_384
+    /// The size of one allreduce of the smaller gradients, packed together.
     public var bucketBytes = 4 << 20
     /// Seconds spent in gradient allreduces, and in training steps (forward to step), this fit.
     public private(set) var allreduceSeconds = 0.0, trainingSeconds = 0.0
@@ -84,15 +87,32 @@ public final class DistributedDataParallel: Callback {
         trainingSeconds += Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e9
     }
 
-    /// Averages the gradients (and the loss) over the ranks.
+    /// Scales the backward pass's seed by 1 / ranks, so that the gradients summed over the ranks
+    /// in `beforeStep` are their average with no pass of its own. For a power-of-two number of
+    /// ranks this is exactly the average taken after the sum (the backward pass is linear in its
+    /// seed, and scaling by 2⁻ᵏ rounds nothing); for others it differs in rounding only. Here,
+    /// after every callback's `afterLoss`, so it scales what they added to `lossGrad` too.
+    public override func beforeBackward(_ learn: Learner) throws {
+        learn.lossGrad = learn.lossGrad * (1 / Float(mpi.size))
+    }
+
+    /// Sums the (pre-scaled) gradients and averages the loss over the ranks: a gradient of at
+    /// least `inPlaceElements` elements with its own `MPI_Allreduce` where it lies (no copies), the
+    /// smaller ones packed into buckets of about `bucketBytes` with the loss riding in the last.
     public override func beforeStep(_ learn: Learner) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-        let grads = learn.model.parameters.compactMap(\.grad).sorted { $0.count > $1.count }
+        // Two parameters whose gradients share a storage have it summed once.
+        var seen = Set<ObjectIdentifier>()
+        let grads = learn.model.parameters.compactMap(\.grad).filter { seen.insert($0.storageIdentity).inserted }
+        for g in grads where g.count >= inPlaceElements {
+            g.updateInPlace { mpi.allreduceSum($0, count: g.count) }
+        }
+        let small = grads.filter { $0.count < inPlaceElements }
         let bucketElements = max(bucketBytes / 4, 1)
         var buckets: [[Tensor]] = [[]]
         var filled = 0
-        for g in grads {
+        for g in small {
             if filled > 0 && filled + g.count > bucketElements {
                 buckets.append([])
                 filled = 0
@@ -102,7 +122,6 @@ public final class DistributedDataParallel: Callback {
         }
         let largest = buckets.map { $0.reduce(0) { $0 + $1.count } }.max() ?? 0
         if buffer.count < largest + 1 { buffer = [Float](repeating: 0, count: largest + 1) }
-        let scale = 1 / Float(mpi.size)
         let loss = learn.loss.item()
         buffer.withUnsafeMutableBufferPointer { flat in
             let base = flat.baseAddress!
@@ -115,13 +134,12 @@ public final class DistributedDataParallel: Callback {
                 let last = b == buckets.count - 1
                 if last { base[offset] = loss }
                 mpi.allreduceSum(base, count: offset + (last ? 1 : 0))
-                for i in 0..<(offset + (last ? 1 : 0)) { base[i] *= scale }
                 offset = 0
                 for g in bucket {
                     g.overwrite(from: base + offset)
                     offset += g.count
                 }
-                if last { learn.loss = Tensor(base[offset]) }
+                if last { learn.loss = Tensor(base[offset] / Float(mpi.size)) }
             }
         }
     }

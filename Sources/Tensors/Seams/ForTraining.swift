@@ -10,4 +10,15 @@ extension Tensor {
         storage.pointer.update(from: source, count: count)
         storage.version &+= 1
     }
+
+    /// Calls `body` with this tensor's `count` elements for writing in place, whoever else shares
+    /// the storage (a gradient summed across processes where it lies), and marks them written.
+    package func updateInPlace<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        defer { storage.version &+= 1 }
+        return try body(storage.pointer)
+    }
+
+    /// The storage holding this tensor's values: tensors with equal identities share them, so a
+    /// caller updating several in place updates each storage once.
+    package var storageIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
 }
