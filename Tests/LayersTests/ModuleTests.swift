@@ -163,13 +163,13 @@ final class ModuleTests: XCTestCase {
     }
 }
 
-/// The first of issue 25's two unexplained heap corruptions was put down (commit b38a9af) to
-/// modules reflecting a noncopyable `Mutex` stored in a `Conv2d`. That commit's parent, rebuilt
-/// and run (`benchmarks conv` three times, `benchmarks resnet18` twice), did not crash here, and
-/// the Swift 6.3 runtime reflects a noncopyable field as an empty tuple without copying it. This
-/// keeps that fact checked (under `.ci/sanitize`'s address sanitizer too): a module holding a
-/// filled `Mutex` of tensors beside its parameters is reflected thousands of times, and its
-/// parameters, its state and the mutex's contents stay intact.
+/// The first of issue 25's two heap corruptions was put down (commit b38a9af) to modules
+/// reflecting a noncopyable `Mutex` stored in a `Conv2d`. Its real cause was a stale incremental
+/// build (`BuildGraphTests` tells the story): the benchmarks' module kept `Conv2d`'s layout from
+/// before the `Mutex`. Reflection was never at fault: the Swift 6.3 runtime reflects a noncopyable
+/// field as an empty tuple without copying it. This keeps that checked (under `.ci/sanitize`'s
+/// address sanitizer too): a module holding a filled `Mutex` of tensors beside its parameters is
+/// reflected thousands of times, and its parameters, its state and the mutex's contents stay intact.
 final class MutexInModuleTests: XCTestCase {
     final class CachingLinear: Module {
         let weight = Tensor.ones([4, 3]).requiringGrad()
