@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Issue 25's two heap corruptions (`free(): invalid pointer` in `benchmarks conv` at 2c77b89, and
@@ -15,28 +16,13 @@ import XCTest
 final class BuildGraphTests: XCTestCase {
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Runs `arguments` (through /usr/bin/env) in `folder`; its status and its output with errors.
-    func run(_ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// The manifest as SwiftPM reads it: each target's dependencies are exactly the targets it
     /// reaches, so no target depends on a layer only through another.
     func testEveryTargetDependsDirectlyOnEveryTargetItReaches() throws {
         // A scratch folder of its own: `swift test` holds the lock on this package's .build.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-manifest-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let dump = try run(["swift", "package", "--scratch-path", scratch.path, "dump-package"], in: repository)
+        let dump = try runCommand(["swift", "package", "--scratch-path", scratch.path, "dump-package"], in: repository)
         XCTAssertEqual(dump.status, 0, dump.output)
         // SwiftPM may print notes before the JSON.
         let json = Data(dump.output[(dump.output.firstIndex(of: "{") ?? dump.output.startIndex)...].utf8)

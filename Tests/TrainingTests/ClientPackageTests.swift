@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Tensors
+import TestSupport
 
 /// FastSwift as other people use it: a package that depends on it by version. SwiftPM refuses
 /// `unsafeFlags` in such a dependency, so FastSwift's manifest must leave them out and the
@@ -13,20 +14,7 @@ final class ClientPackageTests: XCTestCase {
 
     @discardableResult
     func run(_ arguments: [String], in folder: URL, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
-        for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runCommand(arguments, in: folder, environment: extra)
     }
 
     func testAPackageDependingOnFastSwiftByVersionBuildsAndTrains() throws {
