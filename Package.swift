@@ -199,9 +199,9 @@ func reachableTargets(from dependencies: [Target.Dependency], in targets: [Targe
         case .targetItem(let target, _), .byNameItem(let target, _): name = target
         default: continue
         }
-        guard byName[name] != nil, !names.contains(name) else { continue }
+        guard let target = byName[name], !names.contains(name) else { continue }
         names.append(name)
-        pending += byName[name]!.dependencies
+        pending += target.dependencies
     }
     return names.sorted().map { .target(name: $0) }
 }

@@ -14,15 +14,13 @@ import XCTest
 /// second); clean builds (the sanitizer passes, CI) never had them. The manifest now makes every
 /// target depend on every target it reaches, and this checks that it does.
 final class BuildGraphTests: XCTestCase {
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The manifest as SwiftPM reads it: each target's dependencies are exactly the targets it
     /// reaches, so no target depends on a layer only through another.
     func testEveryTargetDependsDirectlyOnEveryTargetItReaches() throws {
         // A scratch folder of its own: `swift test` holds the lock on this package's .build.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-manifest-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let dump = try runCommand(["swift", "package", "--scratch-path", scratch.path, "dump-package"], in: repository)
+        let dump = try runCommand(["swift", "package", "--scratch-path", scratch.path, "dump-package"], in: RepositoryFiles.root)
         XCTAssertEqual(dump.status, 0, dump.output)
         // SwiftPM may print notes before the JSON.
         let json = Data(dump.output[(dump.output.firstIndex(of: "{") ?? dump.output.startIndex)...].utf8)

@@ -9,13 +9,6 @@ import TestSupport
 /// client gets the native kernels. Builds two throwaway client packages (a few minutes);
 /// FASTSWIFT_SKIP_CLIENT_TEST=1 skips it in a local edit-test loop, CI always runs it.
 final class ClientPackageTests: XCTestCase {
-    /// This repository's root (the test file is at Tests/TrainingTests/).
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    @discardableResult
-    func run(_ arguments: [String], in folder: URL, environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        try runCommand(arguments, in: folder, environment: extra)
-    }
 
     func testAPackageDependingOnFastSwiftByVersionBuildsAndTrains() throws {
         if ProcessInfo.processInfo.environment["FASTSWIFT_SKIP_CLIENT_TEST"] == "1" { throw XCTSkip("FASTSWIFT_SKIP_CLIENT_TEST=1") }
@@ -25,9 +18,9 @@ final class ClientPackageTests: XCTestCase {
 
         // A tagged git repository of FastSwift's committed sources, as a file URL.
         let release = root.appendingPathComponent("fastswift")
-        let clone = try run(["git", "clone", "--quiet", "--no-hardlinks", repository.path, release.path], in: root)
+        let clone = try runCommand(["git", "clone", "--quiet", "--no-hardlinks", RepositoryFiles.root.path, release.path], in: root)
         XCTAssertEqual(clone.status, 0, clone.output)
-        let tag = try run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "tag", "0.1.0"], in: release)
+        let tag = try runCommand(["git", "-c", "user.name=t", "-c", "user.email=t@t", "tag", "0.1.0"], in: release)
         XCTAssertEqual(tag.status, 0, tag.output)
 
         func client(_ name: String, withDocSnippets: Bool = false) throws -> URL {
@@ -71,15 +64,15 @@ final class ClientPackageTests: XCTestCase {
         // Without flags: it resolves (no unsafe-flags error), builds, trains, and says once how to go faster.
         // The documentation's code blocks are built with it, so the articles cannot rot.
         let portable = try client("portable", withDocSnippets: true)
-        let built = try run(["swift", "build", "-c", "release"], in: portable)
+        let built = try runCommand(["swift", "build", "-c", "release"], in: portable)
         XCTAssertEqual(built.status, 0, built.output)
         XCTAssertFalse(built.output.contains("DocSnippets/main.swift"), "a documentation snippet has errors or warnings:\n\(built.output)")
         XCTAssertFalse(built.output.contains("unsafeFlags"), built.output)
-        let ran = try run([portable.appendingPathComponent(".build/release/Client").path], in: portable)
+        let ran = try runCommand([portable.appendingPathComponent(".build/release/Client").path], in: portable)
         XCTAssertEqual(ran.status, 0, ran.output)
         XCTAssertTrue(ran.output.contains("native: false"), ran.output)
         XCTAssertTrue(ran.output.contains("FASTSWIFT_NATIVE=1 swift build -c release -Xswiftc -Xcc -Xswiftc -march=native"), ran.output)
-        let quiet = try run([portable.appendingPathComponent(".build/release/Client").path], in: portable, environment: ["FASTSWIFT_QUIET": "1"])
+        let quiet = try runCommand([portable.appendingPathComponent(".build/release/Client").path], in: portable, environment: ["FASTSWIFT_QUIET": "1"])
         XCTAssertFalse(quiet.output.contains("FastSwift:"), quiet.output)
         let numbers = ran.output.split(separator: "\n").last!.split(separator: " ")
         let (first, last) = (Float(numbers[3])!, Float(numbers[5])!)
@@ -90,11 +83,11 @@ final class ClientPackageTests: XCTestCase {
         // a second release build of the whole library would double this test's time.
         #if arch(x86_64)
         let native = try client("native")
-        let nativeBuild = try run(
+        let nativeBuild = try runCommand(
             ["swift", "build", "-Xswiftc", "-Xcc", "-Xswiftc", "-march=native"], in: native,
             environment: ["FASTSWIFT_NATIVE": "1"])
         XCTAssertEqual(nativeBuild.status, 0, nativeBuild.output)
-        let nativeRun = try run([native.appendingPathComponent(".build/debug/Client").path], in: native)
+        let nativeRun = try runCommand([native.appendingPathComponent(".build/debug/Client").path], in: native)
         XCTAssertTrue(nativeRun.output.hasPrefix("native: true"), nativeRun.output)
         #endif
     }
