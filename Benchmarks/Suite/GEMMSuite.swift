@@ -59,8 +59,12 @@ func runGEMMSuite(_ options: BenchmarkOptions) {
 /// The GEMMs of ResNet-18's 3×3 convolutions on 28×28 MNIST at batch 64 (M×N×K): for each
 /// stage, the forward product `W[Cout, K]•cols[K, P]` (NN), the weight gradient
 /// `cols[K, P]•dYᵀ` (NT) and the input gradient `Wᵀ•dY[Cout, P]` (TN).
-let convolutionShapedCases: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [
-    (64, 3136, 576), (128, 1024, 1152), (256, 256, 2304), (512, 64, 512),
-].flatMap { (cout: Int, p: Int, k: Int) in
-    [(cout, p, k, false, false), (k, cout, p, false, true), (cout, k, p, false, false), (k, p, cout, true, false)]
-}
+let convolutionShapedCases: [(m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] =
+    [
+        (64, 3136, 576), (128, 1024, 1152), (256, 256, 2304), (512, 64, 512),
+    ].flatMap { (cout: Int, p: Int, k: Int) in
+        [(cout, p, k, false, false), (k, cout, p, false, true), (cout, k, p, false, false), (k, p, cout, true, false)]
+    }
+    // The dense products of ResNet-18's 3x3 convolutions over 2x2 maps at batch 64
+    // (`Kernels/DenseConvolution.swift`): forward, input gradient, matrix gradient.
+    + [(1024, 64, 1024, false, true), (64, 1024, 1024, false, false), (1024, 1024, 64, true, false)]

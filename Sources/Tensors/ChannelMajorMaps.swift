@@ -135,6 +135,10 @@ final class ChannelMajorMaps: @unchecked Sendable {
                 result.pointer, outLayout: .channelMajor(samples: n))
             withExtendedLifetime((u, scale, shift, residual)) {}
             return result
+        case .dense(let matrix, let d):
+            denseConvolution(x, layout: layout, samples: n, matrix: matrix, d, outChannels: cout, result)
+            result.applyEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
+            return result
         }
         precondition(w.depth == g.patchSize, "ChannelMajorMaps: the weight does not fit the geometry")
         let p = n * g.outPixels
@@ -160,5 +164,24 @@ final class ChannelMajorMaps: @unchecked Sendable {
         }
         result.applyEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
         return result
+    }
+
+    /// `Tensor.conv2d`'s dense product (`Kernels/DenseConvolution.swift`) from maps in `layout`
+    /// into the channel-major `result`: the same GEMM on the maps as NCHW, so the same bits.
+    private static func denseConvolution(
+        _ x: UnsafeMutablePointer<Float>, layout: Kernels.PlaneLayout, samples n: Int, matrix: Tensor,
+        _ d: DenseConvolution, outChannels cout: Int, _ result: ChannelMajorMaps
+    ) {
+        let isNCHW = layout.channelStride == 1 || d.channels == 1
+        let input = AlignedBuffer(count: isNCHW ? 1 : n * d.depth), product = AlignedBuffer(count: n * cout * d.outPixels)
+        defer { input.free(); product.free() }
+        if !isNCHW { Kernels.channelRowsToNCHW(x, samples: n, pixels: d.inPixels, channels: d.channels, input.pointer) }
+        Tensor.denseProduct(isNCHW ? x : input.pointer, samples: n, weight: matrix, product.pointer)
+        // [Cout, Pout, N] to channel-major [Cout, N, Pout].
+        let pout = d.outPixels
+        Kernels.stridedCopy(
+            product.pointer, srcStrides: [pout * n, 1, n], result.pointer, dstStrides: [n * pout, pout, 1],
+            shape: [cout, n, pout])
+        withExtendedLifetime(matrix) {}
     }
 }

@@ -10,7 +10,16 @@
 // A 1×1 convolution with stride 1 and no padding skips im2col for a single sample. Kernel taps
 // that only ever see padding are left out of K (with the matching weight columns). 3×3, stride-1
 // convolutions over maps large enough to gain go through Winograd's method instead
-// (`Kernels/Winograd.swift`, chosen by `WinogradGeometry.init?(_:outChannels:)`).
+// (`Kernels/Winograd.swift`, chosen by `WinogradGeometry.init?(_:outChannels:)`), and those over
+// maps of a few pixels as one dense product (`Kernels/DenseConvolution.swift`).
+
+/// How `Tensor.conv2d` computes a convolution: tests compare the specialised paths with im2col.
+enum ConvolutionMethod {
+    /// Winograd's method or the dense product where they suit the geometry, im2col otherwise.
+    case fastest
+    /// im2col and GEMM always.
+    case im2col
+}
 
 extension Tensor {
     /// Floats of im2col columns processed at once (64 MB): the tile of samples is sized to fit.
@@ -146,13 +155,12 @@ extension Tensor {
         _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
         stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)
     ) -> Tensor {
-        conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, winograd: true)
+        conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, method: .fastest)
     }
 
-    /// `conv2d`, by Winograd's method where it suits the geometry when `winograd` is true (as
-    /// `conv2d` always does), by im2col and GEMM otherwise: tests compare the two.
+    /// `conv2d` by `method` (`conv2d` always takes the fastest).
     static func conv2d(
-        _ input: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int), winograd: Bool
+        _ input: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int), method: ConvolutionMethod
     ) -> Tensor {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         if let bias, bias.shape != [weight.shape[0]] {
@@ -160,7 +168,12 @@ extension Tensor {
         }
         let epilogue = Kernels.ChannelEpilogue.bias(bias.map { UnsafePointer($0.pointer) })
         let result: Tensor, w: Tensor?
-        if winograd, let wg = WinogradGeometry(g, outChannels: weight.shape[0]) {
+        let dense = DenseConvolution(g)
+        if method == .fastest, let dense {
+            let m = denseWeight(weight, dense)
+            result = denseConvolved(input, weight: m, g, bias: bias)
+            w = m
+        } else if method == .fastest, let wg = WinogradGeometry(g, outChannels: weight.shape[0]) {
             result = winogradConvolved(input, weight: winogradWeight(weight), wg, epilogue)
             w = nil
         } else {
@@ -173,8 +186,48 @@ extension Tensor {
         }
         let operation = Operation.conv2d(
             stride: [stride.0, stride.1], padding: [padding.0, padding.1],
-            gemmWeight: g.prunesTaps ? w : nil)
+            gemmWeight: g.prunesTaps || dense != nil ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
+    }
+
+    /// The dense matrix `M[Cout·Pout, C·Pin]` of `weight` for the small-map geometry `d`
+    /// (`Kernels/DenseConvolution.swift`), shaped `[Cout, Pout, C·Pin]`: a rank no gathered
+    /// im2col weight (`[Cout, C·T]`) has, so backward never takes one for the other.
+    static func denseWeight(_ weight: Tensor, _ d: DenseConvolution) -> Tensor {
+        let cout = weight.shape[0]
+        let result = Tensor(uninitializedShape: [cout, d.outPixels, d.depth])
+        Kernels.denseConvolutionWeight(weight.pointer, outChannels: cout, d, result.pointer)
+        return result
+    }
+
+    /// `Yᵀ[Cout·Pout, N] = M • Xᵀ` for the NCHW samples `x` (`[N, C·Pin]`) and `denseWeight`'s
+    /// matrix `m`, into `product`.
+    static func denseProduct(_ x: UnsafePointer<Float>, samples n: Int, weight m: Tensor, _ product: UnsafeMutablePointer<Float>) {
+        let (rows, depth) = (m.shape[0] * m.shape[1], m.shape[2])
+        Kernels.sgemm(
+            transA: false, transB: true, m: rows, n: n, k: depth, a: m.pointer, lda: depth, b: x, ldb: depth,
+            c: product, ldc: n)
+    }
+
+    /// `conv2d` of NCHW `input` as one dense product with `denseWeight`'s matrix `m`.
+    private static func denseConvolved(_ input: Tensor, weight m: Tensor, _ g: ConvGeometry, bias: Tensor?) -> Tensor {
+        let (n, cout) = (input.shape[0], m.shape[0])
+        let width = cout * g.outPixels
+        let result = Tensor(uninitializedShape: [n, cout, g.outH, g.outW])
+        let product = AlignedBuffer(count: width * n)
+        defer { product.free() }
+        denseProduct(input.pointer, samples: n, weight: m, product.pointer)
+        Kernels.stridedCopy(product.pointer, srcStrides: [1, n], result.pointer, dstStrides: [width, 1], shape: [n, width])
+        if let bias {
+            let epilogue = Kernels.ChannelEpilogue.bias(UnsafePointer(bias.pointer))
+            for s in 0..<n {
+                for o in 0..<cout {
+                    let map = result.pointer + (s * cout + o) * g.outPixels
+                    Kernels.applyEpilogue(epilogue, channel: o, map, map, residual: nil, pixels: g.outPixels)
+                }
+            }
+        }
+        return result
     }
 
     /// The weight `[Cout, C, 3, 3]` transformed for Winograd's method, `[16, Cout, C]`.
@@ -205,18 +258,23 @@ extension Tensor {
         case gemm(Kernels.PackedPanels)
         /// `winogradWeight(weight)`, `[16, Cout, C]`, for the geometry's `WinogradGeometry`.
         case winograd(Tensor, WinogradGeometry)
+        /// `denseWeight(weight, d)`, `[Cout, Pout, C·Pin]`, for the geometry's `DenseConvolution`.
+        case dense(Tensor, DenseConvolution)
 
         /// Output channels.
         var outChannels: Int {
             switch self {
             case .gemm(let panels): panels.rows
             case .winograd(let u, _): u.shape[1]
+            case .dense(let matrix, _): matrix.shape[0]
             }
         }
     }
 
-    /// `weight` prepared for inference over geometry `g` (see `InferenceWeight`).
+    /// `weight` prepared for inference over geometry `g` (see `InferenceWeight`), as `conv2d`
+    /// would compute with it.
     static func inferenceWeight(_ weight: Tensor, _ g: ConvGeometry) -> InferenceWeight {
+        if let d = DenseConvolution(g) { return .dense(denseWeight(weight, d), d) }
         if let wg = WinogradGeometry(g, outChannels: weight.shape[0]) { return .winograd(winogradWeight(weight), wg) }
         let w = gemmWeight(weight, g)
         return .gemm(Kernels.PackedPanels(w.pointer, lda: g.patchSize, rows: weight.shape[0], depth: g.patchSize))
@@ -269,11 +327,16 @@ extension Tensor {
     static func convolutionBackward(
         _ grad: Tensor, input: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
         gemmWeight saved: Tensor? = nil,
-        needInput: Bool, needWeight: Bool, needBias: Bool, winograd: Bool = true
+        needInput: Bool, needWeight: Bool, needBias: Bool, method: ConvolutionMethod = .fastest
     ) -> (Tensor?, Tensor?, Tensor?) {
         let g = convolutionGeometry(input, weight, stride: stride, padding: padding)
         let (n, cout, k) = (input.shape[0], weight.shape[0], g.patchSize)
-        if winograd, let wg = WinogradGeometry(g, outChannels: cout) {
+        if method == .fastest, let dense = DenseConvolution(g) {
+            return denseConvolutionBackward(
+                grad, input: input, weight: weight, denseWeight: saved, dense, needInput: needInput, needWeight: needWeight,
+                needBias: needBias)
+        }
+        if method == .fastest, let wg = WinogradGeometry(g, outChannels: cout) {
             let dx = needInput ? Tensor(uninitializedShape: input.shape) : nil
             let dw = needWeight ? Tensor(uninitializedShape: weight.shape) : nil
             Kernels.winogradBackward(
@@ -332,5 +395,38 @@ extension Tensor {
             dwT.pointer, outChannels: cout, channels: g.channels, kernel: g.kernelH * g.kernelW,
             taps: g.taps, dw.pointer)
         return (dx, dw, db)
+    }
+
+    /// `convolutionBackward` for a geometry with a dense form (`d`): `dX[N, C·Pin] = dY • M`,
+    /// `dM = dYᵀ • X` summed tap by tap into dW. `denseWeight` is what the forward pass kept: its
+    /// dense matrix is used, an im2col pass's gathered weight ignored.
+    private static func denseConvolutionBackward(
+        _ grad: Tensor, input: Tensor, weight: Tensor, denseWeight saved: Tensor?, _ d: DenseConvolution,
+        needInput: Bool, needWeight: Bool, needBias: Bool
+    ) -> (Tensor?, Tensor?, Tensor?) {
+        let (n, cout) = (input.shape[0], weight.shape[0])
+        let width = cout * d.outPixels
+        var dx: Tensor? = nil
+        if needInput {
+            let m = saved.flatMap { $0.rank == 3 ? $0 : nil } ?? denseWeight(weight, d)
+            let result = Tensor(uninitializedShape: input.shape)
+            Kernels.sgemm(
+                transA: false, transB: false, m: n, n: d.depth, k: width, a: grad.pointer, lda: width,
+                b: m.pointer, ldb: d.depth, c: result.pointer, ldc: d.depth)
+            withExtendedLifetime(m) {}
+            dx = result
+        }
+        var dw: Tensor? = nil
+        if needWeight {
+            let dm = AlignedBuffer(count: width * d.depth)
+            defer { dm.free() }
+            Kernels.sgemm(
+                transA: true, transB: false, m: width, n: d.depth, k: n, a: grad.pointer, lda: width,
+                b: input.pointer, ldb: d.depth, c: dm.pointer, ldc: d.depth)
+            let result = Tensor(uninitializedShape: weight.shape)
+            Kernels.denseConvolutionWeightGradient(dm.pointer, outChannels: cout, d, result.pointer)
+            dw = result
+        }
+        return (dx, dw, needBias ? grad.sum(dims: [0, 2, 3]) : nil)
     }
 }

@@ -75,14 +75,14 @@ final class WinogradTests: XCTestCase {
             let g = Tensor.convolutionGeometry(x, k, stride: (1, 1), padding: (1, 1))
             XCTAssertNotNil(WinogradGeometry(g, outChannels: o))
             let fast = Tensor.conv2d(x, weight: k, bias: b, padding: (1, 1))
-            let im2col = Tensor.conv2d(x, weight: k, bias: b, stride: (1, 1), padding: (1, 1), winograd: false)
+            let im2col = Tensor.conv2d(x, weight: k, bias: b, stride: (1, 1), padding: (1, 1), method: .im2col)
             assertClose(fast, im2col, rtol: 1e-4, atol: 1e-4, "forward \(h)x\(w)")
             let dy = Tensor.randn(fast.shape, generator: gen)
             let (dx, dw, db) = Tensor.convolutionBackward(
                 dy, input: x, weight: k, stride: (1, 1), padding: (1, 1), needInput: true, needWeight: true, needBias: true)
             let (dx0, dw0, db0) = Tensor.convolutionBackward(
                 dy, input: x, weight: k, stride: (1, 1), padding: (1, 1), needInput: true, needWeight: true, needBias: true,
-                winograd: false)
+                method: .im2col)
             assertClose(dx!, dx0!, rtol: 1e-4, atol: 1e-4, "dx \(h)x\(w)")
             assertClose(dw!, dw0!, rtol: 1e-4, atol: 1e-3, "dw \(h)x\(w)")
             XCTAssertEqual(db, db0)

@@ -31,7 +31,8 @@ package enum Operation: Sendable {
     /// `x • weightᵀ + bias` in one GEMM: inputs are x, weight and (optionally) bias.
     case linear
     /// 2-D convolution: inputs are x, weight and (optionally) bias. `gemmWeight` keeps the
-    /// forward pass's weight matrix when it had to be gathered (taps left out), for backward.
+    /// forward pass's weight matrix when it had to build one (taps left out, or the dense
+    /// matrix of a convolution over small maps), for backward.
     case conv2d(stride: [Int], padding: [Int], gemmWeight: Tensor?)
     /// Batch normalisation with the statistics it used (and a fused ReLU after it when `relu`):
     /// inputs are x, weight and bias.

@@ -51,8 +51,10 @@ package final class PackedWeightStore: @unchecked Sendable {
     private struct Key: Hashable {
         let storage: ObjectIdentifier
         let taps: [Int]
-        /// Winograd's transform serves maps of one size; the GEMM's packing any size with these taps.
+        /// Winograd's transform and the dense matrix serve maps of one size; the GEMM's packing
+        /// any size with these taps.
         let winograd: WinogradGeometry?
+        let dense: DenseConvolution?
     }
 
     private let lock = NSLock()
@@ -65,7 +67,7 @@ package final class PackedWeightStore: @unchecked Sendable {
         let identity = weight.contentIdentity
         let key = Key(
             storage: identity.storage, taps: geometry.taps,
-            winograd: WinogradGeometry(geometry, outChannels: weight.shape[0]))
+            winograd: WinogradGeometry(geometry, outChannels: weight.shape[0]), dense: DenseConvolution(geometry))
         lock.lock()
         defer { lock.unlock() }
         if let entry = entries[key], entry.identity == identity { return entry.packed }

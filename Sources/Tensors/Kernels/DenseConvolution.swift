@@ -1,0 +1,120 @@
+// A convolution over maps so small that it is cheapest as one dense matrix.
+//
+// With Pin input and Pout output pixels per map, the convolution is a linear map from a sample's
+// `C·Pin` inputs to its `Cout·Pout` outputs, and NCHW already stores a batch as the matrix
+// `X[N, C·Pin]`. With `M[o·Pout + p, c·Pin + q]` the weight of the tap linking input pixel q to
+// output pixel p (0 when none does):
+//   forward:  Yᵀ[Cout·Pout, N] = M • Xᵀ, transposed into Y[N, Cout·Pout] (NCHW)
+//   backward: dX[N, C·Pin] = dY • M,  dM = dYᵀ • X, then dW[o, c, t] = Σ dM over the pairs tap t links
+// M is as wide as X, so each of these products reads it in place (no packing), and building M
+// from the weight or dW from dM reads and writes both in order, output channel by output
+// channel. It does `C·Cout·Pin·Pout` multiply-adds, every one of them useful, where im2col does
+// `C·T·Cout·Pout` (T taps in use) with zeros wherever a window hangs over the padding: a 3×3
+// convolution over 2×2 maps does 16 per channel pair instead of 36, and over 1×1 maps it needs
+// no layout copies around the GEMM. Chosen where it does no more work than im2col and M stays
+// within twice the weight's size.
+
+/// Which kernel tap links each input pixel to each output pixel of a convolution over small maps,
+/// when the dense product suits the geometry (see this file's header).
+struct DenseConvolution: Sendable, Hashable {
+    /// Input channels, pixels per input map, pixels per output map, taps of the whole kernel.
+    let channels: Int, inPixels: Int, outPixels: Int, kernel: Int
+    /// `links[q·outPixels + p]`: the tap (`i·kw + j`) through which input pixel q reaches output
+    /// pixel p, or -1.
+    let links: [Int32]
+
+    /// The dense form of `g`, or nil when im2col would do fewer multiply-adds (more input pixels
+    /// than taps in use) or the matrix would exceed twice the weight.
+    init?(_ g: ConvGeometry) {
+        guard g.inPixels <= g.taps.count, g.inPixels * g.outPixels <= 2 * g.kernelH * g.kernelW else { return nil }
+        channels = g.channels; inPixels = g.inPixels; outPixels = g.outPixels; kernel = g.kernelH * g.kernelW
+        var links = [Int32](repeating: -1, count: g.inPixels * g.outPixels)
+        for oh in 0..<g.outH {
+            for ow in 0..<g.outW {
+                for i in 0..<g.kernelH {
+                    let ih = oh * g.strideH - g.padH + i
+                    guard ih >= 0 && ih < g.height else { continue }
+                    for j in 0..<g.kernelW {
+                        let iw = ow * g.strideW - g.padW + j
+                        guard iw >= 0 && iw < g.width else { continue }
+                        links[(ih * g.width + iw) * g.outPixels + oh * g.outW + ow] = Int32(i * g.kernelW + j)
+                    }
+                }
+            }
+        }
+        self.links = links
+    }
+
+    /// Rows of the dense matrix: `C·Pin`.
+    var depth: Int { channels * inPixels }
+}
+
+extension Kernels {
+    /// The dense matrix `M[Cout·Pout, C·Pin]` of a `[Cout, C, kh, kw]` weight (this file's
+    /// header): `out[o·Pout + p, c·Pin + q] = weight[o, c, links[q·Pout + p]]`, 0 where no tap
+    /// links the two pixels.
+    static func denseConvolutionWeight(
+        _ weight: UnsafePointer<Float>, outChannels: Int, _ d: DenseConvolution, _ out: UnsafeMutablePointer<Float>
+    ) {
+        let (channels, pin, pout, kernel) = (d.channels, d.inPixels, d.outPixels, d.kernel)
+        let shared = UncheckedSendable((weight, out))
+        let parts = min(Threads.count, max(1, outChannels * pout * d.depth / elementwiseParallelThreshold), outChannels)
+        d.links.withUnsafeBufferPointer { links in
+            parallelFor(chunks: parts) { part in
+                let (weight, out) = shared.value
+                // An output channel's weight row is read in order, its Pout matrix rows written
+                // in order, Pin values at a time.
+                for o in splitRange(outChannels, parts: parts, part: part) {
+                    let rows = out + o * pout * d.depth
+                    for c in 0..<channels {
+                        let src = weight + (o * channels + c) * kernel
+                        for p in 0..<pout {
+                            let dst = rows + p * d.depth + c * pin
+                            for q in 0..<pin {
+                                let t = Int(links[q * pout + p])
+                                dst[q] = t >= 0 ? src[t] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The weight gradient from the dense matrix's, `dM[Cout·Pout, C·Pin]`: `dw[o, c, t]` is the
+    /// sum of `dM[o·Pout + p, c·Pin + q]` over the pixel pairs (q, p) tap t links, in the order
+    /// of q then p (0 at taps that link none).
+    static func denseConvolutionWeightGradient(
+        _ dense: UnsafePointer<Float>, outChannels: Int, _ d: DenseConvolution, _ dw: UnsafeMutablePointer<Float>
+    ) {
+        let (channels, pin, pout, kernel) = (d.channels, d.inPixels, d.outPixels, d.kernel)
+        // For each tap, the offsets (p·C·Pin + q) of the entries it sums, from `first[t]`.
+        var first = [Int](repeating: 0, count: kernel + 1), offsets: [Int] = []
+        for t in 0..<kernel {
+            for q in 0..<pin {
+                for p in 0..<pout where Int(d.links[q * pout + p]) == t { offsets.append(p * d.depth + q) }
+            }
+            first[t + 1] = offsets.count
+        }
+        let shared = UncheckedSendable((dense, dw))
+        let parts = min(Threads.count, max(1, outChannels * pout * d.depth / elementwiseParallelThreshold), outChannels)
+        first.withUnsafeBufferPointer { first in
+            offsets.withUnsafeBufferPointer { offsets in
+                parallelFor(chunks: parts) { part in
+                    let (dense, dw) = shared.value
+                    for o in splitRange(outChannels, parts: parts, part: part) {
+                        let rows = dense + o * pout * d.depth
+                        for c in 0..<channels {
+                            let src = rows + c * pin, dst = dw + (o * channels + c) * kernel
+                            for t in 0..<kernel {
+                                var sum: Float = 0
+                                for i in first[t]..<first[t + 1] { sum += src[offsets[i]] }
+                                dst[t] = sum
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
