@@ -57,22 +57,30 @@ extension Kernels {
         _ weight: UnsafePointer<Float>, outChannels: Int, _ d: DenseConvolution, _ out: UnsafeMutablePointer<Float>
     ) {
         let (channels, pin, pout, kernel) = (d.channels, d.inPixels, d.outPixels, d.kernel)
+        // Every entry of a channel's Pout × Pin block: its offset (p·C·Pin + q) from the block's
+        // first entry, and the tap it takes (-1: none, a zero).
+        var offsets: [Int] = [], taps: [Int] = []
+        for p in 0..<pout {
+            for q in 0..<pin {
+                offsets.append(p * d.depth + q)
+                taps.append(Int(d.links[q * pout + p]))
+            }
+        }
         let shared = UncheckedSendable((weight, out))
         let parts = min(Threads.count, max(1, outChannels * pout * d.depth / elementwiseParallelThreshold), outChannels)
-        d.links.withUnsafeBufferPointer { links in
-            parallelFor(chunks: parts) { part in
-                let (weight, out) = shared.value
-                // An output channel's weight row is read in order, its Pout matrix rows written
-                // in order, Pin values at a time.
-                for o in splitRange(outChannels, parts: parts, part: part) {
-                    let rows = out + o * pout * d.depth
-                    for c in 0..<channels {
-                        let src = weight + (o * channels + c) * kernel
-                        for p in 0..<pout {
-                            let dst = rows + p * d.depth + c * pin
-                            for q in 0..<pin {
-                                let t = Int(links[q * pout + p])
-                                dst[q] = t >= 0 ? src[t] : 0
+        offsets.withUnsafeBufferPointer { offsets in
+            taps.withUnsafeBufferPointer { taps in
+                parallelFor(chunks: parts) { part in
+                    let (weight, out) = shared.value
+                    // An output channel's weight row is read in order, its Pout matrix rows
+                    // written in order, Pin values at a time.
+                    for o in splitRange(outChannels, parts: parts, part: part) {
+                        let rows = out + o * pout * d.depth
+                        for c in 0..<channels {
+                            let src = weight + (o * channels + c) * kernel, dst = rows + c * pin
+                            for i in 0..<offsets.count {
+                                let t = taps[i]
+                                dst[offsets[i]] = t >= 0 ? src[t] : 0
                             }
                         }
                     }
@@ -88,29 +96,27 @@ extension Kernels {
         _ dense: UnsafePointer<Float>, outChannels: Int, _ d: DenseConvolution, _ dw: UnsafeMutablePointer<Float>
     ) {
         let (channels, pin, pout, kernel) = (d.channels, d.inPixels, d.outPixels, d.kernel)
-        // For each tap, the offsets (p·C·Pin + q) of the entries it sums, from `first[t]`.
-        var first = [Int](repeating: 0, count: kernel + 1), offsets: [Int] = []
-        for t in 0..<kernel {
-            for q in 0..<pin {
-                for p in 0..<pout where Int(d.links[q * pout + p]) == t { offsets.append(p * d.depth + q) }
+        // The linked pixel pairs in the order of q then p: each entry's offset (p·C·Pin + q)
+        // from a channel's first entry, and its tap.
+        var offsets: [Int] = [], taps: [Int] = []
+        for q in 0..<pin {
+            for p in 0..<pout where d.links[q * pout + p] >= 0 {
+                offsets.append(p * d.depth + q)
+                taps.append(Int(d.links[q * pout + p]))
             }
-            first[t + 1] = offsets.count
         }
         let shared = UncheckedSendable((dense, dw))
         let parts = min(Threads.count, max(1, outChannels * pout * d.depth / elementwiseParallelThreshold), outChannels)
-        first.withUnsafeBufferPointer { first in
-            offsets.withUnsafeBufferPointer { offsets in
+        offsets.withUnsafeBufferPointer { offsets in
+            taps.withUnsafeBufferPointer { taps in
                 parallelFor(chunks: parts) { part in
                     let (dense, dw) = shared.value
                     for o in splitRange(outChannels, parts: parts, part: part) {
                         let rows = dense + o * pout * d.depth
                         for c in 0..<channels {
                             let src = rows + c * pin, dst = dw + (o * channels + c) * kernel
-                            for t in 0..<kernel {
-                                var sum: Float = 0
-                                for i in first[t]..<first[t + 1] { sum += src[offsets[i]] }
-                                dst[t] = sum
-                            }
+                            for t in 0..<kernel { dst[t] = 0 }
+                            for i in 0..<offsets.count { dst[taps[i]] += src[offsets[i]] }
                         }
                     }
                 }
