@@ -64,6 +64,29 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(opt.groups[0].hypers.momentum, 0.85)
     }
 
+    /// The formula again over 149 values: the kernel's four-vector loop (two rounds), its
+    /// one-vector loop and its partial tail all give it.
+    func testAdamAgainstItsFormulaOverEveryLoopOfTheKernel() {
+        let n = 2 * 64 + 16 + 5
+        var value = (0..<n).map { Double($0 % 7) - 3 }
+        var m = [Double](repeating: 0, count: n), v = m
+        let p = parameter(value.map(Float.init))
+        let opt = Adam([p], lr: 0.01)
+        for t in 0..<3 {
+            let g = (0..<n).map { Double(($0 * 5 + t * 3) % 11) / 4 - 1.2 }
+            p.grad = Tensor(g.map(Float.init))
+            opt.step()
+            for i in 0..<n {
+                value[i] *= 1 - 0.01 * 0.01
+                m[i] = 0.9 * m[i] + 0.1 * g[i]
+                v[i] = 0.99 * v[i] + 0.01 * g[i] * g[i]
+                let mHat = m[i] / (1 - pow(0.9, Double(t + 1))), vHat = v[i] / (1 - pow(0.99, Double(t + 1)))
+                value[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-5)
+            }
+        }
+        assertClose(p.scalars, value.map(Float.init), rtol: 1e-5, atol: 1e-6)
+    }
+
     func testCoupledAdamAddsDecayToTheGradient() {
         let p = parameter([1])
         let opt = Adam([p], lr: 0.1, weightDecay: 1, decoupledWeightDecay: false)

@@ -94,6 +94,20 @@ extension Kernels {
             return (np, nm, nv)
         }
         var i = 0
+        // Four vectors at a time: each waits on a square root and a division, and four in flight
+        // keep memory busy (measured on an AMD EPYC Zen 4, the step over ResNet-18's 11.7M
+        // parameters: 15.4-16.4 ms one at a time, 11.9-12.7 four at a time, 12.8-13.1 eight).
+        while i + 64 <= count {
+            let (np0, nm0, nv0) = update(load(p, i), load(gradient, i), load(m, i), load(v, i))
+            let (np1, nm1, nv1) = update(load(p, i + 16), load(gradient, i + 16), load(m, i + 16), load(v, i + 16))
+            let (np2, nm2, nv2) = update(load(p, i + 32), load(gradient, i + 32), load(m, i + 32), load(v, i + 32))
+            let (np3, nm3, nv3) = update(load(p, i + 48), load(gradient, i + 48), load(m, i + 48), load(v, i + 48))
+            store(np0, p, i); store(nm0, m, i); store(nv0, v, i)
+            store(np1, p, i + 16); store(nm1, m, i + 16); store(nv1, v, i + 16)
+            store(np2, p, i + 32); store(nm2, m, i + 32); store(nv2, v, i + 32)
+            store(np3, p, i + 48); store(nm3, m, i + 48); store(nv3, v, i + 48)
+            i += 64
+        }
         while i + 16 <= count {
             let (np, nm, nv) = update(load(p, i), load(gradient, i), load(m, i), load(v, i))
             store(np, p, i); store(nm, m, i); store(nv, v, i)
