@@ -186,7 +186,7 @@ extension Tensor {
         }
         let operation = Operation.conv2d(
             stride: [stride.0, stride.1], padding: [padding.0, padding.1],
-            gemmWeight: g.prunesTaps || dense != nil ? w : nil)
+            gemmWeight: g.prunesTaps || (dense != nil && method == .fastest) ? w : nil)
         return result.recorded(operation, inputs: bias.map { [input, weight, $0] } ?? [input, weight])
     }
 

@@ -42,15 +42,17 @@ final class OptimizerTests: XCTestCase {
         assertClose(w.item(), 1.8)
     }
 
-    func testAdamAgainstItsFormula() {
-        let p = parameter([1, -2, 0.5])
-        let opt = Adam([p], lr: 0.01)  // fastai: β 0.9/0.99, eps 1e-5, decoupled wd 0.01
-        var value: [Double] = [1, -2, 0.5], m = [Double](repeating: 0, count: 3), v = m
-        let grads: [[Double]] = [[0.1, -0.3, 2], [0.2, 0.1, -1], [-0.5, 0.4, 0.3]]
+    /// Adam's step by its formula in Double (fastai's defaults: β 0.9/0.99, eps 1e-5, decoupled
+    /// weight decay 0.01, lr 0.01), from `initial` through each gradient of `grads` in turn, beside
+    /// FastSwift's `Adam` over the same values.
+    private func assertAdamFollowsItsFormula(_ initial: [Double], _ grads: [[Double]]) -> Adam {
+        let p = parameter(initial.map(Float.init))
+        let opt = Adam([p], lr: 0.01)
+        var value = initial, m = [Double](repeating: 0, count: initial.count), v = m
         for (t, g) in grads.enumerated() {
             p.grad = Tensor(g.map(Float.init))
             opt.step()
-            for i in 0..<3 {
+            for i in value.indices {
                 value[i] *= 1 - 0.01 * 0.01
                 m[i] = 0.9 * m[i] + 0.1 * g[i]
                 v[i] = 0.99 * v[i] + 0.01 * g[i] * g[i]
@@ -59,6 +61,11 @@ final class OptimizerTests: XCTestCase {
             }
         }
         assertClose(p.scalars, value.map(Float.init), rtol: 1e-5, atol: 1e-6)
+        return opt
+    }
+
+    func testAdamAgainstItsFormula() {
+        let opt = assertAdamFollowsItsFormula([1, -2, 0.5], [[0.1, -0.3, 2], [0.2, 0.1, -1], [-0.5, 0.4, 0.3]])
         XCTAssertEqual(opt.values(\.momentum), [0.9])
         opt.set(\.momentum, 0.85)  // a scheduler can set it
         XCTAssertEqual(opt.groups[0].hypers.momentum, 0.85)
@@ -68,23 +75,11 @@ final class OptimizerTests: XCTestCase {
     /// one-vector loop and its partial tail all give it.
     func testAdamAgainstItsFormulaOverEveryLoopOfTheKernel() {
         let n = 2 * 64 + 16 + 5
-        var value = (0..<n).map { Double($0 % 7) - 3 }
-        var m = [Double](repeating: 0, count: n), v = m
-        let p = parameter(value.map(Float.init))
-        let opt = Adam([p], lr: 0.01)
-        for t in 0..<3 {
-            let g = (0..<n).map { Double(($0 * 5 + t * 3) % 11) / 4 - 1.2 }
-            p.grad = Tensor(g.map(Float.init))
-            opt.step()
-            for i in 0..<n {
-                value[i] *= 1 - 0.01 * 0.01
-                m[i] = 0.9 * m[i] + 0.1 * g[i]
-                v[i] = 0.99 * v[i] + 0.01 * g[i] * g[i]
-                let mHat = m[i] / (1 - pow(0.9, Double(t + 1))), vHat = v[i] / (1 - pow(0.99, Double(t + 1)))
-                value[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-5)
-            }
+        let initial: [Double] = (0..<n).map { Double($0 % 7) - 3 }
+        let grads: [[Double]] = (0..<3).map { (t: Int) -> [Double] in
+            (0..<n).map { (i: Int) -> Double in Double((i * 5 + t * 3) % 11) / 4 - 1.2 }
         }
-        assertClose(p.scalars, value.map(Float.init), rtol: 1e-5, atol: 1e-6)
+        _ = assertAdamFollowsItsFormula(initial, grads)
     }
 
     func testCoupledAdamAddsDecayToTheGradient() {
