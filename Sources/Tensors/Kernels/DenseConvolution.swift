@@ -45,7 +45,7 @@ struct DenseConvolution: Sendable, Hashable {
         self.links = links
     }
 
-    /// Rows of the dense matrix: `C·Pin`.
+    /// Columns of the dense matrix, the depth of the forward product: `C·Pin`.
     var depth: Int { channels * inPixels }
 }
 
