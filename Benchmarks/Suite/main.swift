@@ -11,7 +11,10 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
     ("mlp", "MLP 784-128-64-10 training epoch, 60,000 images, batch 128", runMLPSuite),
     ("conv", "3x3 conv 64->64, batch 64, 28x28 and 14x14: forward and forward+backward GFLOPS", runConvSuite),
     ("data", "JPEG decoding megapixels/s, photo batches/s; decoding the 70,000-image MNIST archive; DataLoader batches/s", runDataSuite),
-    ("learner", "visionLearner(.resnet18).fitOneCycle over in-memory 1x28x28 images (the main job without files); the Adam step alone", runLearnerSuite),
+    (
+        "learner", "visionLearner(.resnet18).fitOneCycle over in-memory 1x28x28 images (the main job without files); the Adam and SGD steps alone",
+        runLearnerSuite
+    ),
     ("layers", "every convolution shape of ResNet-18 on 1x28x28 at batch 64: forward and forward+backward GFLOPS", runResNetLayersSuite),
     (
         "layers224", "every convolution shape of ResNet-34 on 3x224x224 at batch 32 (the photo run's): forward and forward+backward GFLOPS",
