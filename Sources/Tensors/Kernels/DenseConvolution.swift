@@ -47,6 +47,20 @@ struct DenseConvolution: Sendable, Hashable {
 
     /// Columns of the dense matrix, the depth of the forward product: `C·Pin`.
     var depth: Int { channels * inPixels }
+
+    /// Every entry of one channel pair's `Pout × Pin` block of the dense matrix, in the order of
+    /// q then p: its offset (`p·C·Pin + q`) from the block's first entry, and the tap it takes
+    /// (-1: none, a zero).
+    func blockEntries() -> (offsets: [Int], taps: [Int]) {
+        var offsets: [Int] = [], taps: [Int] = []
+        for q in 0..<inPixels {
+            for p in 0..<outPixels {
+                offsets.append(p * depth + q)
+                taps.append(Int(links[q * outPixels + p]))
+            }
+        }
+        return (offsets, taps)
+    }
 }
 
 extension Kernels {
@@ -57,15 +71,7 @@ extension Kernels {
         _ weight: UnsafePointer<Float>, outChannels: Int, _ d: DenseConvolution, _ out: UnsafeMutablePointer<Float>
     ) {
         let (channels, pin, pout, kernel) = (d.channels, d.inPixels, d.outPixels, d.kernel)
-        // Every entry of a channel's Pout × Pin block: its offset (p·C·Pin + q) from the block's
-        // first entry, and the tap it takes (-1: none, a zero).
-        var offsets: [Int] = [], taps: [Int] = []
-        for p in 0..<pout {
-            for q in 0..<pin {
-                offsets.append(p * d.depth + q)
-                taps.append(Int(d.links[q * pout + p]))
-            }
-        }
+        let (offsets, taps) = d.blockEntries()
         let shared = UncheckedSendable((weight, out))
         let parts = min(Threads.count, max(1, outChannels * pout * d.depth / elementwiseParallelThreshold), outChannels)
         offsets.withUnsafeBufferPointer { offsets in
@@ -96,15 +102,7 @@ extension Kernels {
         _ dense: UnsafePointer<Float>, outChannels: Int, _ d: DenseConvolution, _ dw: UnsafeMutablePointer<Float>
     ) {
         let (channels, pin, pout, kernel) = (d.channels, d.inPixels, d.outPixels, d.kernel)
-        // The linked pixel pairs in the order of q then p: each entry's offset (p·C·Pin + q)
-        // from a channel's first entry, and its tap.
-        var offsets: [Int] = [], taps: [Int] = []
-        for q in 0..<pin {
-            for p in 0..<pout where d.links[q * pout + p] >= 0 {
-                offsets.append(p * d.depth + q)
-                taps.append(Int(d.links[q * pout + p]))
-            }
-        }
+        let (offsets, taps) = d.blockEntries()
         let shared = UncheckedSendable((dense, dw))
         let parts = min(Threads.count, max(1, outChannels * pout * d.depth / elementwiseParallelThreshold), outChannels)
         offsets.withUnsafeBufferPointer { offsets in
@@ -116,7 +114,7 @@ extension Kernels {
                         for c in 0..<channels {
                             let src = rows + c * pin, dst = dw + (o * channels + c) * kernel
                             for t in 0..<kernel { dst[t] = 0 }
-                            for i in 0..<offsets.count { dst[taps[i]] += src[offsets[i]] }
+                            for i in 0..<offsets.count where taps[i] >= 0 { dst[taps[i]] += src[offsets[i]] }
                         }
                     }
                 }
