@@ -17,7 +17,7 @@ import PackageDescription
 // SwiftPM refuses `unsafeFlags` in a package used as a versioned dependency. When FastSwift is a
 // dependency (its checkout lives under `.build/checkouts` or Xcode's `SourcePackages`), the manifest
 // leaves them out; the app that depends on it then passes the same flag on its own command line:
-//     swift build -c release -Xswiftc -Xcc -Xswiftc -march=native
+//     swift build -c release -Xswiftc -Xcc -Xswiftc -march=native -Xswiftc -Xcc -Xswiftc -fno-math-errno
 // Environment overrides: FASTSWIFT_MARCH=<arch> picks another target (e.g. x86-64-v3 for portable
 // AVX2 binaries); FASTSWIFT_PORTABLE=1 drops the flags altogether.
 let environment = ProcessInfo.processInfo.environment
@@ -44,6 +44,12 @@ if wantsNativeFlags {
     if hasAVX512(march: march) { kernelSettings.append(.define("FASTSWIFT_AVX512")) }
     #endif
     kernelSettings.append(.unsafeFlags(["-O"], .when(configuration: .debug)))
+    // `Float.squareRoot()` reaches `__builtin_sqrtf` through a C shim that the Clang importer
+    // compiles with this module's flags. Glibc's `sqrtf` sets errno on a negative input, so by
+    // default each lane becomes a scalar square root with a library-call fallback, and
+    // `SIMD16<Float>.squareRoot()` sixteen of them. Without errno the lanes join into one
+    // `vsqrtps`; the result is the same correctly rounded IEEE square root.
+    kernelSettings.append(.unsafeFlags(["-Xcc", "-fno-math-errno"]))
 }
 
 /// Whether `-march=<march>` gives AVX-512: for `native`, whether this machine's CPU has it

@@ -96,7 +96,9 @@ extension Kernels {
         var i = 0
         // Four vectors at a time: each waits on a square root and a division, and four in flight
         // keep memory busy (measured on an AMD EPYC Zen 4, the step over ResNet-18's 11.7M
-        // parameters: 15.4-16.4 ms one at a time, 11.9-12.7 four at a time, 12.8-13.1 eight).
+        // parameters: 15.4-16.4 ms one at a time, 11.9-12.7 four at a time, 12.8-13.1 eight,
+        // while the square root still went lane by lane; 5.2-6.9 ms since Package.swift's
+        // -fno-math-errno made it one vsqrtps).
         while i + 64 <= count {
             let (np0, nm0, nv0) = update(load(p, i), load(gradient, i), load(m, i), load(v, i))
             let (np1, nm1, nv1) = update(load(p, i + 16), load(gradient, i + 16), load(m, i + 16), load(v, i + 16))

@@ -28,7 +28,8 @@ public enum KernelBuild {
     }
 
     /// How to get the native kernels in a package that depends on FastSwift.
-    public static let nativeBuildCommand = "FASTSWIFT_NATIVE=1 swift build -c release -Xswiftc -Xcc -Xswiftc -march=native"
+    public static let nativeBuildCommand =
+        "FASTSWIFT_NATIVE=1 swift build -c release -Xswiftc -Xcc -Xswiftc -march=native -Xswiftc -Xcc -Xswiftc -fno-math-errno"
 
     /// Prints, once per process and only in a portable build, which command gives the native
     /// kernels; `FASTSWIFT_QUIET=1` silences it.
