@@ -24,6 +24,9 @@ extension Kernels {
         _ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int,
         mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
     ) {
+        if inner < narrowMapLimit {
+            return narrowChannelStatistics(x, outer: outer, channels: channels, inner: inner, mean: mean, variance: variance)
+        }
         let shared = UncheckedSendable((x, mean, variance))
         let count = Double(outer * inner)
         let parts = channelParts(outer * channels * inner, units: channels)
@@ -61,6 +64,11 @@ extension Kernels {
         gate: UnsafePointer<Float>? = nil, relu: Bool = false,
         _ out: UnsafeMutablePointer<Float>
     ) {
+        if inner < narrowMapLimit {
+            return narrowChannelAffine(
+                a, b, outer: outer, channels: channels, inner: inner, scale: scale, bScale: bScale, shift: shift, gate: gate,
+                relu: relu, out)
+        }
         let shared = UncheckedSendable((a, b, scale, bScale, shift, gate, out))
         let parts = channelParts(outer * channels * inner, units: outer * channels)
         parallelFor(chunks: parts) { part in
@@ -99,6 +107,10 @@ extension Kernels {
         mean: UnsafePointer<Float>, gate: UnsafePointer<Float>? = nil,
         sumG: UnsafeMutablePointer<Float>, sumGX: UnsafeMutablePointer<Float>
     ) {
+        if inner < narrowMapLimit {
+            return narrowChannelGradientSums(
+                g, x, outer: outer, channels: channels, inner: inner, mean: mean, gate: gate, sumG: sumG, sumGX: sumGX)
+        }
         let shared = UncheckedSendable((g, x, mean, gate, sumG, sumGX))
         let parts = channelParts(outer * channels * inner, units: channels)
         parallelFor(chunks: parts) { part in

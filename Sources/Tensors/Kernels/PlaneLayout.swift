@@ -85,7 +85,9 @@ extension Kernels {
 
     /// `dst[q] = epilogue(src[q])` over one map of channel `c` (`residual`, if any, the matching
     /// map of the epilogue's residual): `channelAffine`'s arithmetic, a fused multiply-add per
-    /// vector counted from the map's start, multiply then add in the tail.
+    /// vector counted from the map's start, multiply then add in the tail; a fused multiply-add
+    /// per value over maps narrower than a vector, which `channelAffine` walks a row of channels
+    /// at a time (NarrowChannelKernels.swift).
     @inline(__always)
     static func applyEpilogue(
         _ e: ChannelEpilogue, channel c: Int, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
@@ -98,6 +100,14 @@ extension Kernels {
         }
         let scale = e.scale?[c] ?? 1, shift = e.shift?[c] ?? 0
         let vScale = Vec(repeating: scale), vShift = Vec(repeating: shift)
+        if pixels < narrowMapLimit {
+            var v = loadPartial(src, pixels)
+            v = e.scale == nil ? v + vShift : vShift.plusProduct(vScale, v)
+            if let residual { v += loadPartial(residual, pixels) }
+            if e.relu { v = v.replacing(with: 0, where: v .< 0) }
+            storePartial(v, dst, pixels)
+            return
+        }
         var q = 0
         while q + 16 <= pixels {
             var v = e.scale == nil ? load(src, q) + vShift : vShift.plusProduct(vScale, load(src, q))
