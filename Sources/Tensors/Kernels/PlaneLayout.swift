@@ -38,8 +38,8 @@ extension Kernels {
     }
 
     /// `out[s, c, q] = epilogue(rows[c, s·Q + q])`: a `[C, samples·Q]` GEMM result to NCHW. The
-    /// arithmetic is `channelAffine`'s (a fused multiply-add per vector, multiply then add in the
-    /// tail), so an epilogue gives the bits the separate batch-norm pass would.
+    /// arithmetic is `channelAffine`'s (see `applyEpilogue`), so an epilogue gives the bits the
+    /// separate batch-norm pass would.
     static func channelRowsToNCHW(
         _ rows: UnsafePointer<Float>, samples: Int, pixels: Int, channels: Int,
         epilogue: ChannelEpilogue = ChannelEpilogue(), _ out: UnsafeMutablePointer<Float>
