@@ -7,7 +7,7 @@ import Foundation
 
 let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> Void)] = [
     ("gemm", "SGEMM GFLOPS, square sizes 256-2048", runGEMMSuite),
-    ("ops", "element-wise and reduction GB/s, 16K-4M elements", runOpsSuite),
+    ("ops", "element-wise and reduction GB/s, 16K-4M elements; batch norm + ReLU forward and backward over ResNet-18's maps", runOpsSuite),
     ("mlp", "MLP 784-128-64-10 training epoch, 60,000 images, batch 128", runMLPSuite),
     ("conv", "3x3 conv 64->64, batch 64, 28x28 and 14x14: forward and forward+backward GFLOPS", runConvSuite),
     ("data", "JPEG decoding megapixels/s, photo batches/s; decoding the 70,000-image MNIST archive; DataLoader batches/s", runDataSuite),
