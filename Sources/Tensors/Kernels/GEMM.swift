@@ -487,17 +487,8 @@ extension Kernels {
                     for r in count..<mr { d[r] = 0 }
                 }
             } else {
-                // op(A)[i, p] = a[i * lda + p]: read each row contiguously, write with stride mr,
-                // eight rows at a time through registers.
-                var r = 0
-                while r + 8 <= count {
-                    transposeEightRows(a + (first + r) * lda + depth0, ld: lda, depth: kb, dst + r, stride: mr)
-                    r += 8
-                }
-                for r in r..<count {
-                    let src = a + (first + r) * lda + depth0
-                    for p in 0..<kb { dst[p * mr + r] = src[p] }
-                }
+                // op(A)[i, p] = a[i * lda + p]: read each row contiguously, write with stride mr.
+                transposeRows(a + first * lda + depth0, ld: lda, rows: count, depth: kb, dst, stride: mr)
                 if count < mr {
                     for p in 0..<kb { for r in count..<mr { dst[p * mr + r] = 0 } }
                 }
@@ -505,8 +496,24 @@ extension Kernels {
         }
     }
 
-    /// `dst[p * stride + i] = src[i * ld + p]` for 8 rows `i` of `depth` values: the transposing
-    /// copy of packing, 8×8 blocks at a time in registers (three rounds of interleaving rows i
+    /// `dst[p * stride + i] = src[i * ld + p]` for `rows` rows `i` of `depth` values: packing's
+    /// transposing copy, eight rows at a time through registers, the rest value by value.
+    @inline(__always)
+    static func transposeRows(
+        _ src: UnsafePointer<Float>, ld: Int, rows: Int, depth: Int, _ dst: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        var i = 0
+        while i + 8 <= rows {
+            transposeEightRows(src + i * ld, ld: ld, depth: depth, dst + i, stride: stride)
+            i += 8
+        }
+        for i in i..<rows {
+            let row = src + i * ld
+            for p in 0..<depth { dst[p * stride + i] = row[p] }
+        }
+    }
+
+    /// `transposeRows` for 8 rows: the transposing copy of packing, 8×8 blocks at a time in registers (three rounds of interleaving rows i
     /// and i + 4, each a perfect shuffle of the block, transpose it), the last `depth % 8`
     /// values one by one. Scalar, it was a load and a strided store per value: 3-4% of a ResNet
     /// training step in the backward products' packing. Not inlined: inside a large caller the
@@ -554,17 +561,8 @@ extension Kernels {
             let first = column0 + panel * nr
             let count = min(nr, columns - panel * nr)
             if transB {
-                // op(B)[p, j] = b[j * ldb + p]: read each stored row contiguously, eight rows at
-                // a time through registers.
-                var j = 0
-                while j + 8 <= count {
-                    transposeEightRows(b + (first + j) * ldb + depth0, ld: ldb, depth: kb, dst + j, stride: nr)
-                    j += 8
-                }
-                for j in j..<count {
-                    let src = b + (first + j) * ldb + depth0
-                    for p in 0..<kb { dst[p * nr + j] = src[p] }
-                }
+                // op(B)[p, j] = b[j * ldb + p]: read each stored row contiguously.
+                transposeRows(b + first * ldb + depth0, ld: ldb, rows: count, depth: kb, dst, stride: nr)
                 if count < nr {
                     for p in 0..<kb { for j in count..<nr { dst[p * nr + j] = 0 } }
                 }
