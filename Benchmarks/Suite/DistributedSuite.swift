@@ -5,12 +5,10 @@ import Foundation
 /// `benchmarks distributed`: ResNet-18 training images/s (one `fitOneCycle` epoch over in-memory
 /// 1×28×28 images, global batch 64) in one process of 2 threads against 2 MPI processes of 1
 /// thread each (`mpirun -np 2`, launched by this suite), and the gradient allreduce's share of
-/// the training step time; and, over the ranks, the milliseconds one sum of a buffer the size of
-/// the model's gradients takes around `MPI.ringAllreduceSum`'s ring and in the library's
-/// `MPI_Allreduce` (the mean of 10 each, taken in turns). Needs Open MPI or MPICH for the second case (skipped, saying why,
+/// the training step time. Needs Open MPI or MPICH for the second case (skipped, saying why,
 /// without).
 func runDistributedSuite(_ options: BenchmarkOptions) throws {
-    var reporter = Reporter(json: options.json, columns: ["images_per_s", "ranks", "allreduce_share", "ring_ms", "library_ms"])
+    var reporter = Reporter(json: options.json, columns: ["images_per_s", "ranks", "allreduce_share"])
     if ProcessInfo.processInfo.environment["FASTSWIFT_BENCH_DDP_WORKER"] != nil {
         Threads.count = 1
         try distributedEpoch(reporter: &reporter, distributed: true)
@@ -55,28 +53,9 @@ private func distributedEpoch(reporter: inout Reporter, distributed: Bool) throw
     let start = DispatchTime.now().uptimeNanoseconds
     try learn.fitOneCycle(epochs: 1, lrMax: 0.01)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    guard learn.processRank == 0 else { return }
     let ddp = learn.callbacks.compactMap { $0 as? DistributedDataParallel }.first
     let share = ddp.map { $0.trainingSeconds > 0 ? $0.allreduceSeconds / $0.trainingSeconds : 0 } ?? 0
-    var collectives: [(String, Double)] = []
-    if let mpi {
-        let count = learn.model.parameters.reduce(0) { $0 + $1.count }
-        var ring = 0.0, library = 0.0
-        var values = [Float](repeating: 1, count: count)
-        values.withUnsafeMutableBufferPointer { buffer in
-            for _ in 0..<10 {
-                for useRing in [true, false] {
-                    mpi.barrier()
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    if useRing { mpi.ringAllreduceSum(buffer.baseAddress!, count: count) } else { mpi.libraryAllreduceSum(buffer.baseAddress!, count: count) }
-                    let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / 10
-                    if useRing { ring += ms } else { library += ms }
-                    buffer.update(repeating: 1)
-                }
-            }
-        }
-        collectives = [("ring_ms", ring), ("library_ms", library)]
-    }
-    guard learn.processRank == 0 else { return }
     reporter.report(
         BenchmarkResult(
             suite: "distributed", name: distributed ? "\(ranks) ranks x 1 thread" : "1 rank x \(Threads.count) threads",
@@ -84,5 +63,5 @@ private func distributedEpoch(reporter: inout Reporter, distributed: Bool) throw
             fields: [
                 ("images_per_s", Double(trainCount + validCount) / seconds), ("ranks", Double(ranks)),
                 ("allreduce_share", share),
-            ] + collectives, batch: globalBatch))
+            ], batch: globalBatch))
 }

@@ -32,7 +32,7 @@ extension Learner {
 /// - each rank trains on its shard of every epoch's order (`DataLoader.shard`, padded so every
 ///   rank takes the same number of steps) and validates on its share of the validation set;
 /// - the backward pass is seeded with 1 / ranks, and after it, before the optimizer's step, the
-///   gradients are summed over the ranks with `MPI.allreduceSum` (so averaged): the large ones in
+///   gradients are summed over the ranks with `MPI_Allreduce` (so averaged): the large ones in
 ///   place, the small ones packed in buckets of about `bucketBytes`, the batch's loss riding in
 ///   the last; every rank then takes the same step;
 /// - batch-norm statistics stay per rank (PyTorch's default);
@@ -97,7 +97,7 @@ public final class DistributedDataParallel: Callback {
     }
 
     /// Sums the (pre-scaled) gradients and averages the loss over the ranks: a gradient of at
-    /// least `inPlaceElements` elements with its own allreduce where it lies (no copies), the
+    /// least `inPlaceElements` elements with its own `MPI_Allreduce` where it lies (no copies), the
     /// smaller ones packed into buckets of about `bucketBytes` with the loss riding in the last.
     public override func beforeStep(_ learn: Learner) throws {
         let start = DispatchTime.now().uptimeNanoseconds

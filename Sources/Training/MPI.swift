@@ -1,6 +1,4 @@
 import Foundation
-import Tensors
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,20 +20,10 @@ public final class MPI: @unchecked Sendable {
 
     private typealias Handle = Int
     private let world: Handle, float: Handle, double: Handle, byte: Handle, sum: Handle
-    private let inPlace: UnsafeRawPointer, statusIgnore: UnsafeMutableRawPointer?
+    private let inPlace: UnsafeRawPointer
     private let allreduceFunction: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
     private let bcastFunction: @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
     private let barrierFunction: @convention(c) (Handle) -> Int32
-    private typealias SendrecvFunction =
-        @convention(c) (
-            UnsafeRawPointer?, Int32, Handle, Int32, Int32, UnsafeMutableRawPointer?, Int32, Handle, Int32, Int32, Handle,
-            UnsafeMutableRawPointer?
-        ) -> Int32
-    private let sendrecvFunction: SendrecvFunction
-    /// Where `ringAllreduceSum` receives a segment before adding it: kept between calls (one
-    /// segment, 1 MB), so a step's allreduces touch no fresh pages. Collectives are called from
-    /// one thread, as MPI's default thread level requires.
-    private var scratch: UnsafeMutablePointer<Float>?
     private let abortFunction: @convention(c) (Handle, Int32) -> Int32
 
     private static let lock = NSLock()
@@ -77,7 +65,6 @@ public final class MPI: @unchecked Sendable {
             byte = try object("ompi_mpi_byte")
             sum = try object("ompi_mpi_op_sum")
             inPlace = UnsafeRawPointer(bitPattern: 1)!
-            statusIgnore = nil
         } else {
             // MPICH's (and its derivatives') handle constants, fixed by its ABI.
             world = 0x4400_0000
@@ -86,7 +73,6 @@ public final class MPI: @unchecked Sendable {
             byte = 0x4C00_010D
             sum = 0x5800_0003
             inPlace = UnsafeRawPointer(bitPattern: -1)!
-            statusIgnore = UnsafeMutableRawPointer(bitPattern: 1)
         }
         implementation = openMPI ? "Open MPI" : "MPICH"
         library = name
@@ -113,7 +99,6 @@ public final class MPI: @unchecked Sendable {
             "MPI_Allreduce", as: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32).self)
         bcastFunction = try symbol("MPI_Bcast", as: (@convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32).self)
         barrierFunction = try symbol("MPI_Barrier", as: (@convention(c) (Handle) -> Int32).self)
-        sendrecvFunction = try symbol("MPI_Sendrecv", as: SendrecvFunction.self)
         abortFunction = try symbol("MPI_Abort", as: (@convention(c) (Handle, Int32) -> Int32).self)
     }
 
@@ -162,66 +147,9 @@ public final class MPI: @unchecked Sendable {
 
     nonisolated(unsafe) private static var finalizeAtExit: (@convention(c) () -> Int32)?
 
-    /// Buffers of at least this many floats per process are summed by `ringAllreduceSum`, smaller
-    /// ones (where latency, not memory, sets the time) by the library's `MPI_Allreduce`.
-    public static let ringElementsPerRank = 16_384
-
-    /// Sums `count` floats at `buffer` over all processes, in place: the large ones by
-    /// `ringAllreduceSum`, the small ones by `MPI_Allreduce` with `MPI_SUM`. Every process gets
-    /// the same bits.
+    /// Sums `count` floats at `buffer` over all processes, in place (`MPI_Allreduce` with `MPI_SUM`).
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
-        if size > 1 && count >= size * Self.ringElementsPerRank {
-            ringAllreduceSum(buffer, count: count)
-        } else {
-            libraryAllreduceSum(buffer, count: count)
-        }
-    }
-
-    /// Sums `count` floats at `buffer` over all processes with the library's `MPI_Allreduce`.
-    public func libraryAllreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
         forEachChunk(count) { start, n in _ = allreduceFunction(inPlace, buffer + start, n, float, sum, world) }
-    }
-
-    /// Sums `count` floats at `buffer` over all processes, in place, around a ring: the buffer in
-    /// `size` chunks; `size - 1` steps in which each process passes a chunk to the next and adds
-    /// the one it receives from the previous (reduce-scatter: each then holds one chunk summed
-    /// over all), then `size - 1` steps passing the summed chunks on (allgather). Each process
-    /// sends and receives `2·(size - 1)/size` of the buffer and adds `1/size` of it, with
-    /// `MPI_Sendrecv` and `Kernels.add`, one 1 MB segment at a time. Over 2 processes and a
-    /// ResNet-18's 47 MB of gradients on an AMD EPYC (Zen 4), Open MPI 4.1's `MPI_Allreduce`
-    /// took 22-30 ms, this 8.5-13 (`benchmarks distributed`).
-    /// Each chunk is summed in one fixed order (around the ring from its first holder) and copied
-    /// from there: every process gets the same bits, and over 2 processes the very bits of
-    /// `MPI_Allreduce` (both take `a + b`, which is commutative to the bit).
-    public func ringAllreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
-        let segment = 1 << 18
-        if scratch == nil { scratch = .allocate(capacity: segment) }
-        guard let scratch, size > 1 else { return }
-        let right = (rank + 1) % size, left = (rank + size - 1) % size
-        func chunk(_ i: Int) -> Range<Int> {
-            let c = (i % size + size) % size
-            return (c * count / size)..<((c + 1) * count / size)
-        }
-        // Passes chunk `outgoing` to the right while taking chunk `incoming` from the left,
-        // segment by segment: added into place (`add`) or copied there.
-        func exchange(_ outgoing: Range<Int>, _ incoming: Range<Int>, tag: Int32, add: Bool) {
-            var offset = 0
-            while offset < max(outgoing.count, incoming.count) {
-                let sending = max(0, min(segment, outgoing.count - offset)), receiving = max(0, min(segment, incoming.count - offset))
-                let target = buffer + incoming.lowerBound + offset
-                _ = sendrecvFunction(
-                    buffer + outgoing.lowerBound + offset, Int32(sending), float, Int32(right), tag,
-                    add ? scratch : target, Int32(receiving), float, Int32(left), tag, world, statusIgnore)
-                if add { Kernels.add(scratch, into: target, count: receiving) }
-                offset += segment
-            }
-        }
-        for step in 0..<(size - 1) {
-            exchange(chunk(rank - step), chunk(rank - step - 1), tag: 1, add: true)
-        }
-        for step in 0..<(size - 1) {
-            exchange(chunk(rank + 1 - step), chunk(rank - step), tag: 2, add: false)
-        }
     }
 
     /// Sums `count` doubles at `buffer` over all processes, in place.

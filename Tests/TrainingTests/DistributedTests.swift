@@ -11,7 +11,7 @@ import XCTest
 /// tests say why and are skipped.
 final class DistributedTests: XCTestCase {
     static let workerOutput = "FASTSWIFT_DDP_WORKER_OUTPUT", workerOptimizer = "FASTSWIFT_DDP_WORKER_OPTIMIZER"
-    static let workerDies = "FASTSWIFT_DDP_WORKER_DIES", workerCollectives = "FASTSWIFT_DDP_WORKER_COLLECTIVES"
+    static let workerDies = "FASTSWIFT_DDP_WORKER_DIES"
 
     /// An MLP on 640 separable points: 20 steps of 64 (or 2 × 32) in two epochs.
     func makeLearner(batchSize: Int, optimizer: String) throws -> Learner {
@@ -50,61 +50,6 @@ final class DistributedTests: XCTestCase {
         }
     }
 
-    /// Runs only as a rank of `mpirun` from `testRingAllreduce...` below: sums buffers of many
-    /// sizes (within one segment, several segments, not a multiple of the ranks, just above the
-    /// ring's threshold) around the ring and in the library, and writes "ok" or the first
-    /// mismatch to the output file from rank 0. Random values: the ring's sum has the library's
-    /// bits (2 ranks, where both take `a + b`); small integers: both have the exact sum (any
-    /// number of ranks, where the orders differ).
-    func testCollectivesWorkerRank() throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let output = environment[Self.workerCollectives] else { return }
-        let mpi = try MPI.shared()
-        var failures: [String] = []
-        let threshold = mpi.size * MPI.ringElementsPerRank
-        for count in [threshold, threshold + 1, 300_001, (1 << 18) * mpi.size + 17, 2_000_003] {
-            let generator = RandomGenerator(seed: UInt64(count * 31 + mpi.rank))
-            var values = (0..<count).map { _ in generator.nextNormal() }
-            var integers = (0..<count).map { i in Float((i * 7 + mpi.rank * 13) % 101) - 50 }
-            var library = values
-            library.withUnsafeMutableBufferPointer { mpi.libraryAllreduceSum($0.baseAddress!, count: count) }
-            values.withUnsafeMutableBufferPointer { mpi.allreduceSum($0.baseAddress!, count: count) }
-            integers.withUnsafeMutableBufferPointer { mpi.allreduceSum($0.baseAddress!, count: count) }
-            for i in 0..<count {
-                let exact = (0..<mpi.size).reduce(Float(0)) { $0 + Float((i * 7 + $1 * 13) % 101) - 50 }
-                if integers[i] != exact {
-                    failures.append("count \(count): integers[\(i)] = \(integers[i]), the exact sum is \(exact)")
-                    break
-                }
-                if mpi.size == 2 && values[i].bitPattern != library[i].bitPattern {
-                    failures.append("count \(count): ring[\(i)] = \(values[i]), MPI_Allreduce gives \(library[i])")
-                    break
-                }
-            }
-        }
-        // Every rank's verdict reaches rank 0.
-        var failed = [Double(failures.isEmpty ? 0 : 1)]
-        failed = mpi.allreduceSum(failed)
-        if mpi.rank == 0 {
-            let verdict = failed[0] == 0 ? "ok" : "failures on \(Int(failed[0])) ranks; rank 0: " + failures.joined(separator: "; ")
-            try verdict.write(toFile: output, atomically: true, encoding: .utf8)
-        }
-    }
-
-    /// The ring's sums against `MPI_Allreduce`'s (bit for bit over 2 ranks) and against exact
-    /// integer sums (over 2 and 3 ranks).
-    func testRingAllreduceGivesTheLibrarysSums() throws {
-        guard mpirun() != nil else { return }
-        for ranks in [2, 3] {
-            let output = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-ring-\(UUID().uuidString).txt")
-            defer { try? FileManager.default.removeItem(at: output) }
-            let (status, log) = try launch(
-                test: "testCollectivesWorkerRank", ranks: ranks, environment: [Self.workerCollectives: output.path])
-            XCTAssertEqual(status, 0, log)
-            XCTAssertEqual(try? String(contentsOf: output, encoding: .utf8), "ok", "\(ranks) ranks")
-        }
-    }
-
     /// `mpirun`, or nil (with the reason printed) when MPI is not installed.
     func mpirun() -> URL? {
         if let launcher = MPI.launcher { return launcher }
@@ -115,24 +60,18 @@ final class DistributedTests: XCTestCase {
     /// Runs `testWorkerRank` in 2 ranks of one thread each; returns the exit status and rank 0's file.
     func runRanks(optimizer: String, dies: Bool = false) throws -> (status: Int32, output: URL, log: String) {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("fastswift-ddp-\(UUID().uuidString).safetensors")
-        var environment = [Self.workerOutput: output.path, Self.workerOptimizer: optimizer]
-        if dies { environment[Self.workerDies] = "1" }
-        let (status, log) = try launch(test: "testWorkerRank", ranks: 2, environment: environment)
-        return (status, output, log)
-    }
-
-    /// Runs the test method `test` of this class in `ranks` processes of one thread each, with
-    /// `environment` added; returns the exit status and the ranks' output.
-    func launch(test: String, ranks: Int, environment extra: [String: String]) throws -> (status: Int32, log: String) {
         let process = Process()
         process.executableURL = try XCTUnwrap(mpirun())
         process.arguments =
-            MPI.launchArguments(process.executableURL!, ranks: ranks)
-            + [CommandLine.arguments[0], "TrainingTests.DistributedTests/\(test)"]
-        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+            MPI.launchArguments(process.executableURL!, ranks: 2)
+            + [CommandLine.arguments[0], "TrainingTests.DistributedTests/testWorkerRank"]
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.workerOutput] = output.path
+        environment[Self.workerOptimizer] = optimizer
         environment["FASTSWIFT_THREADS"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        if dies { environment[Self.workerDies] = "1" }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -140,7 +79,7 @@ final class DistributedTests: XCTestCase {
         try process.run()
         let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, log)
+        return (process.terminationStatus, output, log)
     }
 
     func testTwoRanksOfHalfBatchesReachTheWeightsOfOneProcess() throws {

@@ -52,21 +52,6 @@ extension Kernels {
         while i < count { y[i] += alpha * x[i]; i += 1 }
     }
 
-    /// `y[i] = y[i] + x[i]` over `count` contiguous elements, on the calling thread: the
-    /// reduction step of a collective (`MPI.allreduceSum`), where `x` is what another process
-    /// sent. An addition of two values is commutative to the bit, so either process may take it.
-    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 64 <= count {
-            store(load(y, i) + load(x, i), y, i)
-            store(load(y, i + 16) + load(x, i + 16), y, i + 16)
-            store(load(y, i + 32) + load(x, i + 32), y, i + 32)
-            store(load(y, i + 48) + load(x, i + 48), y, i + 48)
-            i += 64
-        }
-        while i < count { y[i] += x[i]; i += 1 }
-    }
-
     /// `x[i] *= factor` over `count` contiguous elements.
     @inline(__always)
     static func scaleInPlace(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
