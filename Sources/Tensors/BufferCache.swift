@@ -20,6 +20,7 @@ enum BufferCache {
     /// A 64-byte aligned buffer of at least `bytes` bytes, recycled when one of that size is free.
     /// With `hugePages`, a new large buffer is offered 2 MB pages (see below).
     static func allocate(bytes: Int, hugePages: Bool = false) -> UnsafeMutableRawPointer {
+        _ = mallocKeepsFreedMemory
         if bytes >= minimumBytes,
             let recycled = state.withLock({ s -> UnsafeMutableRawPointer? in
                 guard var list = s.free[bytes], let p = list.popLast() else { return nil }
@@ -43,6 +44,26 @@ enum BufferCache {
         #endif
         return pointer
     }
+
+    /// What this cache does not keep goes back to malloc, which on glibc hands every block above
+    /// its mmap threshold (at most 32 MB, adjusted as it goes) back to the kernel when freed, and
+    /// trims its heap's free top above 128 KB: a later buffer of that size then touches fresh
+    /// pages, each zeroed by the kernel on its first write. Set once, before the first large
+    /// buffer, so that glibc keeps blocks under 256 MB in its heap and trims only above 1 GB
+    /// free. A ResNet-34 epoch at 224 px (`Recipes/photos`, 500 photos, batch 32) takes 1.73M page
+    /// faults with glibc's defaults and 1.03M with these, its system time 8.2-9.6 s against
+    /// 5.8-6.9 s (AMD EPYC, Zen 4); its peak memory grows by 3% (4.04 → 4.17 GB).
+    static let mallocKeepsFreedMemory: Void = {
+        #if os(Linux)
+        // `mallopt` and its parameters (malloc.h's M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3) are
+        // not in Swift's Glibc module; looked up by name, absent from other C libraries (musl).
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        _ = mallopt(-3, 256 << 20)
+        _ = mallopt(-1, 1 << 30)
+        #endif
+    }()
 
     /// 2 MB: the huge-page size on x86-64 and most ARM Linux kernels.
     static let hugePageBytes = 1 << 21
