@@ -39,7 +39,8 @@ func runDataSuite(_ options: BenchmarkOptions) throws {
 
 /// `benchmarks data` (continued): JPEG decoding in megapixels/s, on every `.jpg` of
 /// `FASTSWIFT_JPEG_DIR` (`Benchmarks/compare_pil_jpeg.py` makes such a folder and times PIL on
-/// it) or else on the bundled photo sample; and training batches/s of a photo folder through
+/// it) or else on the bundled photo sample; the same photos, decoded, resized to 224×224 on one
+/// thread (megapixels of input per second); and training batches/s of a photo folder through
 /// `Resize(64)` and `augTransforms()`.
 func runPhotoCases(_ options: BenchmarkOptions, reporter: inout Reporter) throws {
     let folder = ProcessInfo.processInfo.environment["FASTSWIFT_JPEG_DIR"].map { URL(fileURLWithPath: $0) } ?? BundledData.photos
@@ -51,6 +52,15 @@ func runPhotoCases(_ options: BenchmarkOptions, reporter: inout Reporter) throws
         return total + Double(h.width * h.height) / 1e6
     }
     let where_ = ProcessInfo.processInfo.environment["FASTSWIFT_JPEG_DIR"] == nil ? "bundled photos" : folder.lastPathComponent
+    // PIL's bilinear resize of every decoded photo to 224×224 (Resize(224)'s squish).
+    let decoded = try ImageFolder.decodeAll(files)
+    let resizing = measure(minSeconds: options.minSeconds) {
+        for image in decoded { _ = image.resized(width: 224, height: 224) }
+    }
+    reporter.report(
+        BenchmarkResult(
+            suite: "data", name: "resize to 224x224 (\(files.count) files)", threads: 1, seconds: resizing,
+            fields: [("megapixels_per_s", megapixels / resizing), ("images_per_s", Double(files.count) / resizing)]))
     for threads in options.threads ?? defaultThreadCounts {
         try withThreads(threads) {
             // One file after another on one thread; spread over the cores as the loaders do with more.

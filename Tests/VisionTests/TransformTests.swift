@@ -24,6 +24,59 @@ final class TransformTests: XCTestCase {
         }
     }
 
+    /// PIL's bilinear resize as `resized` computed it before its passes took vectors and rows:
+    /// one output value at a time, each tap in turn.
+    func referenceResized(_ image: Image, width w: Int, height h: Int) -> Image {
+        let c = image.channels, bits = Int32(ResampleTaps.bits)
+        var current = image
+        if w != image.width {
+            let taps = ResampleTaps(input: image.width, output: w)
+            var out = [UInt8](repeating: 0, count: w * image.height * c)
+            for y in 0..<image.height {
+                for x in 0..<w {
+                    for k in 0..<c {
+                        var sum = Int32(1 << (bits - 1))
+                        for t in 0..<taps.counts[x] {
+                            sum &+= Int32(current.pixels[(y * image.width + taps.firsts[x] + t) * c + k]) &* taps.weights[x * taps.stride + t]
+                        }
+                        out[(y * w + x) * c + k] = UInt8(clamping: sum >> bits)
+                    }
+                }
+            }
+            current = Image(width: w, height: image.height, channels: c, pixels: out)
+        }
+        if h != image.height {
+            let taps = ResampleTaps(input: image.height, output: h), rowLength = w * c
+            var out = [UInt8](repeating: 0, count: rowLength * h)
+            for y in 0..<h {
+                for i in 0..<rowLength {
+                    var sum = Int32(1 << (bits - 1))
+                    for t in 0..<taps.counts[y] {
+                        sum &+= Int32(current.pixels[(taps.firsts[y] + t) * rowLength + i]) &* taps.weights[y * taps.stride + t]
+                    }
+                    out[y * rowLength + i] = UInt8(clamping: sum >> bits)
+                }
+            }
+            current = Image(width: w, height: h, channels: c, pixels: out)
+        }
+        return current
+    }
+
+    func testResizeGivesTheOneValueAtATimeResultBitForBit() {
+        let generator = RandomGenerator(seed: 11)
+        let cases: [(channels: Int, from: (Int, Int), to: (Int, Int))] = [
+            (3, (97, 61), (24, 24)), (3, (40, 30), (81, 67)), (3, (5, 3), (2, 7)), (1, (64, 33), (17, 40)),
+            (4, (31, 29), (12, 11)), (2, (18, 19), (7, 30)), (4, (23, 9), (6, 4)), (3, (224, 1), (64, 1)),
+            (3, (1, 50), (1, 9)), (3, (300, 200), (224, 224)),
+        ]
+        for (c, (sw, sh), (w, h)) in cases {
+            let image = Image(
+                width: sw, height: sh, channels: c, pixels: (0..<(sw * sh * c)).map { _ in UInt8(generator.nextInt(below: 256)) })
+            let fast = image.resized(width: w, height: h), reference = referenceResized(image, width: w, height: h)
+            XCTAssertTrue(fast == reference, "\(c) channels, \(sw)x\(sh) to \(w)x\(h)")
+        }
+    }
+
     func testResizeCropTakesTheCentreInValidationAndAWindowInTraining() {
         let image = ramp(6, 2)
         // Crop: the largest 2x2 window; in validation the centre one (columns 2 and 3).

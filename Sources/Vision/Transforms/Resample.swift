@@ -61,56 +61,89 @@ extension Image {
 
     /// The image resized to `width × height` with PIL's bilinear filter: a triangle widened by
     /// the scale when shrinking (so it averages instead of aliasing), taps clipped at the edges,
-    /// weights in 22-bit fixed point, the horizontal pass first.
+    /// weights in 22-bit fixed point, the horizontal pass first. Integer sums, so the order of
+    /// the taps does not change a bit: the horizontal pass takes a pixel's (1-4) channels as
+    /// one vector per tap, the vertical pass adds whole rows, one tap at a time.
     public func resized(width w: Int, height h: Int) -> Image {
         guard w > 0, h > 0 else { return Image(width: 0, height: 0, channels: channels, pixels: []) }
         if w == width && h == height { return self }
-        let c = channels
         var current = self
-        if w != width {
-            let taps = ResampleTaps(input: width, output: w)
-            var out = [UInt8](repeating: 0, count: w * height * c)
-            current.pixels.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    taps.weights.withUnsafeBufferPointer { allWeights in
-                        for y in 0..<height {
-                            let srcRow = src.baseAddress! + y * width * c, dstRow = dst.baseAddress! + y * w * c
-                            for x in 0..<w {
-                                let first = taps.firsts[x], count = taps.counts[x], weights = allWeights.baseAddress! + x * taps.stride
-                                for k in 0..<c {
-                                    var sum = Int32(1 << (ResampleTaps.bits - 1))
-                                    for t in 0..<count { sum &+= Int32(srcRow[(first + t) * c + k]) &* weights[t] }
-                                    dstRow[x * c + k] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
+        if w != width { current = current.resizedHorizontally(to: w) }
+        if h != height { current = current.resizedVertically(to: h) }
+        return current
+    }
+
+    /// Each row resampled to `w` pixels (`resized`'s first pass).
+    private func resizedHorizontally(to w: Int) -> Image {
+        let c = channels, taps = ResampleTaps(input: width, output: w)
+        let rounding = Int32(1 << (ResampleTaps.bits - 1)), shift = Int32(ResampleTaps.bits)
+        var out = [UInt8](repeating: 0, count: w * height * c)
+        pixels.withUnsafeBufferPointer { srcBuffer in
+            out.withUnsafeMutableBufferPointer { dstBuffer in
+                taps.weights.withUnsafeBufferPointer { weights in
+                    taps.firsts.withUnsafeBufferPointer { firsts in
+                        taps.counts.withUnsafeBufferPointer { counts in
+                            guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let weights = weights.baseAddress
+                            else { return }
+                            let end = src + srcBuffer.count
+                            for y in 0..<height {
+                                let srcRow = src + y * width * c, dstRow = dst + y * w * c
+                                for x in 0..<w {
+                                    let tapWeights = weights + x * taps.stride
+                                    var source = srcRow + firsts[x] * c
+                                    // An image has 1-4 channels; lanes past `c` take the next
+                                    // pixel's bytes and are dropped.
+                                    var sum = SIMD4<Int32>(repeating: rounding)
+                                    for t in 0..<counts[x] {
+                                        var pixel = SIMD4<Int32>()
+                                        if source + 4 <= end {
+                                            pixel = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(source).loadUnaligned(as: SIMD4<UInt8>.self))
+                                        } else {
+                                            for k in 0..<c { pixel[k] = Int32(source[k]) }
+                                        }
+                                        sum &+= pixel &* tapWeights[t]
+                                        source += c
+                                    }
+                                    let result = sum &>> shift
+                                    for k in 0..<c { dstRow[x * c + k] = UInt8(clamping: result[k]) }
                                 }
                             }
                         }
                     }
                 }
             }
-            current = Image(width: w, height: height, channels: c, pixels: out)
         }
-        if h != height {
-            let taps = ResampleTaps(input: height, output: h)
-            var out = [UInt8](repeating: 0, count: w * h * c)
-            let rowLength = w * c
-            current.pixels.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    taps.weights.withUnsafeBufferPointer { allWeights in
+        return Image(width: w, height: height, channels: c, pixels: out)
+    }
+
+    /// Each column resampled to `h` pixels (`resized`'s second pass), a whole row of sums at a time.
+    private func resizedVertically(to h: Int) -> Image {
+        let taps = ResampleTaps(input: height, output: h), rowLength = width * channels
+        let rounding = Int32(1 << (ResampleTaps.bits - 1)), shift = Int32(ResampleTaps.bits)
+        var out = [UInt8](repeating: 0, count: rowLength * h)
+        var sums = [Int32](repeating: 0, count: rowLength)
+        pixels.withUnsafeBufferPointer { srcBuffer in
+            out.withUnsafeMutableBufferPointer { dstBuffer in
+                sums.withUnsafeMutableBufferPointer { sumBuffer in
+                    taps.weights.withUnsafeBufferPointer { weights in
+                        guard let src = srcBuffer.baseAddress, let dst = dstBuffer.baseAddress, let sums = sumBuffer.baseAddress,
+                            let weights = weights.baseAddress
+                        else { return }
                         for y in 0..<h {
-                            let first = taps.firsts[y], count = taps.counts[y], weights = allWeights.baseAddress! + y * taps.stride
-                            let dstRow = dst.baseAddress! + y * rowLength
-                            for i in 0..<rowLength {
-                                var sum = Int32(1 << (ResampleTaps.bits - 1))
-                                for t in 0..<count { sum &+= Int32(src[(first + t) * rowLength + i]) &* weights[t] }
-                                dstRow[i] = UInt8(clamping: sum >> Int32(ResampleTaps.bits))
+                            sums.update(repeating: rounding, count: rowLength)
+                            let first = taps.firsts[y], tapWeights = weights + y * taps.stride
+                            for t in 0..<taps.counts[y] {
+                                let row = src + (first + t) * rowLength, weight = tapWeights[t]
+                                for i in 0..<rowLength { sums[i] &+= Int32(row[i]) &* weight }
                             }
+                            let dstRow = dst + y * rowLength
+                            for i in 0..<rowLength { dstRow[i] = UInt8(clamping: sums[i] &>> shift) }
                         }
                     }
                 }
             }
-            current = Image(width: w, height: h, channels: c, pixels: out)
         }
-        return current
+        return Image(width: width, height: h, channels: channels, pixels: out)
     }
 }
 
