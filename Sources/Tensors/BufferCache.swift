@@ -50,9 +50,10 @@ enum BufferCache {
     /// trims its heap's free top above 128 KB: a later buffer of that size then touches fresh
     /// pages, each zeroed by the kernel on its first write. Set once, before the first large
     /// buffer, so that glibc keeps blocks under 256 MB in its heap and trims only above 1 GB
-    /// free. A ResNet-34 epoch at 224 px (`Recipes/photos`, 500 photos, batch 32) takes 1.73M page
-    /// faults with glibc's defaults and 1.03M with these, its system time 8.2-9.6 s against
-    /// 5.8-6.9 s (AMD EPYC, Zen 4); its peak memory grows by 3% (4.04 → 4.17 GB).
+    /// free. A ResNet-34 epoch at 224 px (`Recipes/photos`, 500 photos, batch 32) takes 1.7-2.1M
+    /// page faults with glibc's defaults and 1.0M with these, all of them in its first 15 s (the
+    /// decoded photos and the first steps' buffers), its system time 8.2-11.2 s against 5.8-7.7 s
+    /// (AMD EPYC, Zen 4); its peak memory grows by 3-4% (3.97-4.04 → 4.07-4.19 GB).
     static let mallocKeepsFreedMemory: Void = {
         #if os(Linux)
         // `mallopt` and its parameters (malloc.h's M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3) are
