@@ -53,7 +53,7 @@ enum BufferCache {
     /// free. A ResNet-34 epoch at 224 px (`Recipes/photos`, 500 photos, batch 32) takes 1.7-2.1M
     /// page faults with glibc's defaults and 1.0M with these, all of them in its first 15 s (the
     /// decoded photos and the first steps' buffers), its system time 8.2-11.2 s against 5.8-7.7 s
-    /// (AMD EPYC, Zen 4); its peak memory grows by 3-4% (3.97-4.04 → 4.07-4.19 GB).
+    /// (AMD EPYC, Zen 4); its peak memory grows by 3-4% (3,867-3,949 → 3,972-4,087 MiB).
     static let mallocKeepsFreedMemory: Void = {
         #if os(Linux)
         // `mallopt` and its parameters (malloc.h's M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3) are
