@@ -10,7 +10,10 @@ let suites: [(name: String, summary: String, run: (BenchmarkOptions) throws -> V
     ("ops", "element-wise and reduction GB/s, 16K-4M elements; batch norm + ReLU forward and backward over ResNet-18's maps", runOpsSuite),
     ("mlp", "MLP 784-128-64-10 training epoch, 60,000 images, batch 128", runMLPSuite),
     ("conv", "3x3 conv 64->64, batch 64, 28x28 and 14x14: forward and forward+backward GFLOPS", runConvSuite),
-    ("data", "JPEG decoding megapixels/s, photo batches/s; decoding the 70,000-image MNIST archive; DataLoader batches/s", runDataSuite),
+    (
+        "data", "JPEG decoding and resizing to 224x224 megapixels/s, photo batches/s; decoding the 70,000-image MNIST archive; DataLoader batches/s",
+        runDataSuite
+    ),
     (
         "learner", "visionLearner(.resnet18).fitOneCycle over in-memory 1x28x28 images (the main job without files); the Adam and SGD steps alone",
         runLearnerSuite
