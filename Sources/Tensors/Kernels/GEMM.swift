@@ -513,9 +513,9 @@ extension Kernels {
         }
     }
 
-    /// `transposeRows` for 8 rows: the transposing copy of packing, 8×8 blocks at a time in registers (three rounds of interleaving rows i
-    /// and i + 4, each a perfect shuffle of the block, transpose it), the last `depth % 8`
-    /// values one by one. Scalar, it was a load and a strided store per value: 3-4% of a ResNet
+    /// `transposeRows` for 8 rows: 8×8 blocks at a time in registers (three rounds of
+    /// interleaving rows i and i + 4, each a perfect shuffle of the block, transpose it), the
+    /// last `depth % 8` values one by one. Scalar, it was a load and a strided store per value: 3-4% of a ResNet
     /// training step in the backward products' packing. Not inlined: inside a large caller the
     /// compiler left the row loads as calls (1.9% of the photo run).
     @inline(never)
